@@ -1,0 +1,110 @@
+import type { CatalogRow, Item } from './item.ts';
+import { createRng, hashString } from './rng.ts';
+
+/**
+ * A loaded catalog: items by dense index, unit-normalised embeddings in one Float32Array, and the
+ * look-ups retrieval needs (by id, by artist, by tag). Immutable once built.
+ */
+export class Catalog {
+  readonly items: readonly Item[];
+  readonly dim: number;
+  /** Row i holds item i's unit embedding: `embeddings.subarray(i * dim, (i + 1) * dim)`. */
+  readonly embeddings: Float32Array;
+  readonly maxPopularity: number;
+  /** True when embeddings were derived from tags and artists because the rows had none. */
+  readonly derivedEmbeddings: boolean;
+  private readonly indexById: Map<string, number>;
+  private readonly indexByArtist: Map<string, number[]>;
+  private readonly indexByTag: Map<string, number[]>;
+
+  /** Rows must already be valid (see `parseCatalogRow`); embeddings all present or all absent. */
+  constructor(rows: readonly CatalogRow[], options: { derivedDim?: number } = {}) {
+    const withEmbedding = rows.filter((r) => r.embedding !== undefined).length;
+    this.derivedEmbeddings = withEmbedding === 0;
+    this.dim = this.derivedEmbeddings ? (options.derivedDim ?? 32) : rows[0]!.embedding!.length;
+    this.embeddings = new Float32Array(rows.length * this.dim);
+    this.indexById = new Map();
+    this.indexByArtist = new Map();
+    this.indexByTag = new Map();
+    const items: Item[] = [];
+    let maxPop = 0;
+    rows.forEach((row, i) => {
+      const { embedding, ...item } = row;
+      items.push(item);
+      this.indexById.set(item.id, i);
+      pushTo(this.indexByArtist, item.artist, i);
+      for (const tag of item.tags) pushTo(this.indexByTag, tag, i);
+      if (item.popularity > maxPop) maxPop = item.popularity;
+      const target = this.embeddings.subarray(i * this.dim, (i + 1) * this.dim);
+      if (embedding) target.set(embedding);
+      else deriveEmbedding(item, target);
+      normalise(target);
+    });
+    this.items = items;
+    this.maxPopularity = maxPop;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  indexOf(id: string): number | undefined {
+    return this.indexById.get(id);
+  }
+
+  get(id: string): Item | undefined {
+    const i = this.indexById.get(id);
+    return i === undefined ? undefined : this.items[i];
+  }
+
+  embedding(index: number): Float32Array {
+    return this.embeddings.subarray(index * this.dim, (index + 1) * this.dim);
+  }
+
+  byArtist(artist: string): readonly number[] {
+    return this.indexByArtist.get(artist) ?? [];
+  }
+
+  byTag(tag: string): readonly number[] {
+    return this.indexByTag.get(tag) ?? [];
+  }
+
+  artists(): IterableIterator<string> {
+    return this.indexByArtist.keys();
+  }
+
+  tags(): IterableIterator<string> {
+    return this.indexByTag.keys();
+  }
+}
+
+function pushTo(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** A fixed random direction per tag and per artist, summed: items sharing tags and artists lie close. */
+function deriveEmbedding(item: Item, out: Float32Array): void {
+  const add = (key: string, weight: number) => {
+    const rng = createRng(hashString(key));
+    for (let d = 0; d < out.length; d++) out[d] += weight * (rng.next() * 2 - 1);
+  };
+  for (const tag of item.tags) add(`tag:${tag}`, 1);
+  add(`artist:${item.artist}`, 1.5);
+  if (item.album) add(`album:${item.artist}/${item.album}`, 0.5);
+}
+
+export function normalise(v: Float32Array): void {
+  let norm = 0;
+  for (let d = 0; d < v.length; d++) norm += v[d] * v[d];
+  if (norm === 0) return;
+  const inv = 1 / Math.sqrt(norm);
+  for (let d = 0; d < v.length; d++) v[d] *= inv;
+}
+
+export function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let d = 0; d < a.length; d++) s += a[d] * b[d];
+  return s;
+}

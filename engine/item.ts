@@ -1,0 +1,20 @@
+/** One playable item of a catalog, as the engine sees it after loading. */
+export interface Item {
+  id: string;
+  title: string;
+  artist: string;
+  /** Album title; items without an album are never grouped with each other by the album rules. */
+  album?: string;
+  /** Genres and moods, lower-case (e.g. `jazz`, `calm`). */
+  tags: string[];
+  durationMs: number;
+  year?: number;
+  /** Any non-negative number; only its order and log scale matter. */
+  popularity: number;
+}
+
+/** A catalog row as written in the JSONL file format (docs/catalog-format.md). */
+export interface CatalogRow extends Item {
+  /** Unit-normalised on load; if absent for every row, the engine derives one from tags and artist. */
+  embedding?: number[];
+}

@@ -1,0 +1,11 @@
+/**
+ * What the engine needs from a ranking model: score a batch of candidates in one call.
+ * `features` is row-major, `count` rows of `FEATURE_COUNT` float32 columns (see featureSchema.ts).
+ */
+export interface Scorer {
+  /** Name and version for reasons and logs, e.g. `omakase-demo@3`; `fallback` for the simple scorer. */
+  readonly id: string;
+  /** True for the simple scorer the engine falls back to when the model cannot run. */
+  readonly degraded: boolean;
+  score(features: Float32Array, count: number): Promise<Float32Array>;
+}

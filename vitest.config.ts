@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Native addons (onnxruntime, hnswlib) and real sockets behave best in forked workers.
+    pool: 'forks',
+  },
+});
