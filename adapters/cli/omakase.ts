@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { isOmakaseError } from '../../models/omakaseError.ts';
+import { streamCommand } from './commands/streamCommand.ts';
+
+/** The CLI: one file per command under commands/, each exporting a commander `Command`. */
+const program = new Command('omakase')
+  .description("omakase: a session engine for chef's-choice streams")
+  .showHelpAfterError();
+
+program.addCommand(streamCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (isOmakaseError(err)) {
+    process.stderr.write(`omakase: ${err.code}: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
