@@ -1,6 +1,32 @@
-import type { Catalog } from './catalog.ts';
+import { createFallbackScorer } from '../models/fallbackScorer.ts';
+import type { Scorer } from '../models/scorer.ts';
+import { type Catalog, normalise } from './catalog.ts';
+import { DEFAULT_CONFIG, type EngineConfig } from './config.ts';
+import { engineError } from './errors.ts';
+import { assembleFeatures } from './features.ts';
+import { resolveIntent } from './intent.ts';
 import type { Pick } from './pick.ts';
-import type { Feedback, Intent, Profile, SessionState, Steer } from './session.ts';
+import { selectSlate } from './policy/slatePolicy.ts';
+import { buildQuery, type Directions } from './query.ts';
+import {
+  buildExplorePool,
+  type Candidates,
+  type RetrievalResources,
+  retrieve,
+  SOURCE_BIT,
+} from './retrieval/retrieve.ts';
+import { TransitionIndex } from './retrieval/transitionIndex.ts';
+import { createVectorIndex, type VectorIndex } from './retrieval/vectorIndex.ts';
+import { createRng, deriveSeed } from './rng.ts';
+import {
+  type Feedback,
+  type Intent,
+  PROFILES,
+  type Profile,
+  type SessionState,
+  type Steer,
+} from './session.ts';
+import { appendPicks, applyFeedback, applySteer } from './sessionUpdate.ts';
 
 /**
  * The pure engine: given a session's state, a clock reading and the state's seed, it returns the next
@@ -16,13 +42,209 @@ export interface Engine {
    * Picks the next `n` items (1..100). The returned state holds them in its history as queued
    * (no outcome yet). Fewer than `n` only when the catalog has nothing left that the rules allow.
    */
-  next(state: SessionState, options: { n: number; nowMs: number }): Promise<{ state: SessionState; picks: Pick[] }>;
+  next(
+    state: SessionState,
+    options: { n: number; nowMs: number },
+  ): Promise<{ state: SessionState; picks: Pick[] }>;
   /**
    * Records feedback on a picked position. Queued picks (no outcome yet) that conflict with a negative
    * are withdrawn from the history and returned, so the caller can replace them and tell the client.
    * Throws ENGINE_UNKNOWN_POSITION for a position never picked.
    */
-  feedback(state: SessionState, feedback: Feedback, nowMs: number): { state: SessionState; withdrawn: number[] };
+  feedback(
+    state: SessionState,
+    feedback: Feedback,
+    nowMs: number,
+  ): { state: SessionState; withdrawn: number[] };
   /** Applies steering; like `feedback`, withdraws queued picks that no longer fit. */
   steer(state: SessionState, steer: Steer, nowMs: number): { state: SessionState; withdrawn: number[] };
+}
+
+/** What an engine is made of. Build the indexes once per catalog and share the engine across sessions. */
+export interface EngineResources {
+  catalog: Catalog;
+  scorer: Scorer;
+  /** Used when `scorer` throws or returns non-finite scores; those picks are marked degraded. */
+  fallback?: Scorer;
+  transitions?: TransitionIndex;
+  vectors?: VectorIndex;
+  config?: Partial<EngineConfig>;
+}
+
+export const MAX_PICKS_PER_DECISION = 100;
+
+export function createEngine(resources: EngineResources): Engine {
+  const { catalog } = resources;
+  const config: EngineConfig = { ...DEFAULT_CONFIG, ...resources.config };
+  const fallback = resources.fallback ?? createFallbackScorer();
+  const retrieval: RetrievalResources = {
+    catalog,
+    vectors: resources.vectors ?? createVectorIndex(catalog),
+    transitions: resources.transitions ?? TransitionIndex.empty(catalog),
+    explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
+  };
+  const directions = memoisedDirections(catalog);
+
+  async function score(
+    features: Float32Array,
+    count: number,
+  ): Promise<{ scores: Float32Array; scorer: Scorer }> {
+    try {
+      const scores = await resources.scorer.score(features, count);
+      if (scores.length >= count && scores.subarray(0, count).every(Number.isFinite)) {
+        return { scores, scorer: resources.scorer };
+      }
+    } catch {
+      // The stream never stops for a broken model: the fallback scores this decision, marked degraded.
+    }
+    return { scores: await fallback.score(features, count), scorer: fallback };
+  }
+
+  return {
+    catalog,
+    modelId: resources.scorer.id,
+
+    start({ seed, intent = {}, profile = 'default' }) {
+      if (!Number.isInteger(seed))
+        throw engineError('ENGINE_INVALID_REQUEST', 'The session seed must be an integer.');
+      if (!PROFILES.includes(profile)) {
+        throw engineError(
+          'ENGINE_INVALID_REQUEST',
+          `Unknown profile "${profile}"; use one of ${PROFILES.join(', ')}.`,
+        );
+      }
+      return {
+        v: 1,
+        seed: seed | 0,
+        profile,
+        intent: resolveIntent(intent, catalog),
+        nextPos: 0,
+        decisions: 0,
+        history: [],
+        olderIds: [],
+        steers: [],
+        blockedArtists: [],
+        dislikedIds: [],
+      };
+    },
+
+    async next(state, { n, nowMs }) {
+      assertState(state);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_PICKS_PER_DECISION) {
+        throw engineError(
+          'ENGINE_INVALID_REQUEST',
+          `n must be an integer from 1 to ${MAX_PICKS_PER_DECISION} (got ${n}).`,
+        );
+      }
+      const rng = createRng(deriveSeed(state.seed, state.decisions));
+      const query = buildQuery(state, catalog, directions);
+      const excluded = exclusions(state, catalog);
+      let candidates = retrieve(retrieval, query, config, excluded, rng);
+      if (candidates.indexes.length < n * 3) candidates = widen(candidates, catalog, excluded, n * 3);
+      if (candidates.indexes.length === 0) return { state: appendPicks(state, [], config), picks: [] };
+
+      const count = candidates.indexes.length;
+      const features = assembleFeatures(catalog, query, candidates, state.nextPos);
+      const { scores, scorer } = await score(features, count);
+      const picks = selectSlate({
+        catalog,
+        config,
+        profile: state.profile,
+        history: state.history,
+        candidates,
+        scores,
+        n,
+        firstPos: state.nextPos,
+        nowMs,
+        rng,
+        model: { id: scorer.id, degraded: scorer.degraded },
+      });
+      return { state: appendPicks(state, picks, config), picks };
+    },
+
+    feedback(state, feedback, nowMs) {
+      assertState(state);
+      return applyFeedback(state, feedback, config, nowMs);
+    },
+
+    steer(state, steer, nowMs) {
+      assertState(state);
+      return applySteer(state, steer, catalog, config, nowMs);
+    },
+  };
+}
+
+/** Items a decision must not consider: played within the freshness window, disliked, by a blocked artist. */
+function exclusions(state: SessionState, catalog: Catalog): (index: number) => boolean {
+  const seen = new Set<number>();
+  const mark = (id: string) => {
+    const i = catalog.indexOf(id);
+    if (i !== undefined) seen.add(i);
+  };
+  for (const h of state.history) mark(h.id);
+  for (const id of state.olderIds) mark(id);
+  for (const id of state.dislikedIds) mark(id);
+  const blocked = new Set(
+    state.blockedArtists.filter((b) => b.untilPos > state.nextPos).map((b) => b.artist),
+  );
+  if (blocked.size === 0) return (i) => seen.has(i);
+  return (i) => seen.has(i) || blocked.has(catalog.items[i].artist);
+}
+
+/**
+ * When the sources together cannot offer enough (a small catalog, a long session, a narrow steer), walk the
+ * catalog in order for allowed items, so the policy still fills the request while the catalog allows.
+ */
+function widen(
+  candidates: Candidates,
+  catalog: Catalog,
+  excluded: (i: number) => boolean,
+  want: number,
+): Candidates {
+  const have = new Set(candidates.indexes);
+  const out: Candidates = {
+    indexes: candidates.indexes.slice(),
+    sources: candidates.sources.slice(),
+    transition: candidates.transition.slice(),
+  };
+  for (let i = 0; i < catalog.size && out.indexes.length < want; i++) {
+    if (have.has(i) || excluded(i)) continue;
+    out.indexes.push(i);
+    out.sources.push(SOURCE_BIT.explore);
+    out.transition.push(0);
+  }
+  return out;
+}
+
+function memoisedDirections(catalog: Catalog): Directions {
+  const cache = new Map<string, Float32Array | undefined>();
+  const centroid = (key: string, members: readonly number[]) => {
+    if (cache.has(key)) return cache.get(key);
+    let v: Float32Array | undefined;
+    if (members.length > 0) {
+      v = new Float32Array(catalog.dim);
+      // Cap the work for huge tags: an even sample of 2,000 members gives the direction.
+      const step = Math.max(1, Math.floor(members.length / 2000));
+      for (let k = 0; k < members.length; k += step) {
+        const e = catalog.embedding(members[k]);
+        for (let d = 0; d < v.length; d++) v[d] += e[d];
+      }
+      normalise(v);
+    }
+    cache.set(key, v);
+    return v;
+  };
+  return {
+    tag: (tag) => centroid(`tag:${tag}`, catalog.byTag(tag)),
+    artist: (artist) => centroid(`artist:${artist}`, catalog.byArtist(artist)),
+  };
+}
+
+function assertState(state: SessionState): void {
+  if (state === null || typeof state !== 'object' || state.v !== 1 || !Array.isArray(state.history)) {
+    throw engineError(
+      'ENGINE_INVALID_STATE',
+      'This session state is not a version-1 engine state; start a new session.',
+    );
+  }
 }

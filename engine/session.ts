@@ -25,6 +25,8 @@ export interface HistoryEntry {
   /** Scheduled start on the session timeline (ms since epoch), used by the radio rules. */
   startMs: number;
   durationMs: number;
+  /** True once the client said it started playing; a started item is never withdrawn. */
+  started?: boolean;
   /** Undefined while queued or playing. */
   outcome?: Outcome;
   /** For `skipped`: how far in the listener skipped. */
@@ -36,6 +38,7 @@ export interface HistoryEntry {
 export type Steer =
   | { kind: 'more-like'; itemId: string }
   | { kind: 'less-artist'; artist: string }
+  | { kind: 'artist'; artist: string }
   | { kind: 'tag'; tag: string }
   | { kind: 'mood'; tag: string }
   | { kind: 'clear' };

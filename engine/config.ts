@@ -1,0 +1,56 @@
+import type { Profile } from './session.ts';
+
+/** Tunables of the engine. Every field has a default; callers override what they need. */
+export interface EngineConfig {
+  /** Candidates scored per decision (the model sees one batch of this many). */
+  candidates: number;
+  /** Share of candidates from each retrieval source; the rest comes from the exploration pool. */
+  quotas: { ann: number; transition: number; intent: number };
+  /** Items of recent history kept in the session state (details: artist, album, outcome). */
+  historyWindow: number;
+  /** No item repeats within this many picks (history plus older ids). */
+  freshnessWindow: number;
+  /** Minimum picks between two items of one artist / one album (default profile). */
+  artistGap: number;
+  albumGap: number;
+  /** Picks an artist stays out after a dislike or "less of this artist". */
+  blockAfterDislike: number;
+  /** Share of picks drawn from the wider eligible set instead of the greedy best. */
+  exploration: number;
+  /** How many top candidates an exploring pick draws from. */
+  explorationTop: number;
+  /** MMR trade-off: 1 = score only, 0 = diversity only. */
+  mmrLambda: number;
+  /** Recent picks the diversity term compares against, across decision boundaries. */
+  diversityWindow: number;
+  /** Size of the popular/fresh exploration pool. */
+  explorePool: number;
+}
+
+export const DEFAULT_CONFIG: EngineConfig = {
+  candidates: 500,
+  quotas: { ann: 0.55, transition: 0.2, intent: 0.1 },
+  historyWindow: 200,
+  freshnessWindow: 2000,
+  artistGap: 4,
+  albumGap: 10,
+  blockAfterDislike: 12,
+  exploration: 0.05,
+  explorationTop: 20,
+  mmrLambda: 0.75,
+  diversityWindow: 8,
+  explorePool: 3000,
+};
+
+/** The US DMCA sound recording performance complement (17 U.S.C. §114(j)(13)), per any 3-hour period. */
+export const RADIO_RULES = {
+  windowMs: 3 * 60 * 60 * 1000,
+  maxPerAlbum: 3,
+  maxConsecutivePerAlbum: 2,
+  maxPerArtist: 4,
+  maxConsecutivePerArtist: 3,
+} as const;
+
+export function profileUsesRadioRules(profile: Profile): boolean {
+  return profile === 'radio';
+}

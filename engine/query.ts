@@ -1,0 +1,215 @@
+import { type Catalog, dot, normalise } from './catalog.ts';
+import type { HistoryEntry, Intent, SessionState, Steer } from './session.ts';
+
+/**
+ * The session's "query", built like a search query from what the session knows: the starting intent,
+ * recent positives and negatives (skips graded by how early they came), and the current steering.
+ */
+export interface SessionQuery {
+  /** What retrieval searches for; undefined when the session knows nothing yet (cold start, no intent). */
+  vector?: Float32Array;
+  pos?: Float32Array;
+  neg?: Float32Array;
+  last?: Float32Array;
+  intent?: Float32Array;
+  steer?: Float32Array;
+  /** Item indexes of recent positives, newest first (seeds for transition neighbours). */
+  recentPositives: number[];
+  lastArtist?: string;
+  artistScore: Map<string, { pos: number; neg: number }>;
+  tagPos: Map<string, number>;
+  tagNeg: Map<string, number>;
+  meanYear?: number;
+  skipRate: number;
+  /** Tag or artist the intent or steering names: retrieval adds items of it. */
+  focus: { tag?: string; artist?: string; itemIndex?: number }[];
+}
+
+/** How much an outcome says about the listener's taste: skips are graded by how early they came. */
+export function outcomeWeight(entry: HistoryEntry): number {
+  if (entry.liked || entry.outcome === 'liked') return 2;
+  switch (entry.outcome) {
+    case 'completed':
+      return 1;
+    case 'disliked':
+      return -2;
+    case 'skipped': {
+      const played = entry.playedMs ?? 0;
+      if (played < 5_000) return -1;
+      if (played < 30_000) return -0.6;
+      if (played < entry.durationMs / 2) return -0.2;
+      return 0.3;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** Looks up the direction of a tag or an artist; memoised by the engine. */
+export interface Directions {
+  tag(tag: string): Float32Array | undefined;
+  artist(artist: string): Float32Array | undefined;
+}
+
+const RECENCY = 0.92;
+const LOOKBACK = 60;
+
+export function buildQuery(state: SessionState, catalog: Catalog, directions: Directions): SessionQuery {
+  const dim = catalog.dim;
+  const pos = new Float32Array(dim);
+  const neg = new Float32Array(dim);
+  let posMass = 0;
+  let negMass = 0;
+  const artistScore = new Map<string, { pos: number; neg: number }>();
+  const tagPos = new Map<string, number>();
+  const tagNeg = new Map<string, number>();
+  const recentPositives: number[] = [];
+  let yearSum = 0;
+  let yearWeight = 0;
+  let outcomes = 0;
+  let skips = 0;
+
+  const history = state.history;
+  let age = 0;
+  for (let h = history.length - 1; h >= 0 && age < LOOKBACK; h--) {
+    const entry = history[h];
+    const w = outcomeWeight(entry);
+    if (entry.outcome === undefined && !entry.liked) continue;
+    if (outcomes < 10) {
+      outcomes++;
+      if (entry.outcome === 'skipped' || entry.outcome === 'disliked') skips++;
+    }
+    const index = catalog.indexOf(entry.id);
+    const decay = RECENCY ** age++;
+    if (index === undefined || w === 0) continue;
+    const e = catalog.embedding(index);
+    const item = catalog.items[index];
+    const score = artistScore.get(item.artist) ?? { pos: 0, neg: 0 };
+    if (w > 0) {
+      for (let d = 0; d < dim; d++) pos[d] += w * decay * e[d];
+      posMass += w * decay;
+      score.pos += w;
+      if (recentPositives.length < 5) recentPositives.push(index);
+      for (const tag of item.tags) tagPos.set(tag, (tagPos.get(tag) ?? 0) + w * decay);
+      if (item.year !== undefined) {
+        yearSum += item.year * w;
+        yearWeight += w;
+      }
+    } else {
+      for (let d = 0; d < dim; d++) neg[d] -= w * decay * e[d];
+      negMass -= w * decay;
+      score.neg -= w;
+      for (const tag of item.tags) tagNeg.set(tag, (tagNeg.get(tag) ?? 0) - w * decay);
+    }
+    artistScore.set(item.artist, score);
+  }
+
+  const last = history.length > 0 ? catalog.indexOf(history[history.length - 1].id) : undefined;
+  const intent = intentDirection(state.intent, catalog, directions);
+  const steerInfo = steerDirection(state.steers, catalog, directions);
+  const focus = [...intentFocus(state.intent, catalog), ...steerInfo.focus];
+
+  // The query: intent fades as the session learns; steering is the listener's latest word, so it leads.
+  const vector = new Float32Array(dim);
+  const intentWeight = intent ? 1.5 / (1 + posMass / 4) : 0;
+  let any = false;
+  const addScaled = (v: Float32Array | undefined, w: number) => {
+    if (!v || w === 0) return;
+    any = true;
+    for (let d = 0; d < dim; d++) vector[d] += w * v[d];
+  };
+  const posUnit = posMass > 0 ? unit(pos) : undefined;
+  const negUnit = negMass > 0 ? unit(neg) : undefined;
+  addScaled(intent, intentWeight);
+  addScaled(posUnit, Math.min(1.5, posMass / 2));
+  addScaled(negUnit, -Math.min(0.8, negMass / 3));
+  addScaled(steerInfo.vector, 2);
+  if (any) normalise(vector);
+
+  return {
+    vector: any ? vector : undefined,
+    pos: posUnit,
+    neg: negUnit,
+    last: last === undefined ? undefined : catalog.embedding(last),
+    intent,
+    steer: steerInfo.vector,
+    recentPositives,
+    lastArtist: history.length > 0 ? history[history.length - 1].artist : undefined,
+    artistScore,
+    tagPos,
+    tagNeg,
+    meanYear: yearWeight > 0 ? yearSum / yearWeight : undefined,
+    skipRate: outcomes > 0 ? skips / outcomes : 0,
+    focus,
+  };
+}
+
+function unit(v: Float32Array): Float32Array {
+  const out = Float32Array.from(v);
+  normalise(out);
+  return out;
+}
+
+function intentDirection(intent: Intent, catalog: Catalog, directions: Directions): Float32Array | undefined {
+  if (intent.itemId !== undefined) {
+    const i = catalog.indexOf(intent.itemId);
+    if (i !== undefined) return catalog.embedding(i);
+  }
+  if (intent.artist !== undefined) return directions.artist(intent.artist);
+  if (intent.tag !== undefined) return directions.tag(intent.tag);
+  return undefined;
+}
+
+function intentFocus(intent: Intent, catalog: Catalog): SessionQuery['focus'] {
+  if (intent.itemId !== undefined) return [{ itemIndex: catalog.indexOf(intent.itemId) }];
+  if (intent.artist !== undefined) return [{ artist: intent.artist }];
+  if (intent.tag !== undefined) return [{ tag: intent.tag }];
+  return [];
+}
+
+function steerDirection(
+  steers: SessionState['steers'],
+  catalog: Catalog,
+  directions: Directions,
+): { vector?: Float32Array; focus: SessionQuery['focus'] } {
+  const dim = catalog.dim;
+  const vector = new Float32Array(dim);
+  const focus: SessionQuery['focus'] = [];
+  let any = false;
+  for (const { steer } of steers) {
+    // "Less of this artist" is a block (see feedbackRules.ts), not a direction to move away from.
+    if (steer.kind === 'less-artist') continue;
+    const v = steerVector(steer, catalog, directions);
+    if (!v) continue;
+    for (let d = 0; d < dim; d++) vector[d] += v[d];
+    any = true;
+    if (steer.kind === 'tag' || steer.kind === 'mood') focus.push({ tag: steer.tag });
+    if (steer.kind === 'artist') focus.push({ artist: steer.artist });
+    if (steer.kind === 'more-like') focus.push({ itemIndex: catalog.indexOf(steer.itemId) });
+  }
+  if (!any) return { focus };
+  normalise(vector);
+  return { vector, focus };
+}
+
+function steerVector(steer: Steer, catalog: Catalog, directions: Directions): Float32Array | undefined {
+  switch (steer.kind) {
+    case 'more-like': {
+      const i = catalog.indexOf(steer.itemId);
+      return i === undefined ? undefined : catalog.embedding(i);
+    }
+    case 'tag':
+    case 'mood':
+      return directions.tag(steer.tag);
+    case 'artist':
+      return directions.artist(steer.artist);
+    case 'less-artist':
+    case 'clear':
+      return undefined;
+  }
+}
+
+/** Cosine of two unit vectors, 0 when either is missing. */
+export function similarity(a: Float32Array | undefined, b: Float32Array): number {
+  return a === undefined ? 0 : dot(a, b);
+}

@@ -1,0 +1,122 @@
+import type { Catalog } from '../catalog.ts';
+import type { EngineConfig } from '../config.ts';
+import type { Source } from '../pick.ts';
+import type { SessionQuery } from '../query.ts';
+import type { Rng } from '../rng.ts';
+import type { TransitionIndex } from './transitionIndex.ts';
+import type { VectorIndex } from './vectorIndex.ts';
+
+/** Candidates of one decision: item indexes, each with a bit set of the sources that proposed it. */
+export interface Candidates {
+  indexes: number[];
+  sources: number[];
+  /** Transition strength per candidate, in [0, 1]. */
+  transition: number[];
+}
+
+export const SOURCE_BIT: Record<Source, number> = { ann: 1, transition: 2, explore: 4, intent: 8 };
+
+export interface RetrievalResources {
+  catalog: Catalog;
+  vectors: VectorIndex;
+  transitions: TransitionIndex;
+  /** Exploration pool: popular and recent items, most popular first. */
+  explorePool: Int32Array;
+}
+
+/**
+ * Retrieval, like search: several sources with quotas (embedding neighbours of the query, transition
+ * neighbours of recent positives, items of the intent/steer focus, and a seeded sample of the exploration
+ * pool), merged without duplicates. `excluded` items (already played, blocked) are skipped here so the
+ * quotas are spent on items the policy can use.
+ */
+export function retrieve(
+  resources: RetrievalResources,
+  query: SessionQuery,
+  config: EngineConfig,
+  excluded: (index: number) => boolean,
+  rng: Rng,
+): Candidates {
+  const { catalog, vectors, transitions } = resources;
+  const total = Math.min(config.candidates, catalog.size);
+  const slot = new Map<number, number>();
+  const out: Candidates = { indexes: [], sources: [], transition: [] };
+  const add = (index: number, source: Source, transition = 0): boolean => {
+    if (excluded(index)) return false;
+    const at = slot.get(index);
+    if (at !== undefined) {
+      out.sources[at] |= SOURCE_BIT[source];
+      if (transition > out.transition[at]) out.transition[at] = transition;
+      return false;
+    }
+    slot.set(index, out.indexes.length);
+    out.indexes.push(index);
+    out.sources.push(SOURCE_BIT[source]);
+    out.transition.push(transition);
+    return true;
+  };
+
+  // Transition neighbours of the last positives (and of the item playing now), strongest first.
+  const transitionQuota = Math.round(total * config.quotas.transition);
+  const seeds = query.recentPositives.slice(0, 3);
+  let taken = 0;
+  seeds.forEach((seed, rank) => {
+    const { targets, weights } = transitions.neighbours(seed);
+    const decay = 1 / (1 + rank);
+    for (let k = 0; k < targets.length && taken < transitionQuota; k++) {
+      if (add(targets[k], 'transition', weights[k] * decay)) taken++;
+    }
+  });
+
+  // Items of what the listener asked for: a tag, an artist, an item's neighbourhood.
+  const intentQuota = Math.round(total * config.quotas.intent);
+  taken = 0;
+  for (const focus of query.focus) {
+    const pool =
+      focus.artist !== undefined
+        ? catalog.byArtist(focus.artist)
+        : focus.tag !== undefined
+          ? catalog.byTag(focus.tag)
+          : [];
+    if (pool.length > 0) {
+      // A seeded sample, so a large tag does not always give the same few items.
+      const start = rng.int(pool.length);
+      for (let k = 0; k < pool.length && taken < intentQuota; k++) {
+        if (add(pool[(start + k) % pool.length], 'intent')) taken++;
+      }
+    }
+  }
+
+  // Embedding neighbours of the session query fill the bulk.
+  const annQuota =
+    Math.round(total * config.quotas.ann) + (transitionQuota - Math.min(transitionQuota, out.indexes.length));
+  if (query.vector) {
+    const want = out.indexes.length + annQuota;
+    // Over-fetch: some neighbours are excluded (played, blocked) and some already came from other sources.
+    for (const index of vectors.search(query.vector, Math.min(catalog.size, annQuota * 2 + 50))) {
+      if (out.indexes.length >= want) break;
+      add(index, 'ann');
+    }
+  }
+
+  // The rest: a seeded sample of the exploration pool (popular and fresh items).
+  const pool = resources.explorePool;
+  for (let tries = 0; out.indexes.length < total && tries < total * 4 && pool.length > 0; tries++) {
+    add(pool[rng.int(pool.length)], 'explore');
+  }
+  return out;
+}
+
+/** The exploration pool: the most popular items, plus the most recent releases. */
+export function buildExplorePool(catalog: Catalog, size: number): Int32Array {
+  const byPopularity = catalog.items
+    .map((_, i) => i)
+    .sort((a, b) => catalog.items[b].popularity - catalog.items[a].popularity || a - b);
+  const popular = byPopularity.slice(0, Math.ceil(size * 0.8));
+  const byYear = catalog.items
+    .map((_, i) => i)
+    .filter((i) => catalog.items[i].year !== undefined)
+    .sort((a, b) => (catalog.items[b].year ?? 0) - (catalog.items[a].year ?? 0) || a - b)
+    .slice(0, size - popular.length);
+  return Int32Array.from(new Set([...popular, ...byYear]));
+}

@@ -1,0 +1,222 @@
+import type { Catalog } from './catalog.ts';
+import { type EngineConfig, RADIO_RULES } from './config.ts';
+import { engineError } from './errors.ts';
+import type { Pick } from './pick.ts';
+import { radioRuleBroken, type TimedPlay } from './policy/radioRules.ts';
+import { nextStart } from './policy/slatePolicy.ts';
+import type { Feedback, HistoryEntry, SessionState, Steer } from './session.ts';
+
+/** A state change and the queued positions it withdrew (to be replaced, and announced to the client). */
+export interface Update {
+  state: SessionState;
+  withdrawn: number[];
+}
+
+/** Records the picks as queued entries and keeps the history and freshness windows bounded. */
+export function appendPicks(state: SessionState, picks: readonly Pick[], config: EngineConfig): SessionState {
+  if (picks.length === 0) return { ...state, decisions: state.decisions + 1 };
+  const entries: HistoryEntry[] = picks.map((p) => ({
+    pos: p.pos,
+    id: p.id,
+    artist: p.artist,
+    album: p.album,
+    startMs: p.startMs,
+    durationMs: p.durationMs,
+  }));
+  return trim(
+    {
+      ...state,
+      decisions: state.decisions + 1,
+      nextPos: picks[picks.length - 1].pos + 1,
+      history: [...state.history, ...entries],
+    },
+    config,
+  );
+}
+
+export function applyFeedback(
+  state: SessionState,
+  feedback: Feedback,
+  config: EngineConfig,
+  nowMs: number,
+): Update {
+  const at = state.history.findIndex((h) => h.pos === feedback.pos);
+  if (at < 0) {
+    throw engineError(
+      'ENGINE_UNKNOWN_POSITION',
+      `No pick at position ${feedback.pos} in this session's history.`,
+      {
+        details: { pos: feedback.pos },
+      },
+    );
+  }
+  const entry = { ...state.history[at] };
+  let next: SessionState = { ...state };
+  switch (feedback.type) {
+    case 'started':
+      entry.started = true;
+      break;
+    case 'completed':
+      entry.started = true;
+      if (entry.outcome !== 'disliked') entry.outcome = entry.liked ? 'liked' : 'completed';
+      break;
+    case 'skipped':
+      entry.started = true;
+      entry.outcome = 'skipped';
+      entry.playedMs = Math.max(0, Math.min(feedback.atMs, entry.durationMs));
+      break;
+    case 'liked':
+      entry.liked = true;
+      if (entry.outcome === undefined || entry.outcome === 'completed') entry.outcome = 'liked';
+      next.blockedArtists = state.blockedArtists.filter((b) => b.artist !== entry.artist);
+      break;
+    case 'disliked':
+      entry.outcome = 'disliked';
+      entry.liked = false;
+      next.dislikedIds = [...state.dislikedIds, entry.id].slice(-config.freshnessWindow);
+      break;
+  }
+  const history = state.history.slice();
+  history[at] = entry;
+  next.history = history;
+
+  // Withdraw queued picks the feedback makes wrong: a dislike rules out the artist for a while; an early
+  // skip rules out more of the same artist right now. A skip also moves the timeline earlier.
+  let conflicts: (h: HistoryEntry) => boolean = () => false;
+  if (feedback.type === 'disliked') {
+    next = block(next, entry.artist, config.blockAfterDislike, feedback.pos);
+    conflicts = (h) => h.artist === entry.artist;
+  } else if (feedback.type === 'skipped' && (entry.playedMs ?? 0) < 30_000) {
+    conflicts = (h) => h.artist === entry.artist;
+  }
+  const update = withdraw(next, feedback.pos, conflicts);
+  return feedback.type === 'skipped' ? retime(update, nowMs) : update;
+}
+
+export function applySteer(
+  state: SessionState,
+  steer: Steer,
+  catalog: Catalog,
+  config: EngineConfig,
+  nowMs: number,
+): Update {
+  validateSteer(steer, catalog);
+  const lastPos = state.history.length > 0 ? state.history[state.history.length - 1].pos : -1;
+  let next: SessionState;
+  if (steer.kind === 'clear') {
+    next = { ...state, steers: [], blockedArtists: [] };
+  } else {
+    const steers = state.steers
+      .filter((s) => s.steer.kind !== steer.kind)
+      .concat({ steer, atPos: state.nextPos });
+    next = { ...state, steers };
+    if (steer.kind === 'less-artist') next = block(next, steer.artist, config.blockAfterDislike * 4, lastPos);
+    // Steering back to an artist lifts a block on it.
+    const back =
+      steer.kind === 'artist'
+        ? steer.artist
+        : steer.kind === 'more-like'
+          ? catalog.get(steer.itemId)?.artist
+          : undefined;
+    if (back !== undefined)
+      next = { ...next, blockedArtists: next.blockedArtists.filter((b) => b.artist !== back) };
+  }
+  // The listener asked for something else: every queued pick not yet started gives way.
+  const update = withdraw(next, Number.NEGATIVE_INFINITY, () => true);
+  return retime(update, nowMs);
+}
+
+function validateSteer(steer: Steer, catalog: Catalog): void {
+  const bad = (what: string) => {
+    throw engineError('ENGINE_INVALID_REQUEST', `Cannot steer: ${what}.`, { details: { steer } });
+  };
+  switch (steer.kind) {
+    case 'more-like':
+      if (catalog.indexOf(steer.itemId) === undefined) bad(`item "${steer.itemId}" is not in the catalog`);
+      break;
+    case 'artist':
+    case 'less-artist':
+      if (catalog.byArtist(steer.artist).length === 0) bad(`artist "${steer.artist}" is not in the catalog`);
+      break;
+    case 'tag':
+    case 'mood':
+      if (catalog.byTag(steer.tag).length === 0) bad(`no item has the tag "${steer.tag}"`);
+      break;
+    case 'clear':
+      break;
+    default:
+      bad('unknown steer kind');
+  }
+}
+
+function block(state: SessionState, artist: string, picks: number, fromPos: number): SessionState {
+  const untilPos = Math.max(state.nextPos, fromPos + 1) + picks;
+  const others = state.blockedArtists.filter((b) => b.artist !== artist);
+  return { ...state, blockedArtists: [...others, { artist, untilPos }] };
+}
+
+/**
+ * Removes queued entries after `afterPos` that have not started and match `conflicts`, and hands back their
+ * positions. Positions are never reused: replacements take new ones.
+ */
+function withdraw(state: SessionState, afterPos: number, conflicts: (h: HistoryEntry) => boolean): Update {
+  const withdrawn: number[] = [];
+  const history = state.history.filter((h) => {
+    const out = h.pos > afterPos && h.outcome === undefined && !h.started && conflicts(h);
+    if (out) withdrawn.push(h.pos);
+    return !out;
+  });
+  return withdrawn.length === 0 ? { state, withdrawn } : { state: { ...state, history }, withdrawn };
+}
+
+/**
+ * Re-times queued entries after the timeline changed (a skip, a withdrawal). In the radio profile, a queued
+ * entry that now breaks the performance complement is withdrawn too.
+ */
+function retime(update: Update, nowMs: number): Update {
+  const { state } = update;
+  const history: HistoryEntry[] = [];
+  const withdrawn = update.withdrawn.slice();
+  const timeline: TimedPlay[] = [];
+  let changed = false;
+  for (const h of state.history) {
+    let entry = h;
+    if (h.outcome === undefined && !h.started) {
+      const startMs = nextStart(history, nowMs);
+      if (startMs !== h.startMs) {
+        entry = { ...h, startMs };
+        changed = true;
+      }
+      if (state.profile === 'radio' && radioRuleBroken(timeline, entry)) {
+        withdrawn.push(h.pos);
+        changed = true;
+        continue;
+      }
+    }
+    history.push(entry);
+    timeline.push(entry);
+  }
+  return changed ? { state: { ...state, history }, withdrawn: withdrawn.sort((a, b) => a - b) } : update;
+}
+
+/** Keeps `historyWindow` entries (more in the radio profile, which must see three hours back). */
+function trim(state: SessionState, config: EngineConfig): SessionState {
+  const { history } = state;
+  let keep = config.historyWindow;
+  if (state.profile === 'radio' && history.length > keep) {
+    const since = history[history.length - 1].startMs - RADIO_RULES.windowMs;
+    let k = history.length - keep;
+    while (k > 0 && history[k - 1].startMs > since) k--;
+    keep = Math.min(history.length - k, config.historyWindow * 5);
+  }
+  if (history.length <= keep) return state;
+  const dropped = history.slice(0, history.length - keep).map((h) => h.id);
+  const olderIds = [...state.olderIds, ...dropped].slice(-Math.max(0, config.freshnessWindow - keep));
+  return {
+    ...state,
+    history: history.slice(history.length - keep),
+    olderIds,
+    blockedArtists: state.blockedArtists.filter((b) => b.untilPos > state.nextPos),
+    steers: state.steers,
+  };
+}
