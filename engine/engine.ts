@@ -1,13 +1,14 @@
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import type { Scorer } from '../models/scorer.ts';
-import { type Catalog, normalise } from './catalog.ts';
+import type { Catalog } from './catalog.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from './config.ts';
 import { engineError } from './errors.ts';
 import { assembleFeatures } from './features.ts';
 import { resolveIntent } from './intent.ts';
 import type { Pick } from './pick.ts';
 import { selectSlate } from './policy/slatePolicy.ts';
-import { buildQuery, type Directions } from './query.ts';
+import { buildQuery, createDirections } from './query.ts';
+import { exclusions } from './retrieval/exclusions.ts';
 import {
   buildExplorePool,
   type Candidates,
@@ -83,7 +84,7 @@ export function createEngine(resources: EngineResources): Engine {
     transitions: resources.transitions ?? TransitionIndex.empty(catalog),
     explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
   };
-  const directions = memoisedDirections(catalog);
+  const directions = createDirections(catalog);
 
   async function score(
     features: Float32Array,
@@ -174,23 +175,6 @@ export function createEngine(resources: EngineResources): Engine {
   };
 }
 
-/** Items a decision must not consider: played within the freshness window, disliked, by a blocked artist. */
-function exclusions(state: SessionState, catalog: Catalog): (index: number) => boolean {
-  const seen = new Set<number>();
-  const mark = (id: string) => {
-    const i = catalog.indexOf(id);
-    if (i !== undefined) seen.add(i);
-  };
-  for (const h of state.history) mark(h.id);
-  for (const id of state.olderIds) mark(id);
-  for (const id of state.dislikedIds) mark(id);
-  const blocked = new Set(
-    state.blockedArtists.filter((b) => b.untilPos > state.nextPos).map((b) => b.artist),
-  );
-  if (blocked.size === 0) return (i) => seen.has(i);
-  return (i) => seen.has(i) || blocked.has(catalog.items[i].artist);
-}
-
 /**
  * When the sources together cannot offer enough (a small catalog, a long session, a narrow steer), walk the
  * catalog in order for allowed items, so the policy still fills the request while the catalog allows.
@@ -214,30 +198,6 @@ function widen(
     out.transition.push(0);
   }
   return out;
-}
-
-function memoisedDirections(catalog: Catalog): Directions {
-  const cache = new Map<string, Float32Array | undefined>();
-  const centroid = (key: string, members: readonly number[]) => {
-    if (cache.has(key)) return cache.get(key);
-    let v: Float32Array | undefined;
-    if (members.length > 0) {
-      v = new Float32Array(catalog.dim);
-      // Cap the work for huge tags: an even sample of 2,000 members gives the direction.
-      const step = Math.max(1, Math.floor(members.length / 2000));
-      for (let k = 0; k < members.length; k += step) {
-        const e = catalog.embedding(members[k]);
-        for (let d = 0; d < v.length; d++) v[d] += e[d];
-      }
-      normalise(v);
-    }
-    cache.set(key, v);
-    return v;
-  };
-  return {
-    tag: (tag) => centroid(`tag:${tag}`, catalog.byTag(tag)),
-    artist: (artist) => centroid(`artist:${artist}`, catalog.byArtist(artist)),
-  };
 }
 
 function assertState(state: SessionState): void {

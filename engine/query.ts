@@ -213,3 +213,28 @@ function steerVector(steer: Steer, catalog: Catalog, directions: Directions): Fl
 export function similarity(a: Float32Array | undefined, b: Float32Array): number {
   return a === undefined ? 0 : dot(a, b);
 }
+
+/** Tag and artist directions (centroids of their items), computed once per engine on first use. */
+export function createDirections(catalog: Catalog): Directions {
+  const cache = new Map<string, Float32Array | undefined>();
+  const centroid = (key: string, members: readonly number[]) => {
+    if (cache.has(key)) return cache.get(key);
+    let v: Float32Array | undefined;
+    if (members.length > 0) {
+      v = new Float32Array(catalog.dim);
+      // Cap the work for huge tags: an even sample of 2,000 members gives the direction.
+      const step = Math.max(1, Math.floor(members.length / 2000));
+      for (let k = 0; k < members.length; k += step) {
+        const e = catalog.embedding(members[k]);
+        for (let d = 0; d < v.length; d++) v[d] += e[d];
+      }
+      normalise(v);
+    }
+    cache.set(key, v);
+    return v;
+  };
+  return {
+    tag: (tag) => centroid(`tag:${tag}`, catalog.byTag(tag)),
+    artist: (artist) => centroid(`artist:${artist}`, catalog.byArtist(artist)),
+  };
+}

@@ -1,0 +1,180 @@
+import { FEATURE_COUNT } from '../../models/featureSchema.ts';
+import type { Catalog } from '../catalog.ts';
+import { DEFAULT_CONFIG, type EngineConfig } from '../config.ts';
+import { assembleFeatures } from '../features.ts';
+import { buildQuery, createDirections } from '../query.ts';
+import { exclusions } from '../retrieval/exclusions.ts';
+import { buildExplorePool, type RetrievalResources, retrieve } from '../retrieval/retrieve.ts';
+import type { TransitionIndex } from '../retrieval/transitionIndex.ts';
+import type { VectorIndex } from '../retrieval/vectorIndex.ts';
+import { createRng, deriveSeed, hashString } from '../rng.ts';
+import type { HistoryEntry, Outcome, SessionState } from '../session.ts';
+
+/** A logged session as the trainer reads it (the sessions JSONL format). */
+export interface LoggedSequence {
+  id: string;
+  items: readonly { id: string; outcome?: Outcome; playedMs?: number }[];
+}
+
+export interface TrainingSet {
+  X: Float32Array;
+  y: Float32Array;
+  weights: Float32Array;
+  /** Decision each row belongs to (rows of one decision share a group), for ranking metrics. */
+  groups: Int32Array;
+  n: number;
+  stats: { sessions: number; steps: number; stepsWithTarget: number; targetRecall: number; positives: number };
+}
+
+export interface TrainingSetOptions {
+  seed: number;
+  /** Sampled retrieved candidates per step, labelled 0. */
+  negatives?: number;
+  /** Stop after this many rows (memory bound for very large logs). */
+  maxRows?: number;
+  config?: Partial<EngineConfig>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Turns logged sessions into ranker examples through the engine's own path: for every step the session is
+ * replayed into an engine state, the real query is built, the real retrieval runs, and features come from
+ * `assembleFeatures`. The logged item is the labelled example (1 if completed or liked, 0 if skipped early or
+ * disliked); sampled retrieved candidates are negatives. Steps whose logged item retrieval did not find are
+ * left out, so every row looks like a row the ranker sees when serving.
+ */
+export function buildTrainingSet(
+  catalog: Catalog,
+  vectors: VectorIndex,
+  transitions: TransitionIndex,
+  sessions: readonly LoggedSequence[],
+  options: TrainingSetOptions,
+): TrainingSet {
+  const config: EngineConfig = { ...DEFAULT_CONFIG, ...options.config };
+  const negatives = options.negatives ?? 16;
+  const maxRows = options.maxRows ?? 2_000_000;
+  const resources: RetrievalResources = {
+    catalog,
+    vectors,
+    transitions,
+    explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
+  };
+  const directions = createDirections(catalog);
+  const X: number[] = [];
+  const y: number[] = [];
+  const w: number[] = [];
+  const groups: number[] = [];
+  let steps = 0;
+  let stepsWithTarget = 0;
+  let positives = 0;
+  let group = 0;
+
+  sessions.forEach((session, s) => {
+    options.onProgress?.(s, sessions.length);
+    if (y.length >= maxRows) return;
+    let state = emptyState(hashString(session.id));
+    let clock = 0;
+    for (const play of session.items) {
+      const target = catalog.indexOf(play.id);
+      if (target === undefined) continue;
+      const label = labelOf(play.outcome, play.playedMs);
+      if (state.history.length > 0 && label !== undefined) {
+        steps++;
+        const rng = createRng(deriveSeed(state.seed, steps));
+        const query = buildQuery(state, catalog, directions);
+        const candidates = retrieve(resources, query, config, exclusions(state, catalog), rng);
+        const at = candidates.indexes.indexOf(target);
+        if (at >= 0) {
+          stepsWithTarget++;
+          // The logged item plus a seeded sample of the other retrieved candidates.
+          const rows = [at];
+          for (let k = 0; k < negatives && candidates.indexes.length > 1; k++) {
+            const c = rng.int(candidates.indexes.length);
+            if (c !== at) rows.push(c);
+          }
+          const picked = {
+            indexes: rows.map((c) => candidates.indexes[c]),
+            sources: rows.map((c) => candidates.sources[c]),
+            transition: rows.map((c) => candidates.transition[c]),
+          };
+          const features = assembleFeatures(catalog, query, picked, state.nextPos);
+          for (let r = 0; r < rows.length; r++) {
+            for (let f = 0; f < FEATURE_COUNT; f++) X.push(features[r * FEATURE_COUNT + f]);
+            const isTarget = r === 0;
+            y.push(isTarget ? label : 0);
+            // A logged negative outcome is strong evidence; an unplayed candidate is weak evidence.
+            w.push(isTarget ? 1 : 0.5);
+            groups.push(group);
+            if (isTarget && label === 1) positives++;
+          }
+          group++;
+        }
+      }
+      const item = catalog.items[target];
+      const entry: HistoryEntry = {
+        pos: state.nextPos,
+        id: item.id,
+        artist: item.artist,
+        album: item.album,
+        startMs: clock,
+        durationMs: item.durationMs,
+        outcome: play.outcome ?? 'completed',
+        playedMs: play.playedMs,
+        liked: play.outcome === 'liked',
+        started: true,
+      };
+      clock += play.outcome === 'skipped' ? (play.playedMs ?? 0) : item.durationMs;
+      const history = [...state.history, entry];
+      state = {
+        ...state,
+        nextPos: state.nextPos + 1,
+        history: history.length > config.historyWindow ? history.slice(-config.historyWindow) : history,
+      };
+    }
+  });
+  options.onProgress?.(sessions.length, sessions.length);
+  return {
+    X: Float32Array.from(X),
+    y: Float32Array.from(y),
+    weights: Float32Array.from(w),
+    groups: Int32Array.from(groups),
+    n: y.length,
+    stats: {
+      sessions: sessions.length,
+      steps,
+      stepsWithTarget,
+      targetRecall: steps > 0 ? stepsWithTarget / steps : 0,
+      positives,
+    },
+  };
+}
+
+/** 1 for a play the listener wanted, 0 for one they turned away from, undefined when it says nothing. */
+function labelOf(outcome: Outcome | undefined, playedMs: number | undefined): number | undefined {
+  switch (outcome) {
+    case undefined:
+    case 'completed':
+    case 'liked':
+      return 1;
+    case 'disliked':
+      return 0;
+    case 'skipped':
+      return (playedMs ?? 0) < 30_000 ? 0 : undefined;
+  }
+}
+
+function emptyState(seed: number): SessionState {
+  return {
+    v: 1,
+    seed,
+    profile: 'default',
+    intent: {},
+    nextPos: 0,
+    decisions: 0,
+    history: [],
+    olderIds: [],
+    steers: [],
+    blockedArtists: [],
+    dislikedIds: [],
+  };
+}
