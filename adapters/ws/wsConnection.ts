@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { OmakaseError } from '../../models/omakaseError.ts';
+import type {
+  DeliveredItem,
+  SessionNotice,
+  SessionOpened,
+  SessionService,
+} from '../../sessions/sessionService.ts';
+import {
+  CLOSE_CODES,
+  type ClientMessage,
+  type CloseCode,
+  type FeedbackMessage,
+  type HelloMessage,
+  isParseError,
+  type Limits,
+  type ParseError,
+  PROTOCOL_VERSION,
+  type ProtoErrorCode,
+  parseClientMessage,
+  type RequestId,
+  type ServerMessage,
+  type WireItem,
+} from '../protocol.ts';
+import { toWireError } from './toWireError.ts';
+
+/** What every connection of one server shares. */
+export interface ConnectionContext {
+  service: SessionService;
+  limits: Limits;
+  heartbeatMs: number;
+  /** Above this many bytes waiting in the socket, the server stops fetching items until the socket flushes. */
+  highWaterBytes: number;
+  /** Items fetched from the service per call (at most the outstanding credit). */
+  chunk: number;
+  /** Send each item's `reasons` (QA and debugging clients). */
+  reasons: boolean;
+  /** Which local connection owns each session, so a takeover closes the older socket at once. */
+  owners: Map<string, WsConnection>;
+  /** Called once the socket has closed and the session was told. */
+  onClosed(connection: WsConnection): void;
+}
+
+const protoError = (code: ProtoErrorCode, message: string): OmakaseError => new OmakaseError(code, message);
+
+/**
+ * One client socket: the handshake time box, the request queue, cumulative credit and the item pump.
+ * Requests are handled one at a time in arrival order (a steer then a feedback reach the session in the order
+ * sent); `ping` is answered at once.
+ */
+export class WsConnection {
+  readonly connectionId = randomUUID();
+  /** Cleared by the heartbeat, set again by a pong or any inbound frame. */
+  alive = true;
+  private sessionId: string | undefined;
+  private state: 'handshake' | 'open' | 'closed' = 'handshake';
+  private credit = 0;
+  /** Outstanding `more` requests, oldest first, so each item can name the request it answers. */
+  private grants: { id: RequestId; left: number }[] = [];
+  /** Highest seq this session has sent (welcome's lastSeq counts): feedback beyond it is PROTO_UNKNOWN_SEQ. */
+  private highestSeq = 0;
+  private pending = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private pumping = false;
+  private starved = false;
+  /** Ended or taken over: nothing to tell the session when the socket closes. */
+  private sessionOver = false;
+  private lastFlush: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+  private readonly handshakeTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.handshakeTimer = setTimeout(
+      () => this.close(4408, 'no hello within the handshake time box'),
+      ctx.limits.handshakeTimeoutMs,
+    );
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    // Oversized frames and protocol violations surface here; `ws` then closes the socket (1009, 1002).
+    ws.on('error', () => {});
+    ws.on('close', () => this.onClose());
+  }
+
+  /** Ends the socket without a closing handshake (the heartbeat found it dead). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  close(code: CloseCode | 1000 | 1001, reason: string): void {
+    if (this.state !== 'closed') this.leave();
+    this.ws.close(code, reason.slice(0, 120));
+  }
+
+  /** Another connection took the session: tell this client why, then close with 4409. */
+  takenOver(): void {
+    if (this.state === 'closed') return;
+    this.sessionOver = true;
+    this.send({
+      type: 'error',
+      code: 'SESSION_TAKEN_OVER',
+      message: CLOSE_CODES[4409].description,
+      retryable: false,
+    });
+    this.close(4409, 'session taken over by a newer connection');
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    this.alive = true;
+    if (this.state === 'closed') return;
+    const parsed: ClientMessage | ParseError = isBinary
+      ? { error: { code: 'PROTO_MALFORMED_JSON', message: 'send text frames, not binary' } }
+      : parseClientMessage(data.toString('utf8'), this.ctx.limits);
+    if (isParseError(parsed)) {
+      const { code, message, id } = parsed.error;
+      this.send(toWireError(protoError(code, message), id));
+      if (this.state === 'handshake') this.close(4400, 'the first message must be a valid hello');
+      return;
+    }
+    if (parsed.type === 'ping') {
+      this.send({ type: 'pong', id: parsed.id });
+      return;
+    }
+    if (this.state === 'handshake' && parsed.type !== 'hello') {
+      this.send(toWireError(protoError('PROTO_HELLO_REQUIRED', 'send hello first'), parsed.id));
+      this.close(4400, 'the first message must be hello');
+      return;
+    }
+    if (this.pending >= this.ctx.limits.maxPending) {
+      const message = `more than ${this.ctx.limits.maxPending} requests waiting; wait for answers`;
+      this.send(toWireError(protoError('PROTO_TOO_MANY_REQUESTS', message), parsed.id));
+      return;
+    }
+    this.pending++;
+    this.chain = this.chain
+      .then(() => this.handle(parsed))
+      .catch((err) => this.fail(err, parsed.id))
+      .finally(() => {
+        this.pending--;
+      });
+  }
+
+  private async handle(msg: ClientMessage): Promise<void> {
+    if (this.state === 'closed') return;
+    if (msg.type === 'hello') return this.hello(msg);
+    const sid = this.sessionId as string;
+    const { service } = this.ctx;
+    switch (msg.type) {
+      case 'more':
+        if (this.credit + msg.n > this.ctx.limits.maxCredit) {
+          const message = `outstanding credit ${this.credit} + ${msg.n} exceeds ${this.ctx.limits.maxCredit}`;
+          throw protoError('PROTO_CREDIT_EXCEEDED', message);
+        }
+        this.credit += msg.n;
+        this.grants.push({ id: msg.id, left: msg.n });
+        this.starved = false;
+        void this.pump();
+        return;
+      case 'feedback':
+        return this.feedback(msg);
+      case 'steer': {
+        const changed = await service.steer(sid, this.connectionId, msg.steer);
+        this.answered(msg.id, changed.invalidated, 'steer');
+        return;
+      }
+      case 'pause':
+      case 'play':
+        await (msg.type === 'pause'
+          ? service.pause(sid, this.connectionId)
+          : service.play(sid, this.connectionId));
+        this.answered(msg.id, [], msg.type);
+        return;
+      case 'end':
+        await service.end(sid, this.connectionId);
+        this.send({ type: 'ack', id: msg.id });
+        this.sessionOver = true;
+        this.send({ type: 'ended', reason: 'ended', id: msg.id });
+        this.close(4000, 'session ended');
+        return;
+    }
+  }
+
+  private async hello(msg: HelloMessage): Promise<void> {
+    if (this.state === 'open')
+      throw protoError('PROTO_ALREADY_OPEN', 'this connection already has a session');
+    if (msg.protocol !== PROTOCOL_VERSION) {
+      const message = `protocol ${msg.protocol} is not supported; this server speaks ${PROTOCOL_VERSION}`;
+      this.send(toWireError(protoError('PROTO_VERSION_UNSUPPORTED', message), msg.id));
+      this.close(4406, 'protocol version not supported');
+      return;
+    }
+    const { service } = this.ctx;
+    let opened: SessionOpened;
+    if (msg.resume) {
+      try {
+        opened = await service.resume({ connectionId: this.connectionId, ...msg.resume });
+      } catch (err) {
+        this.send(toWireError(err, msg.id));
+        this.close(4410, 'resume refused');
+        return;
+      }
+    } else {
+      // A refused start leaves the socket in its handshake: the client may fix the request and say hello again.
+      opened = await service.start({ connectionId: this.connectionId, ...msg.start });
+    }
+    if (this.state === 'closed') {
+      // The socket went away while the session opened: let the session wait out its grace window.
+      service.disconnected(opened.sessionId, this.connectionId);
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.state = 'open';
+    this.sessionId = opened.sessionId;
+    const previous = this.ctx.owners.get(opened.sessionId);
+    if (previous && previous !== this) previous.takenOver();
+    this.ctx.owners.set(opened.sessionId, this);
+    // Subscribing after the resume resolved: a takeover notice the resume itself raised was for the old owner.
+    this.unsubscribe = service.subscribe(opened.sessionId, (notice) => this.onNotice(notice));
+    this.highestSeq = opened.lastSeq;
+    const { sessionId, resumeToken, status, lastSeq, graceMs } = opened;
+    this.send({
+      type: 'welcome',
+      id: msg.id,
+      protocol: PROTOCOL_VERSION,
+      sessionId,
+      resumeToken,
+      status,
+      lastSeq,
+      limits: this.ctx.limits,
+      heartbeatMs: this.ctx.heartbeatMs,
+      graceMs,
+    });
+    // Missed items were paid for by the old connection's credit, so they do not use any of this one's.
+    for (const item of opened.missed) this.sendItem(item, undefined);
+  }
+
+  private async feedback(msg: FeedbackMessage): Promise<void> {
+    if (msg.seq > this.highestSeq) {
+      throw protoError(
+        'PROTO_UNKNOWN_SEQ',
+        `seq ${msg.seq} was never sent; the last sent seq is ${this.highestSeq}`,
+      );
+    }
+    const feedback =
+      msg.kind === 'skipped'
+        ? { type: msg.kind, seq: msg.seq, atMs: msg.atMs as number }
+        : { type: msg.kind, seq: msg.seq };
+    const changed = await this.ctx.service.feedback(this.sessionId as string, this.connectionId, feedback);
+    this.answered(msg.id, changed.invalidated, 'feedback');
+  }
+
+  /** The durable ack, then what the change withdrew; a change may also unblock a starved pump. */
+  private answered(id: RequestId, invalidated: number[], reason: string): void {
+    this.send({ type: 'ack', id });
+    if (invalidated.length > 0) this.send({ type: 'invalidated', seqs: invalidated, reason, id });
+    if (this.starved && this.credit > 0) {
+      this.starved = false;
+      void this.pump();
+    }
+  }
+
+  /** Sends items while there is credit, in chunks, never past the socket's high-water mark. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.credit > 0 && this.state === 'open' && !this.starved) {
+        if (this.ws.bufferedAmount > this.ctx.highWaterBytes) {
+          await this.lastFlush;
+          continue;
+        }
+        const n = Math.min(this.credit, this.ctx.chunk);
+        const items = await this.ctx.service.more(this.sessionId as string, this.connectionId, n);
+        if (this.state !== 'open') return;
+        if (items.length === 0) {
+          this.starved = true;
+          this.send({ type: 'starved', credit: this.credit, re: this.grants[0]?.id });
+          return;
+        }
+        // A service that returns more than asked must not make the server exceed the client's credit.
+        for (const item of items.slice(0, n)) this.sendItem(item, this.spend());
+      }
+    } catch (err) {
+      // Outstanding credit is dropped on a failed fetch: the client asks again rather than the server looping.
+      const re = this.grants[0]?.id;
+      this.credit = 0;
+      this.grants = [];
+      this.fail(err, re);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private spend(): RequestId {
+    const grant = this.grants[0];
+    this.credit--;
+    if (--grant.left === 0) this.grants.shift();
+    return grant.id;
+  }
+
+  private sendItem(item: DeliveredItem, re: RequestId | undefined): void {
+    const wire: WireItem = {
+      id: item.id,
+      title: item.title,
+      artist: item.artist,
+      durationMs: item.durationMs,
+      startMs: item.startMs,
+      degraded: item.degraded,
+    };
+    if (item.album !== undefined) wire.album = item.album;
+    if (this.ctx.reasons) wire.reasons = { ...item.reasons };
+    this.highestSeq = Math.max(this.highestSeq, item.seq);
+    const frame = JSON.stringify(
+      re === undefined
+        ? { type: 'item', seq: item.seq, item: wire }
+        : { type: 'item', seq: item.seq, item: wire, re },
+    );
+    this.lastFlush = new Promise((resolve) => this.ws.send(frame, () => resolve()));
+  }
+
+  private send(msg: ServerMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private fail(err: unknown, id: RequestId | undefined): void {
+    const wire = toWireError(err, id);
+    if (wire.code === 'SESSION_TAKEN_OVER') this.takenOver();
+    else this.send(wire);
+  }
+
+  private onNotice(notice: SessionNotice): void {
+    if (this.state !== 'open') return;
+    if (notice.type === 'invalidated') {
+      this.send({ type: 'invalidated', seqs: notice.seqs, reason: notice.reason });
+    } else if (notice.type === 'ended') {
+      this.sessionOver = true;
+      this.send({ type: 'ended', reason: notice.reason });
+      this.close(4000, `session ended: ${notice.reason}`);
+    } else {
+      this.takenOver();
+    }
+  }
+
+  /**
+   * Detaches from the session. The session is told of the disconnect (and starts its grace window) only if
+   * this connection still owned it and it has not ended or been taken over.
+   */
+  private leave(): void {
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    const sid = this.sessionId;
+    if (!wasOpen || sid === undefined || this.ctx.owners.get(sid) !== this) return;
+    this.ctx.owners.delete(sid);
+    if (this.sessionOver) return;
+    try {
+      this.ctx.service.disconnected(sid, this.connectionId);
+    } catch {
+      // The socket is gone either way; the session's own timeouts end it if it missed this.
+    }
+  }
+
+  private onClose(): void {
+    if (this.state !== 'closed') this.leave();
+    this.ctx.onClosed(this);
+  }
+}
