@@ -1,0 +1,142 @@
+import { Redis } from 'ioredis';
+import { isOmakaseError } from '../models/omakaseError.ts';
+import { sessionError } from './errors.ts';
+import {
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_STORE_TTL_MS,
+  type LoggedEvent,
+  type SessionStore,
+  type SessionStoreOptions,
+  type StoredSession,
+} from './sessionStore.ts';
+
+export interface RedisStoreOptions extends SessionStoreOptions {
+  /** Connection URL (the adapter reads it from REDIS_URL); ignored when `redis` is given. */
+  url?: string;
+  /** An existing client; the store then leaves it open on `close()`. */
+  redis?: Redis;
+  /** Key prefix (default `omakase`); keys are `<prefix>:{<sessionId>}:snap` and `...:log`. */
+  prefix?: string;
+}
+
+// Compare-and-swap in one round trip: Redis runs a script atomically, so no WATCH retry loop is needed.
+// Returns the new version, or -1 - current version on a mismatch.
+const SAVE_SCRIPT = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return -1 - current end
+redis.call('HSET', KEYS[1], 'v', current + 1, 's', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return current + 1
+`;
+
+type RedisWithSave = Redis & {
+  omakaseSave(
+    snapKey: string,
+    logKey: string,
+    expected: number,
+    json: string,
+    ttlMs: number,
+  ): Promise<number>;
+};
+
+/**
+ * A `SessionStore` in Redis, shared by every node: snapshot and version in a hash, the log in a stream
+ * trimmed with `XADD MAXLEN ~`. Both keys carry the session id as a Cluster hash tag, so the save script
+ * touches one slot.
+ */
+export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
+  const ttlMs = options.ttlMs ?? DEFAULT_STORE_TTL_MS;
+  const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+  const prefix = options.prefix ?? 'omakase';
+  const owned = options.redis === undefined;
+  const redis = (options.redis ??
+    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      // Fail calls fast while Redis is down instead of queueing them for ever; callers see a retryable code.
+      maxRetriesPerRequest: 2,
+      connectTimeout: 5_000,
+    })) as RedisWithSave;
+  // Connection errors surface on the calls as SESSION_STORE_UNAVAILABLE; without a listener ioredis would
+  // also print each reconnect failure.
+  if (owned) redis.on('error', () => {});
+  if (typeof redis.omakaseSave !== 'function') {
+    redis.defineCommand('omakaseSave', { numberOfKeys: 2, lua: SAVE_SCRIPT });
+  }
+  const snapKey = (id: string) => `${prefix}:{${id}}:snap`;
+  const logKey = (id: string) => `${prefix}:{${id}}:log`;
+
+  async function call<T>(what: string, sessionId: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (isOmakaseError(err)) throw err;
+      throw sessionError(
+        'SESSION_STORE_UNAVAILABLE',
+        `Redis failed during ${what} of session ${sessionId}: ${(err as Error).message}. Retry shortly.`,
+        { cause: err, details: { sessionId } },
+      );
+    }
+  }
+
+  return {
+    load: (sessionId) =>
+      call('load', sessionId, async (): Promise<StoredSession | undefined> => {
+        const [version, json] = await redis.hmget(snapKey(sessionId), 'v', 's');
+        if (version === null || json === null) return undefined;
+        return { snapshot: JSON.parse(json), version: Number(version) };
+      }),
+    save: (sessionId, snapshot, expectedVersion) =>
+      call('save', sessionId, async () => {
+        const result = Number(
+          await redis.omakaseSave(
+            snapKey(sessionId),
+            logKey(sessionId),
+            expectedVersion,
+            JSON.stringify(snapshot),
+            ttlMs,
+          ),
+        );
+        if (result < 0) {
+          const version = -1 - result;
+          throw sessionError(
+            'SESSION_STORE_CONFLICT',
+            `Session ${sessionId} is at version ${version}, not ${expectedVersion}: reload it and retry.`,
+            { details: { sessionId, expectedVersion, version } },
+          );
+        }
+        return result;
+      }),
+    delete: (sessionId) =>
+      call('delete', sessionId, async () => {
+        await redis.del(snapKey(sessionId), logKey(sessionId));
+      }),
+    appendEvent: (sessionId, event) =>
+      call('appendEvent', sessionId, async () => {
+        const key = logKey(sessionId);
+        const results = await redis
+          .multi()
+          .xadd(key, 'MAXLEN', '~', maxEvents, '*', 'e', JSON.stringify(event))
+          .pexpire(key, ttlMs)
+          .exec();
+        const failed = results?.find(([err]) => err);
+        if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
+        return results[0]![1] as string;
+      }),
+    readEvents: (sessionId, readOptions = {}) =>
+      call('readEvents', sessionId, async (): Promise<LoggedEvent[]> => {
+        const start = readOptions.fromId === undefined ? '-' : `(${readOptions.fromId}`;
+        const rows =
+          readOptions.count === undefined
+            ? await redis.xrange(logKey(sessionId), start, '+')
+            : await redis.xrange(logKey(sessionId), start, '+', 'COUNT', readOptions.count);
+        return rows.map(([id, fields]) => ({ id, event: JSON.parse(fields[fields.indexOf('e') + 1]!) }));
+      }),
+    touch: (sessionId) =>
+      call('touch', sessionId, async () => {
+        await redis.multi().pexpire(snapKey(sessionId), ttlMs).pexpire(logKey(sessionId), ttlMs).exec();
+      }),
+    async close() {
+      if (owned) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

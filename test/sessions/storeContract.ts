@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isOmakaseError } from '../../models/omakaseError.ts';
+import type { SessionStore, SessionStoreOptions } from '../../sessions/sessionStore.ts';
+
+/**
+ * The behaviour every `SessionStore` must have. Each implementation's test file calls this with a factory;
+ * the factory may be called several times (different options) and every store made is closed at the end.
+ */
+export function registerStoreContract(
+  name: string,
+  makeStore: (options: SessionStoreOptions) => SessionStore,
+): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    const stores: SessionStore[] = [];
+    const made = new Map<SessionStore, string[]>();
+    const open = (options: SessionStoreOptions = {}) => {
+      const store = makeStore(options);
+      stores.push(store);
+      made.set(store, []);
+      return store;
+    };
+    const newId = (store: SessionStore) => {
+      const id = `s-${randomUUID()}`;
+      made.get(store)!.push(id);
+      return id;
+    };
+    afterAll(async () => {
+      for (const store of stores) {
+        for (const id of made.get(store)!) await store.delete(id);
+        await store.close();
+      }
+    });
+
+    it('loads nothing for an unknown session', async () => {
+      const store = open();
+      expect(await store.load(newId(store))).toBeUndefined();
+    });
+
+    it('creates at version 0 → 1 and loads the snapshot back as JSON', async () => {
+      const store = open();
+      const id = newId(store);
+      const snapshot = { value: { active: 'streaming' }, context: { lastSeq: 3, list: [1, 2], none: null } };
+      expect(await store.save(id, snapshot, 0)).toBe(1);
+      expect(await store.load(id)).toEqual({ snapshot, version: 1 });
+      expect(await store.save(id, { ...snapshot, context: { lastSeq: 4 } }, 1)).toBe(2);
+      expect(await store.load(id)).toEqual({
+        snapshot: { ...snapshot, context: { lastSeq: 4 } },
+        version: 2,
+      });
+    });
+
+    it('returns copies: changing a loaded snapshot does not change the stored one', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.save(id, { list: [1] }, 0);
+      const loaded = (await store.load(id))!.snapshot as { list: number[] };
+      loaded.list.push(2);
+      expect((await store.load(id))!.snapshot).toEqual({ list: [1] });
+    });
+
+    it('rejects a stale expected version with SESSION_STORE_CONFLICT and writes nothing', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.save(id, { n: 1 }, 0);
+      await store.save(id, { n: 2 }, 1);
+      const stale = await store.save(id, { n: 99 }, 1).catch((err: unknown) => err);
+      expect(isOmakaseError(stale, 'SESSION_STORE_CONFLICT')).toBe(true);
+      const create = await store.save(id, { n: 98 }, 0).catch((err: unknown) => err);
+      expect(isOmakaseError(create, 'SESSION_STORE_CONFLICT')).toBe(true);
+      expect(await store.load(id)).toEqual({ snapshot: { n: 2 }, version: 2 });
+    });
+
+    it('lets exactly one of several concurrent writers at the same version win', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.save(id, { writer: -1 }, 0);
+      const results = await Promise.allSettled(
+        [0, 1, 2, 3, 4].map((writer) => store.save(id, { writer }, 1)),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      expect((won[0] as PromiseFulfilledResult<number>).value).toBe(2);
+      for (const r of results.filter((x) => x.status === 'rejected')) {
+        expect(isOmakaseError((r as PromiseRejectedResult).reason, 'SESSION_STORE_CONFLICT')).toBe(true);
+      }
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      expect(await store.load(id)).toEqual({ snapshot: { writer: winner }, version: 2 });
+    });
+
+    it('appends events in order with increasing ids and reads after an id', async () => {
+      const store = open();
+      const id = newId(store);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++)
+        ids.push(await store.appendEvent(id, { type: 'user.feedback', atMs: i, i }));
+      expect(new Set(ids).size).toBe(5);
+      const all = await store.readEvents(id);
+      expect(all.map((e) => e.event.i)).toEqual([0, 1, 2, 3, 4]);
+      expect(all.map((e) => e.id)).toEqual(ids);
+      expect((await store.readEvents(id, { fromId: ids[1] })).map((e) => e.event.i)).toEqual([2, 3, 4]);
+      expect((await store.readEvents(id, { fromId: ids[1], count: 2 })).map((e) => e.event.i)).toEqual([
+        2, 3,
+      ]);
+      expect(await store.readEvents(id, { fromId: ids[4] })).toEqual([]);
+    });
+
+    it('keeps each session its own log', async () => {
+      const store = open();
+      const a = newId(store);
+      const b = newId(store);
+      await store.appendEvent(a, { type: 'x', atMs: 1, who: 'a' });
+      await store.appendEvent(b, { type: 'x', atMs: 1, who: 'b' });
+      expect((await store.readEvents(a)).map((e) => e.event.who)).toEqual(['a']);
+      expect(await store.readEvents(newId(store))).toEqual([]);
+    });
+
+    it('bounds the log, keeping the newest events', async () => {
+      const store = open({ maxEvents: 20 });
+      const id = newId(store);
+      for (let i = 0; i < 400; i++) await store.appendEvent(id, { type: 'x', atMs: i, i });
+      const kept = (await store.readEvents(id)).map((e) => e.event.i as number);
+      // Redis trims with `MAXLEN ~` (whole stream nodes of up to 100 entries), so allow that slack.
+      expect(kept.length).toBeGreaterThanOrEqual(20);
+      expect(kept.length).toBeLessThanOrEqual(20 + 100);
+      expect(kept.at(-1)).toBe(399);
+      expect(kept).not.toContain(0);
+    });
+
+    it('deletes the snapshot and the log', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.save(id, { n: 1 }, 0);
+      await store.appendEvent(id, { type: 'x', atMs: 1 });
+      await store.delete(id);
+      expect(await store.load(id)).toBeUndefined();
+      expect(await store.readEvents(id)).toEqual([]);
+      expect(await store.save(id, { n: 2 }, 0)).toBe(1);
+    });
+
+    it('touch keeps an existing session and creates nothing', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.touch(id);
+      expect(await store.load(id)).toBeUndefined();
+      await store.save(id, { n: 1 }, 0);
+      await store.touch(id);
+      expect(await store.load(id)).toEqual({ snapshot: { n: 1 }, version: 1 });
+    });
+  });
+}
