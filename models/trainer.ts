@@ -59,7 +59,7 @@ export interface TrainMetrics {
 export const DEFAULT_TRAIN_OPTIONS = {
   epochs: 10,
   batchSize: 256,
-  learningRate: 2e-3,
+  learningRate: 3e-3,
   l2: 1e-5,
   hidden: [32, 16],
   patience: 3,
@@ -200,6 +200,7 @@ export function trainRanker(
           const wl = W[l];
           const da = delta[l];
           for (let i = 0; i < inSize; i++) {
+            // ReLU derivative: no gradient through units that were off.
             if (a[i] <= 0) {
               da[i] = 0;
               continue;
