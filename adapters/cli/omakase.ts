@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { isOmakaseError } from '../../models/omakaseError.ts';
+import { evalCommand } from './commands/evalCommand.ts';
 import { streamCommand } from './commands/streamCommand.ts';
 
 /** The CLI: one file per command under commands/, each exporting a commander `Command`. */
@@ -8,6 +9,7 @@ const program = new Command('omakase')
   .showHelpAfterError();
 
 program.addCommand(streamCommand());
+program.addCommand(evalCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,168 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { ItemKnnRecommender } from '../../../engine/baselines/itemKnnRecommender.ts';
+import { MarkovRecommender } from '../../../engine/baselines/markovRecommender.ts';
+import { PopularityRecommender } from '../../../engine/baselines/popularityRecommender.ts';
+import { RandomRecommender } from '../../../engine/baselines/randomRecommender.ts';
+import type { SessionRecommender } from '../../../engine/baselines/sessionRecommender.ts';
+import { SknnRecommender } from '../../../engine/baselines/sknnRecommender.ts';
+import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts';
+import { readCatalogFile } from '../../../engine/catalogFile.ts';
+import { createEngine } from '../../../engine/engine.ts';
+import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
+import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
+import { sknnGrid, tuneOnValidation, vsknnGrid } from '../../../engine/eval/tuneOnValidation.ts';
+import { TransitionIndex } from '../../../engine/retrieval/transitionIndex.ts';
+import { PROFILES, type Profile } from '../../../engine/session.ts';
+import { readSessionsFile } from '../../../engine/sessionsFile.ts';
+import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
+import { loadModel } from '../../../models/loadModel.ts';
+import type { Scorer } from '../../../models/scorer.ts';
+import { createProgressReporter } from '../../import/progressReporter.ts';
+import { writeReport } from '../../report/writeReport.ts';
+
+/** The engine settings of "ours-ranker": the model's order, without diversity, spacing or exploration. */
+export const RANKER_ONLY_CONFIG = { mmrLambda: 1, exploration: 0, artistGap: 0, albumGap: 0 } as const;
+
+/**
+ * `omakase eval`: judges every baseline and our engine through one harness on held-out sessions and writes
+ * the results table (Markdown, JSON) and the offline-vs-online plot (SVG, PNG).
+ */
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description(
+      'evaluate baselines and the engine on held-out sessions: next-item, streams, simulated listener',
+    )
+    .requiredOption('--catalog <file>', 'a JSONL catalog (docs/data-format.md)')
+    .requiredOption('--sessions <file>', 'logged sessions, JSONL')
+    .option('--model <dir>', 'a trained model directory (its catalog.jsonl, if any, replaces --catalog)')
+    .option('--out <dir>', 'where the report goes', 'eval-out')
+    .option('--json', 'print one JSON object per algorithm on stdout')
+    .option('--profile <profile>', `engine profile for "ours" (${PROFILES.join(', ')})`, 'radio')
+    .option('--seed <n>', 'seed of sampling and simulation', int, EVALUATE_DEFAULTS.seed)
+    .option(
+      '--split-seed <n>',
+      'seed of the train/validation/test split (train uses the same)',
+      int,
+      DEFAULT_SPLIT.seed,
+    )
+    .option(
+      '--targets <n>',
+      'next-item targets sampled per test session (0 = all)',
+      int,
+      EVALUATE_DEFAULTS.targetsPerSession,
+    )
+    .option(
+      '--listeners <n>',
+      'held-out sessions used as simulated listeners',
+      int,
+      EVALUATE_DEFAULTS.listeners,
+    )
+    .option('--length <n>', 'items per simulated stream', int, EVALUATE_DEFAULTS.streamLength)
+    .option('--no-tune', 'use the published SKNN / V-SKNN defaults instead of tuning them on validation')
+    .option('--no-engine', 'baselines only')
+    .option('--quiet', 'no progress bars')
+    .action(async (opts) => {
+      const profile = opts.profile as Profile;
+      if (!PROFILES.includes(profile))
+        throw new InvalidArgumentError(`--profile must be one of ${PROFILES.join(', ')}`);
+      const progress = createProgressReporter({ quiet: opts.quiet });
+      const log = (m: string) => process.stderr.write(`${m}\n`);
+      const started = performance.now();
+      const modelCatalog = opts.model ? join(opts.model, 'catalog.jsonl') : undefined;
+      const catalogPath = modelCatalog && existsSync(modelCatalog) ? modelCatalog : opts.catalog;
+      const catalog = await readCatalogFile(catalogPath, {
+        onProgress: (d, t) => progress.onProgress('reading catalog', d, t),
+      });
+      const sessions = await readSessionsFile(opts.sessions, {
+        onProgress: (d, t) => progress.onProgress('reading sessions', d, t),
+      });
+      progress.stop();
+      const split = splitSessions(sessions, { seed: opts.splitSeed });
+      const notes: string[] = [];
+
+      const tuned = (name: string, grid: ReturnType<typeof sknnGrid>): SessionRecommender => {
+        const { best, bestConfig } = tuneOnValidation(grid, split.train, split.validation, catalog, {
+          seed: opts.seed,
+          targetsPerSession: 10,
+          onTrial: (d, t) => progress.onProgress(`tuning ${name}`, d, t),
+        });
+        progress.stop();
+        notes.push(`${name} tuned on validation (fresh HR@10): ${bestConfig}`);
+        return best;
+      };
+      const algorithms: SessionRecommender[] = [
+        new RandomRecommender(opts.seed),
+        new PopularityRecommender(),
+        new MarkovRecommender(),
+        new ItemKnnRecommender(),
+        opts.tune ? tuned('sknn', sknnGrid()) : new SknnRecommender(),
+        opts.tune ? tuned('vsknn', vsknnGrid()) : new VsknnRecommender(),
+      ];
+      if (!opts.tune)
+        notes.push('sknn: k=100 sample=500; vsknn: k=100 sample=1000 weighting=div (published defaults)');
+
+      const engines: EngineEntry[] = [];
+      if (opts.engine) {
+        let scorer: Scorer = createFallbackScorer();
+        if (opts.model) {
+          const { scorer: loaded, card } = await loadModel(opts.model);
+          scorer = loaded;
+          notes.push(
+            `ours: model ${card.name} ${card.version} (sha256 ${card.sha256.slice(0, 12)}…), trained on ${card.training.data}`,
+          );
+        } else {
+          notes.push('ours: no --model given, ranked by the fallback scorer');
+        }
+        // The engine's transition memory comes from the training split only, like the baselines' data.
+        const transitions = TransitionIndex.fromSessions(catalog, split.train);
+        const ranker = createEngine({ catalog, scorer, transitions, config: RANKER_ONLY_CONFIG });
+        const full = createEngine({ catalog, scorer, transitions });
+        engines.push(
+          { name: 'ours-ranker', engine: ranker, profile: 'default' },
+          { name: 'ours', engine: full, profile },
+        );
+        notes.push(
+          `ours-ranker: the engine without the slate policy (${JSON.stringify(RANKER_ONLY_CONFIG)}); ours: full policy, profile ${profile}`,
+        );
+      }
+
+      const results = await evaluate({
+        catalog,
+        train: split.train,
+        test: split.test,
+        algorithms,
+        engines,
+        options: {
+          seed: opts.seed,
+          targetsPerSession: opts.targets,
+          listeners: opts.listeners,
+          streamLength: opts.length,
+          onProgress: (stage, d, t) => progress.onProgress(stage, d, t),
+        },
+      });
+      progress.stop();
+      notes.push(
+        `next-item targets: ${opts.targets > 0 ? `${opts.targets} sampled positions per test session` : 'every position'}; ` +
+          `${opts.listeners} simulated listeners × ${opts.length} items; seed ${opts.seed}`,
+      );
+      const seconds = (performance.now() - started) / 1000;
+      notes.push(`took ${seconds.toFixed(0)} s`);
+      const paths = await writeReport(opts.out, results, {
+        command: `omakase ${process.argv.slice(2).join(' ')}`,
+        catalog: catalogPath,
+        sessions: opts.sessions,
+        split: `by session, seed ${opts.splitSeed}: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test`,
+        notes,
+      });
+      if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+      log(`wrote ${Object.values(paths).join(', ')} in ${seconds.toFixed(1)} s`);
+    });
+}
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}

@@ -1,0 +1,82 @@
+import type { SessionRecommender, TrainSession } from '../baselines/sessionRecommender.ts';
+import { SknnRecommender } from '../baselines/sknnRecommender.ts';
+import { VsknnRecommender } from '../baselines/vsknnRecommender.ts';
+import type { Catalog } from '../catalog.ts';
+import { sampleTargets } from './evaluate.ts';
+import { NextItemAccumulator } from './metrics.ts';
+
+/** One configuration tried on the validation sessions. */
+export interface TrialResult {
+  config: string;
+  freshHr10: number;
+  freshMrr10: number;
+}
+
+/**
+ * Fits every candidate on `train`, scores it on fresh next-item targets of `validation`, and returns the
+ * best by fresh HR@10 (then MRR@10), so baselines are tuned on validation as our own model is.
+ */
+export function tuneOnValidation(
+  candidates: readonly { config: string; make: () => SessionRecommender }[],
+  train: readonly TrainSession[],
+  validation: readonly TrainSession[],
+  catalog: Catalog,
+  options: { seed: number; targetsPerSession: number; onTrial?: (done: number, total: number) => void },
+): { best: SessionRecommender; bestConfig: string; trials: TrialResult[] } {
+  if (candidates.length === 0) throw new RangeError('tuneOnValidation needs at least one candidate.');
+  const targets = sampleTargets(validation, catalog, options.targetsPerSession, options.seed).filter(
+    (t) => !t.prefix.includes(t.target),
+  );
+  const trials: TrialResult[] = [];
+  let best: { rec: SessionRecommender; trial: TrialResult } | undefined;
+  candidates.forEach(({ config, make }, i) => {
+    options.onTrial?.(i, candidates.length);
+    const rec = make();
+    rec.fit(train);
+    const acc = new NextItemAccumulator();
+    for (const t of targets) acc.add(rec.recommend(t.prefix, 10, new Set(t.prefix)), t.target);
+    const m = acc.result();
+    const trial = { config, freshHr10: m.hr10, freshMrr10: m.mrr10 };
+    trials.push(trial);
+    if (
+      !best ||
+      trial.freshHr10 > best.trial.freshHr10 ||
+      (trial.freshHr10 === best.trial.freshHr10 && trial.freshMrr10 > best.trial.freshMrr10)
+    ) {
+      best = { rec, trial };
+    }
+  });
+  options.onTrial?.(candidates.length, candidates.length);
+  return { best: best!.rec, bestConfig: best!.trial.config, trials };
+}
+
+/** SKNN settings tried: the published neighbourhood sizes and recent-session samples. */
+export function sknnGrid(): { config: string; make: () => SessionRecommender }[] {
+  const out: { config: string; make: () => SessionRecommender }[] = [];
+  for (const k of [50, 100, 500]) {
+    for (const sampleSize of [500, 1000]) {
+      out.push({ config: `k=${k} sample=${sampleSize}`, make: () => new SknnRecommender({ k, sampleSize }) });
+    }
+  }
+  return out;
+}
+
+/** V-SKNN settings tried: neighbourhood/sample as published, linear (`div`) or quadratic decay, idf on/off. */
+export function vsknnGrid(): { config: string; make: () => SessionRecommender }[] {
+  const out: { config: string; make: () => SessionRecommender }[] = [];
+  for (const [k, sampleSize] of [
+    [100, 500],
+    [100, 1000],
+    [500, 1000],
+  ]) {
+    for (const weighting of ['div', 'quadratic'] as const) {
+      for (const idfWeighting of [0, 5]) {
+        out.push({
+          config: `k=${k} sample=${sampleSize} weighting=${weighting} idf=${idfWeighting}`,
+          make: () => new VsknnRecommender({ k, sampleSize, weighting, idfWeighting }),
+        });
+      }
+    }
+  }
+  return out;
+}
