@@ -123,6 +123,9 @@ export function trainRanker(
   const meanF = Float64Array.from(mean);
   const invStd = Float64Array.from(std, (s) => 1 / s);
 
+  const trainX = train.X;
+  const trainY = train.y;
+  const trainW = train.weights;
   const order = new Int32Array(train.n);
   for (let i = 0; i < train.n; i++) order[i] = i;
   const snapshot = (): MlpParams => ({
@@ -156,11 +159,11 @@ export function trainRanker(
       let batchWeight = 0;
       for (let k = start; k < end; k++) {
         const r = order[k];
-        const w = train.weights ? train.weights[r] : 1;
+        const w = trainW ? trainW[r] : 1;
         if (w <= 0) continue;
         const x0 = act[0];
         const base = r * d;
-        for (let i = 0; i < d; i++) x0[i] = (train.X[base + i] - meanF[i]) * invStd[i];
+        for (let i = 0; i < d; i++) x0[i] = (trainX[base + i] - meanF[i]) * invStd[i];
         for (let l = 0; l < L; l++) {
           const inSize = sizes[l];
           const outSize = sizes[l + 1];
@@ -177,7 +180,7 @@ export function trainRanker(
           }
         }
         const logit = act[L][0];
-        const y = train.y[r];
+        const y = trainY[r];
         epochLoss += w * (Math.max(logit, 0) - logit * y + Math.log1p(Math.exp(-Math.abs(logit))));
         epochWeight += w;
         batchWeight += w;
