@@ -105,7 +105,14 @@ export function trainRanker(
     );
   }
 
-  const sizes = [d, ...(options.hidden ?? DEFAULT_TRAIN_OPTIONS.hidden), 1];
+  const hidden = options.hidden ?? DEFAULT_TRAIN_OPTIONS.hidden;
+  if (hidden.some((h) => !Number.isInteger(h) || h < 1)) {
+    throw modelError(
+      'MODEL_TRAINING_FAILED',
+      `hidden layer widths must be positive integers, got [${hidden}].`,
+    );
+  }
+  const sizes = [d, ...hidden, 1];
   const { mean, std } = standardisation(train.X, train.n, d);
   const init = initMlp(options.seed, sizes);
   const L = sizes.length - 1;
@@ -361,6 +368,13 @@ function checkData(data: TrainingData, d: number): void {
       details: { problems },
     });
   }
+}
+
+/** The metrics as a model card wants them: numbers only, missing validation figures left out. */
+export function metricsForCard(metrics: TrainMetrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
 }
 
 type Generator = ReturnType<typeof xoroshiro128plus>;

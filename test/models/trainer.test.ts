@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_COUNT } from '../../models/featureSchema.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
-import { binaryAuc, type EpochInfo, trainRanker } from '../../models/trainer.ts';
+import { binaryAuc, type EpochInfo, metricsForCard, trainRanker } from '../../models/trainer.ts';
 import { syntheticProblem } from './syntheticData.ts';
 
 const options = { seed: 7, epochs: 8, batchSize: 128, learningRate: 3e-3, l2: 1e-5 };
@@ -80,12 +80,25 @@ describe('trainRanker', () => {
     X[17] = Number.NaN;
     expectCode(() => trainRanker({ ...data, X }, options), 'MODEL_TRAINING_FAILED');
     expectCode(() => trainRanker({ ...data, n: data.n + 1 }, options), 'MODEL_TRAINING_FAILED');
+    expectCode(() => trainRanker(data, { ...options, hidden: [0] }), 'MODEL_TRAINING_FAILED');
   });
 
   it('fails with MODEL_TRAINING_FAILED when the loss diverges', () => {
     const data = syntheticProblem(7, 500);
     // Adam steps are about learningRate in size, so this one overflows float64 within a batch or two.
     expectCode(() => trainRanker(data, { ...options, learningRate: 1e300 }), 'MODEL_TRAINING_FAILED');
+  });
+});
+
+describe('metricsForCard', () => {
+  it('keeps finite numbers and drops missing validation figures', () => {
+    const data = syntheticProblem(8, 400);
+    const { metrics } = trainRanker(data, { ...options, epochs: 1, validation: 0 });
+    expect(metrics.valAuc).toBeNull();
+    const card = metricsForCard(metrics);
+    expect(card).not.toHaveProperty('valAuc');
+    expect(card.trainExamples).toBe(400);
+    expect(card.trainLogLoss).toBe(metrics.trainLogLoss);
   });
 });
 
