@@ -160,22 +160,26 @@ export function trainItem2Vec(
 /** Options of `combineWithTags`. */
 export interface CombineOptions {
   dim: number;
-  /** Seeds the random direction of tags (and items) no trained item explains. */
+  /** Seeds the random parts: per-item spread, and directions of tags no trained item carries. */
   seed: number;
-  /** Plays per item; an item's learned vector gets weight n / (n + shrink), its tag side the rest. */
+  /** Plays per item; an item's learned vector gets weight n / (n + shrink), its side vector the rest. */
   counts?: ArrayLike<number>;
-  /** Plays at which learned vector and tag side weigh the same [10]. */
+  /** Plays at which learned vector and side vector weigh the same [5]. */
   shrink?: number;
-  /** Artist per item: its centroid joins the tag side with this weight (`artistWeight`, default 1). */
+  /** Artist per item: the artist's mean joins the tag means with weight `artistWeight` [1]. */
   artists?: readonly string[];
   artistWeight?: number;
 }
 
+/** How concentrated a made-up direction is for a tag that no trained item carries. */
+const UNTRAINED_GROUP_CONCENTRATION = 0.5;
+
 /**
- * Mixes each item's learned vector with a side vector built from its tags (and artist): the mean, over its
- * tags, of each tag's centroid in the learned space, so an item with few or no plays lands near the played
- * items that share its tags. Tags no trained item carries get a fixed seeded random direction. Rows are
- * unit length.
+ * Mixes each item's learned vector with a side vector built from its tags (and artist), so an item with few
+ * or no plays lands among the played items that share them. The side vector is not the tags' centroid
+ * itself: a centroid is closer to every member than members are to each other, so thousands of unplayed
+ * items would crowd every neighbourhood. It is a point as spread as the members: the mean m of the members'
+ * unit vectors plus a seeded random part orthogonal to it of length √(1 − |m|²). Rows are unit length.
  */
 export function combineWithTags(
   vectors: Float32Array,
@@ -189,53 +193,85 @@ export function combineWithTags(
       `combineWithTags got ${vectors.length} floats for ${size} items of dim ${dim}; pass vocabSize * dim floats.`,
     );
   }
-  const shrink = options.shrink ?? 10;
+  const shrink = options.shrink ?? 5;
   const artistWeight = options.artistWeight ?? 1;
   const learned = new Float32Array(vectors);
   const trained = new Uint8Array(size);
   for (let i = 0; i < size; i++) trained[i] = normaliseRow(learned, i * dim, dim) ? 1 : 0;
 
-  const groupCentroids = (keysOf: (i: number) => readonly string[]): Map<string, Float32Array> => {
-    const sums = new Map<string, Float32Array>();
+  /** Mean unit vector of the trained members of each group (length = how tight the group is). */
+  const groupMeans = (keysOf: (i: number) => readonly string[]): Map<string, Float32Array> => {
+    const sums = new Map<string, { sum: Float32Array; n: number }>();
     for (let i = 0; i < size; i++) {
       for (const key of keysOf(i)) {
-        let sum = sums.get(key);
-        if (!sum) {
-          sum = new Float32Array(dim);
-          sums.set(key, sum);
+        let group = sums.get(key);
+        if (!group) {
+          group = { sum: new Float32Array(dim), n: 0 };
+          sums.set(key, group);
         }
-        if (trained[i]) for (let d = 0; d < dim; d++) sum[d] += learned[i * dim + d];
+        if (!trained[i]) continue;
+        group.n++;
+        for (let d = 0; d < dim; d++) group.sum[d] += learned[i * dim + d];
       }
     }
-    for (const [key, sum] of sums) {
-      if (!normaliseRow(sum, 0, dim)) randomUnit(sum, hashString(key) ^ options.seed);
+    const means = new Map<string, Float32Array>();
+    for (const [key, { sum, n }] of sums) {
+      if (n > 0) for (let d = 0; d < dim; d++) sum[d] /= n;
+      else {
+        randomUnit(sum, hashString(key) ^ options.seed);
+        for (let d = 0; d < dim; d++) sum[d] *= UNTRAINED_GROUP_CONCENTRATION;
+      }
+      means.set(key, sum);
     }
-    return sums;
+    return means;
   };
-  const tagCentroids = groupCentroids((i) => itemTags[i]);
+  const tagMeans = groupMeans((i) => itemTags[i]);
   const artists = options.artists;
-  const artistCentroids = artists ? groupCentroids((i) => [`artist:${artists[i]}`]) : undefined;
+  const artistMeans = artists ? groupMeans((i) => [`artist:${artists[i]}`]) : undefined;
 
   const out = new Float32Array(size * dim);
   const side = new Float32Array(dim);
+  const spread = new Float32Array(dim);
   for (let i = 0; i < size; i++) {
     side.fill(0);
+    let weight = 0;
     for (const tag of itemTags[i]) {
-      const c = tagCentroids.get(tag)!;
-      for (let d = 0; d < dim; d++) side[d] += c[d];
+      const m = tagMeans.get(tag)!;
+      for (let d = 0; d < dim; d++) side[d] += m[d];
+      weight += 1;
     }
-    if (artistCentroids && artists) {
-      const c = artistCentroids.get(`artist:${artists[i]}`)!;
-      for (let d = 0; d < dim; d++) side[d] += artistWeight * c[d];
+    if (artistMeans && artists) {
+      const m = artistMeans.get(`artist:${artists[i]}`)!;
+      for (let d = 0; d < dim; d++) side[d] += artistWeight * m[d];
+      weight += artistWeight;
     }
-    const hasSide = normaliseRow(side, 0, dim);
+    const o = i * dim;
+    const itemSeed = (options.seed ^ Math.imul(i + 1, 0x9e3779b1)) | 0;
+    const hasSide = weight > 0;
+    if (hasSide) {
+      let norm2 = 0;
+      for (let d = 0; d < dim; d++) {
+        side[d] /= weight;
+        norm2 += side[d] * side[d];
+      }
+      // side = m + √(1 − |m|²) · r, r a random unit vector orthogonal to m.
+      randomUnit(spread, itemSeed);
+      if (norm2 > 0) {
+        let along = 0;
+        for (let d = 0; d < dim; d++) along += spread[d] * side[d];
+        for (let d = 0; d < dim; d++) spread[d] -= (along / norm2) * side[d];
+        normaliseRow(spread, 0, dim);
+      }
+      const rest = Math.sqrt(Math.max(0, 1 - norm2));
+      for (let d = 0; d < dim; d++) side[d] += rest * spread[d];
+      normaliseRow(side, 0, dim);
+    }
     const plays = options.counts ? options.counts[i] : trained[i] ? shrink : 0;
     const w = trained[i] ? (hasSide ? plays / (plays + shrink) : 1) : 0;
-    const o = i * dim;
     for (let d = 0; d < dim; d++) out[o + d] = w * learned[o + d] + (1 - w) * side[d];
     if (!normaliseRow(out, o, dim)) {
       // Neither plays nor tags: a fixed random direction keeps the row unit length and unlike the others.
-      randomUnit(out.subarray(o, o + dim), (options.seed ^ Math.imul(i + 1, 0x9e3779b1)) | 0);
+      randomUnit(out.subarray(o, o + dim), itemSeed);
     }
   }
   return out;

@@ -143,6 +143,15 @@ describe('combineWithTags', () => {
     expect(jazz).toBeGreaterThan(metal + 0.3);
   });
 
+  it('does not make an unplayed item a hub closer to its tag mates than they are to each other', () => {
+    let toCold = 0;
+    for (let i = 0; i < 10; i++) toCold += cosine(combined, 20, i, DIM) / 10;
+    const { within } = withinAndAcross(combined, ALL, DIM);
+    expect(toCold).toBeLessThan(within + 0.05);
+    // A plain centroid would sit at cosine ~1 from a tight cluster; this one is spread like a member.
+    expect(cosine(combined, 20, 0, DIM)).toBeLessThan(0.9999);
+  });
+
   it('keeps the cluster structure of played items', () => {
     const { within, across } = withinAndAcross(combined, ALL, DIM);
     expect(within).toBeGreaterThan(across + 0.3);
