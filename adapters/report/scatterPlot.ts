@@ -108,7 +108,7 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     );
     const size = p.highlight ? 15 : 14;
     const w = textWidth(p.label, size);
-    const box = placeLabel(px(p.x), py(p.y), w, size, placed, {
+    const box = placeLabel(px(p.x), py(p.y), w, size, p.highlight ? 15 : 11, placed, {
       x: margin.left,
       y: margin.top,
       w: plotW,
@@ -147,8 +147,15 @@ interface Box {
 }
 
 /** Tries positions around the marker (right first) and keeps the first that overlaps nothing. */
-function placeLabel(cx: number, cy: number, w: number, h: number, taken: readonly Box[], area: Box): Box {
-  const gap = 11;
+function placeLabel(
+  cx: number,
+  cy: number,
+  w: number,
+  h: number,
+  gap: number,
+  taken: readonly Box[],
+  area: Box,
+): Box {
   const tries: Box[] = [];
   for (const dy of [0, -16, 16, -32, 32, -48, 48]) {
     tries.push({ x: cx + gap, y: cy - h / 2 + dy, w, h });
