@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { evalCommand } from './commands/evalCommand.ts';
+import { importCommand } from './commands/importCommand.ts';
 import { streamCommand } from './commands/streamCommand.ts';
 
 /** The CLI: one file per command under commands/, each exporting a commander `Command`. */
@@ -10,6 +11,7 @@ const program = new Command('omakase')
 
 program.addCommand(streamCommand());
 program.addCommand(evalCommand());
+program.addCommand(importCommand());
 
 try {
   await program.parseAsync(process.argv);
