@@ -1,14 +1,9 @@
 import { isOmakaseError } from '../../models/omakaseError.ts';
+import { isRetryableSessionCode } from '../../sessions/errors.ts';
 import { type ErrorMessage, PROTO_ERRORS, type RequestId } from '../protocol.ts';
 
 /** Layers whose codes are part of the wire contract and pass through unchanged. */
 const PASS_THROUGH = /^(SESSION|ENGINE|PROTO)_[A-Z0-9_]+$/;
-
-/**
- * SESSION_* / ENGINE_* codes a client may retry as-is. Everything else of those layers is about the request
- * or the session and will fail the same way again.
- */
-const RETRYABLE = new Set(['SESSION_BUSY', 'SESSION_STORE_UNAVAILABLE', 'SESSION_CONFLICT']);
 
 /**
  * The one mapping from a thrown value to an `error` frame: OmakaseError codes of the session, engine and
@@ -22,7 +17,8 @@ export function toWireError(err: unknown, id?: RequestId): ErrorMessage {
     code = err.code;
     message = err.message;
     const proto = PROTO_ERRORS[code as keyof typeof PROTO_ERRORS];
-    retryable = proto ? proto.retryable : RETRYABLE.has(code) || err.details.retryable === true;
+    // ENGINE_* codes describe the request (unknown item, bad steer): sending it again fails the same way.
+    retryable = proto ? proto.retryable : isRetryableSessionCode(code);
   }
   return id === undefined
     ? { type: 'error', code, message, retryable }

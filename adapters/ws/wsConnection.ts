@@ -42,6 +42,9 @@ export interface ConnectionContext {
   onClosed(connection: WsConnection): void;
 }
 
+/** Session codes after which the session cannot take any more requests. */
+const SESSION_GONE = new Set(['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'SESSION_ENDED']);
+
 const protoError = (code: ProtoErrorCode, message: string): OmakaseError => new OmakaseError(code, message);
 
 /**
@@ -329,8 +332,16 @@ export class WsConnection {
 
   private fail(err: unknown, id: RequestId | undefined): void {
     const wire = toWireError(err, id);
-    if (wire.code === 'SESSION_TAKEN_OVER') this.takenOver();
-    else this.send(wire);
+    if (wire.code === 'SESSION_TAKEN_OVER') {
+      this.takenOver();
+      return;
+    }
+    this.send(wire);
+    if (this.state === 'open' && SESSION_GONE.has(wire.code)) {
+      // Nothing more can be done on this session: say so with a close code a client can act on.
+      this.sessionOver = true;
+      this.close(4000, `session gone: ${wire.code}`);
+    }
   }
 
   private onNotice(notice: SessionNotice): void {

@@ -64,7 +64,7 @@ export class FakeSessionService implements SessionService {
       throw new OmakaseError('SESSION_NOT_FOUND', 'no such session; start a new one');
     if (session.token !== request.resumeToken) {
       throw new OmakaseError(
-        'SESSION_RESUME_REFUSED',
+        'SESSION_BAD_RESUME_TOKEN',
         'the resume token does not match; start a new session',
       );
     }
@@ -158,7 +158,8 @@ export class FakeSessionService implements SessionService {
 
   private owned(sessionId: string, connectionId: string): FakeSession {
     const session = this.sessions.get(sessionId);
-    if (!session || session.ended) throw new OmakaseError('SESSION_NOT_FOUND', 'no such session');
+    if (!session) throw new OmakaseError('SESSION_NOT_FOUND', 'no such session');
+    if (session.ended) throw new OmakaseError('SESSION_EXPIRED', 'the session expired; start a new one');
     if (session.owner !== connectionId)
       throw new OmakaseError('SESSION_TAKEN_OVER', 'another connection owns it');
     return session;

@@ -232,6 +232,16 @@ describe('feedback, steer, pause, play, end', () => {
     expect((await client.closed).code).toBe(4000);
   });
 
+  it('closes with 4000 when a request finds the session gone (expired)', async () => {
+    const { client, sessionId } = await started();
+    const session = service.sessions.get(sessionId);
+    if (session) session.ended = true;
+    client.send({ type: 'pause', id: 'p' });
+    expect(await client.next('error')).toMatchObject({ id: 'p', code: 'SESSION_EXPIRED', retryable: false });
+    expect((await client.closed).code).toBe(4000);
+    await serverStillWorks();
+  });
+
   it('tells the session when the socket goes away', async () => {
     const { client, sessionId } = await started();
     client.close();
@@ -334,7 +344,7 @@ describe('resume and takeover', () => {
     client.send({ type: 'hello', id: 'r', protocol: PROTOCOL_VERSION, resume });
     expect(await client.next('error')).toMatchObject({
       id: 'r',
-      code: 'SESSION_RESUME_REFUSED',
+      code: 'SESSION_BAD_RESUME_TOKEN',
       retryable: false,
     });
     expect((await client.closed).code).toBe(4410);
