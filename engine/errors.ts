@@ -11,10 +11,12 @@ export const ENGINE_ERRORS = {
   ENGINE_CATALOG_EMBEDDING_DIM: 'Catalog embeddings differ in length, or only some rows have one.',
   ENGINE_CATALOG_UNREADABLE: 'The catalog file cannot be read.',
   ENGINE_SESSIONS_INVALID_ROW: 'A sessions file row is malformed.',
-  ENGINE_UNKNOWN_POSITION: 'Feedback names a position that was never picked in this session (or has left the history window).',
+  ENGINE_UNKNOWN_POSITION:
+    'Feedback names a position that was never picked in this session (or has left the history window).',
   ENGINE_UNKNOWN_ITEM: 'An item id is not in the catalog.',
   ENGINE_INVALID_REQUEST: 'A request to the engine has an invalid argument (count, steer, intent).',
   ENGINE_INVALID_STATE: 'A session state does not have the shape this engine version expects.',
+  ENGINE_SESSIONS_UNREADABLE: 'The sessions file cannot be read.',
 } as const;
 
 export type EngineErrorCode = keyof typeof ENGINE_ERRORS;
