@@ -1,0 +1,37 @@
+import type { Pick } from '../engine/pick.ts';
+import type { DeliveredItem } from './sessionService.ts';
+
+/** Delivered and withdrawn bookkeeping for the session machine: pure functions over plain JSON. */
+
+/** The next `n` buffered picks become delivered items with consecutive seqs after `lastSeq`. */
+export function deliver(
+  buffer: readonly Pick[],
+  delivered: readonly DeliveredItem[],
+  lastSeq: number,
+  n: number,
+  window: number,
+): { buffer: Pick[]; delivered: DeliveredItem[]; lastSeq: number; seqs: number[] } {
+  const taken = buffer.slice(0, Math.max(0, n));
+  const items = taken.map((pick, i) => ({ ...pick, seq: lastSeq + 1 + i, degraded: pick.reasons.degraded }));
+  return {
+    buffer: buffer.slice(taken.length),
+    delivered: [...delivered, ...items].slice(-window),
+    lastSeq: lastSeq + items.length,
+    seqs: items.map((item) => item.seq),
+  };
+}
+
+/** Drops withdrawn positions from the buffer (silently) and the window (their seqs are invalidated). */
+export function withdraw(
+  buffer: readonly Pick[],
+  delivered: readonly DeliveredItem[],
+  positions: readonly number[],
+): { buffer: Pick[]; delivered: DeliveredItem[]; invalidated: number[] } {
+  if (positions.length === 0) return { buffer: [...buffer], delivered: [...delivered], invalidated: [] };
+  const gone = new Set(positions);
+  return {
+    buffer: buffer.filter((pick) => !gone.has(pick.pos)),
+    delivered: delivered.filter((item) => !gone.has(item.pos)),
+    invalidated: delivered.filter((item) => gone.has(item.pos)).map((item) => item.seq),
+  };
+}

@@ -1,0 +1,562 @@
+import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import type { Engine } from '../engine/engine.ts';
+import type { Pick } from '../engine/pick.ts';
+import type { Intent, Profile, SessionState, Steer } from '../engine/session.ts';
+import { isOmakaseError } from '../models/omakaseError.ts';
+import type { SessionErrorCode } from './errors.ts';
+import { deliver, withdraw } from './lookahead.ts';
+import type { DeliveredItem, SeqFeedback } from './sessionService.ts';
+
+/** Per-session limits, kept in context so a session restored on another node keeps its own. */
+export interface SessionSettings {
+  /** Picks kept ready ahead of delivery. */
+  lookahead: number;
+  /** Delivered items kept for feedback mapping and resend on resume (at least `maxMore`). */
+  historyWindow: number;
+  maxMore: number;
+  graceMs: number;
+  idleMs: number;
+}
+
+export type EndReason = 'idle' | 'grace-expired' | 'ended';
+
+/** The answer to the command with `reqId`: seqs delivered / missed, or withdrawn ones, or a coded refusal. */
+export type SessionReply =
+  | { reqId: number; ok: true; seqs: number[]; invalidated: number[] }
+  | { reqId: number; ok: false; code: SessionErrorCode; message: string };
+
+/** Plain JSON and bounded: it is what the store keeps. */
+export interface SessionContext {
+  v: 1;
+  sessionId: string;
+  owner: string;
+  /** sha256 (hex) of the current resume token; the token itself is never stored. */
+  tokenHash: string;
+  settings: SessionSettings;
+  engine: SessionState | null;
+  /** Picked by the engine, not yet delivered (still queued in the engine's history). */
+  buffer: Pick[];
+  /** The latest delivered items, oldest first, bounded by `historyWindow`. */
+  delivered: DeliveredItem[];
+  lastSeq: number;
+  paused: boolean;
+  /** Bumped when `engine` changes other than by a refill: a refill begun on an older state is dropped. */
+  version: number;
+  /** The last refill got fewer picks than asked: the rules allow nothing more for now. */
+  exhausted: boolean;
+  /** The last refill failed: no retry until the next command. */
+  stalled: boolean;
+  pendingMore: { reqId: number; n: number } | null;
+  reply: SessionReply | null;
+  startedAt: number;
+  lastEventAt: number;
+  disconnectedAt: number | null;
+  endedAt: number | null;
+  endReason: EndReason | null;
+}
+
+export interface SessionInput {
+  sessionId: string;
+  owner: string;
+  tokenHash: string;
+  settings: SessionSettings;
+  nowMs: number;
+}
+
+/** Every command carries the id its reply will echo and the caller's clock reading. */
+interface Command {
+  reqId: number;
+  nowMs: number;
+}
+
+export type SessionEvent =
+  | (Command & { type: 'user.start'; seed: number; intent?: Intent; profile?: Profile })
+  | (Command & { type: 'feed.more'; n: number })
+  | (Command & { type: 'user.feedback'; feedback: SeqFeedback })
+  | (Command & { type: 'user.steer'; steer: Steer })
+  | (Command & { type: 'user.pause' })
+  | (Command & { type: 'user.play' })
+  | (Command & { type: 'user.end' })
+  | (Command & { type: 'client.disconnected' })
+  | (Command & { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number })
+  /** Sent after restoring from a store: timers are not persisted, so they are re-armed (or already due). */
+  | (Command & { type: 'session.restored' })
+  | { type: 'session.idle' };
+
+/** What the machine tells its owner besides replies: decisions for the log, and the end. */
+export type SessionEmitted =
+  | {
+      type: 'session.decision';
+      nowMs: number;
+      seed: number;
+      decision: number;
+      requested: number;
+      picks: Pick[];
+    }
+  | { type: 'session.refillFailed'; code: string; message: string }
+  | { type: 'session.ended'; reason: EndReason };
+
+export interface RefillInput {
+  state: SessionState;
+  n: number;
+  version: number;
+}
+
+export interface RefillOutput {
+  state: SessionState;
+  picks: Pick[];
+  version: number;
+  requested: number;
+  nowMs: number;
+}
+
+/** What the machine needs from outside: the engine and a clock reading for background refills. */
+export interface SessionMachineDeps {
+  engine: Omit<Engine, 'catalog' | 'modelId'>;
+  /** Clock reading for refills and timer-driven ends (commands carry their own `nowMs`). */
+  now: () => number;
+}
+
+const MAX_REFILL = 100;
+
+type Ctx = SessionContext;
+type Ev = SessionEvent;
+const cmd = (event: Ev): Command => event as Command;
+const ok = (reqId: number, seqs: number[] = [], invalidated: number[] = []): SessionReply => ({
+  reqId,
+  ok: true,
+  seqs,
+  invalidated,
+});
+const refusal = (reqId: number, code: SessionErrorCode, message: string): SessionReply => ({
+  reqId,
+  ok: false,
+  code,
+  message,
+});
+
+/** Maps an engine failure on a command to the session code the caller sees. */
+function engineRefusal(reqId: number, err: unknown): SessionReply {
+  const message = err instanceof Error ? err.message : String(err);
+  if (isOmakaseError(err, 'ENGINE_UNKNOWN_POSITION'))
+    return refusal(reqId, 'SESSION_UNKNOWN_SEQ', `${message} Feedback is only kept for recent items.`);
+  if (isOmakaseError(err, 'ENGINE_INVALID_REQUEST') || isOmakaseError(err, 'ENGINE_UNKNOWN_ITEM'))
+    return refusal(reqId, 'SESSION_INVALID_REQUEST', message);
+  return refusal(reqId, 'SESSION_ENGINE_FAILED', `The engine failed: ${message} Retry the call.`);
+}
+
+function refillCount(context: Ctx): number {
+  const want = Math.max(
+    context.settings.lookahead - context.buffer.length,
+    (context.pendingMore?.n ?? 0) - context.buffer.length,
+  );
+  return Math.min(MAX_REFILL, Math.max(1, want));
+}
+
+/** Engine feedback or steer, then withdrawal from buffer and window; the reply lists invalidated seqs. */
+function applyChange(
+  context: Ctx,
+  reqId: number,
+  run: (state: SessionState) => { state: SessionState; withdrawn: number[] },
+): Partial<Ctx> {
+  try {
+    const result = run(context.engine!);
+    const after = withdraw(context.buffer, context.delivered, result.withdrawn);
+    return {
+      engine: result.state,
+      buffer: after.buffer,
+      delivered: after.delivered,
+      version: context.version + 1,
+      exhausted: false,
+      stalled: false,
+      reply: ok(reqId, [], after.invalidated),
+    };
+  } catch (err) {
+    return { reply: engineRefusal(reqId, err) };
+  }
+}
+
+/**
+ * The session machine: `starting` → `active` (playback `streaming` ⇄ `paused`, alongside a `feed` that keeps
+ * the lookahead buffer filled by a named `refill` actor) → `disconnected` (grace) → `ended`. Commands get a
+ * reply in `context.reply`, including coded refusals for events the current state does not take.
+ */
+export function createSessionMachine(deps: SessionMachineDeps) {
+  const { engine } = deps;
+  return setup({
+    types: {} as { context: Ctx; events: Ev; input: SessionInput; emitted: SessionEmitted },
+    actors: {
+      refill: fromPromise<RefillOutput, RefillInput>(async ({ input }) => {
+        const nowMs = deps.now();
+        const { state, picks } = await engine.next(input.state, { n: input.n, nowMs });
+        return { state, picks, version: input.version, requested: input.n, nowMs };
+      }),
+    },
+    delays: {
+      idle: ({ context, event }) =>
+        Math.max(0, context.lastEventAt + context.settings.idleMs - ('nowMs' in event ? event.nowMs : 0)),
+      grace: ({ context, event }) => {
+        const now = 'nowMs' in event ? event.nowMs : 0;
+        return Math.max(0, (context.disconnectedAt ?? now) + context.settings.graceMs - now);
+      },
+    },
+    guards: {
+      isCommand: ({ event }) => 'reqId' in event,
+      isPaused: ({ context }) => context.paused,
+      startFails: ({ event }) => {
+        if (event.type !== 'user.start') return false;
+        try {
+          engine.start({ seed: event.seed, intent: event.intent, profile: event.profile });
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      badCount: ({ context, event }) =>
+        event.type === 'feed.more' &&
+        !(Number.isInteger(event.n) && event.n >= 1 && event.n <= context.settings.maxMore),
+      bufferCovers: ({ context, event }) => event.type === 'feed.more' && context.buffer.length >= event.n,
+      unknownSeq: ({ context, event }) =>
+        event.type === 'user.feedback' && !context.delivered.some((d) => d.seq === event.feedback.seq),
+      badLastSeq: ({ context, event }) =>
+        event.type === 'client.resumed' &&
+        !(Number.isInteger(event.lastSeq) && event.lastSeq >= 0 && event.lastSeq <= context.lastSeq),
+      needsRefill: ({ context }) =>
+        context.engine !== null &&
+        !context.exhausted &&
+        !context.stalled &&
+        (context.buffer.length < context.settings.lookahead ||
+          (context.pendingMore !== null && context.buffer.length < context.pendingMore.n)),
+      refillFresh: ({ context, event }) =>
+        (event as unknown as { output: RefillOutput }).output.version === context.version,
+      idleExpired: ({ context, event }) => cmd(event).nowMs - context.lastEventAt >= context.settings.idleMs,
+      graceExpired: ({ context, event }) =>
+        context.disconnectedAt !== null &&
+        cmd(event).nowMs - context.disconnectedAt >= context.settings.graceMs,
+    },
+    actions: {
+      rejectInvalidEvent: assign(({ event }, params: { state: string }) => ({
+        reply: refusal(
+          cmd(event).reqId,
+          'SESSION_INVALID_EVENT',
+          `"${event.type}" is not allowed while the session is ${params.state}.`,
+        ),
+      })),
+      rejectStart: assign(({ event }) => {
+        assertType(event, 'user.start');
+        try {
+          engine.start({ seed: event.seed, intent: event.intent, profile: event.profile });
+          return {};
+        } catch (err) {
+          return { reply: engineRefusal(event.reqId, err) };
+        }
+      }),
+      startEngine: assign(({ event }) => {
+        assertType(event, 'user.start');
+        return {
+          engine: engine.start({ seed: event.seed, intent: event.intent, profile: event.profile }),
+          reply: ok(event.reqId),
+        };
+      }),
+      markActive: enqueueActions(({ enqueue, event }) => {
+        enqueue.assign({ lastEventAt: cmd(event).nowMs });
+        enqueue.cancel('idle');
+        enqueue.raise({ type: 'session.idle' }, { id: 'idle', delay: 'idle' });
+      }),
+      armIdle: enqueueActions(({ enqueue }) => {
+        enqueue.cancel('idle');
+        enqueue.raise({ type: 'session.idle' }, { id: 'idle', delay: 'idle' });
+      }),
+      disarmIdle: enqueueActions(({ enqueue }) => enqueue.cancel('idle')),
+      ack: assign(({ event }) => ({ reply: ok(cmd(event).reqId) })),
+      rejectBadCount: assign(({ context, event }) => ({
+        reply: refusal(
+          cmd(event).reqId,
+          'SESSION_INVALID_REQUEST',
+          `Ask for 1 to ${context.settings.maxMore} items at a time (got ${(event as { n?: unknown }).n}).`,
+        ),
+      })),
+      deliverNow: assign(({ context, event }) => {
+        assertType(event, 'feed.more');
+        const { seqs, ...out } = deliver(
+          context.buffer,
+          context.delivered,
+          context.lastSeq,
+          event.n,
+          context.settings.historyWindow,
+        );
+        return { ...out, reply: ok(event.reqId, seqs) };
+      }),
+      holdMore: assign(({ event }) => {
+        assertType(event, 'feed.more');
+        // Exhaustion may have passed (time moves the radio rules' windows): let this request try once more.
+        return { pendingMore: { reqId: event.reqId, n: event.n }, exhausted: false, stalled: false };
+      }),
+      answerPendingMore: assign(({ context }) => {
+        const pending = context.pendingMore;
+        if (!pending || (context.buffer.length < pending.n && !context.exhausted)) return {};
+        const { seqs, ...out } = deliver(
+          context.buffer,
+          context.delivered,
+          context.lastSeq,
+          pending.n,
+          context.settings.historyWindow,
+        );
+        return { ...out, pendingMore: null, reply: ok(pending.reqId, seqs) };
+      }),
+      applyRefill: enqueueActions(({ context, event, enqueue }) => {
+        const output = (event as unknown as { output: RefillOutput }).output;
+        enqueue.assign({
+          engine: output.state,
+          buffer: [...context.buffer, ...output.picks],
+          exhausted: output.picks.length < output.requested,
+        });
+        enqueue.emit({
+          type: 'session.decision',
+          nowMs: output.nowMs,
+          seed: context.engine!.seed,
+          decision: context.engine!.decisions,
+          requested: output.requested,
+          picks: output.picks,
+        });
+      }),
+      failRefill: enqueueActions(({ context, event, enqueue }) => {
+        const error = (event as unknown as { error: unknown }).error;
+        const reply = engineRefusal(context.pendingMore?.reqId ?? -1, error);
+        enqueue.assign({
+          stalled: true,
+          pendingMore: null,
+          reply: context.pendingMore ? reply : context.reply,
+        });
+        enqueue.emit({
+          type: 'session.refillFailed',
+          code: isOmakaseError(error) ? error.code : 'INTERNAL',
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }),
+      rejectUnknownSeq: assign(({ event }) => {
+        assertType(event, 'user.feedback');
+        return {
+          reply: refusal(
+            event.reqId,
+            'SESSION_UNKNOWN_SEQ',
+            `No delivered item has seq ${event.feedback.seq} (never sent, withdrawn, or too old); nothing changed.`,
+          ),
+        };
+      }),
+      applyFeedback: assign(({ context, event }) => {
+        assertType(event, 'user.feedback');
+        const { seq, ...rest } = event.feedback;
+        const pos = context.delivered.find((d) => d.seq === seq)!.pos;
+        return applyChange(context, event.reqId, (state) =>
+          engine.feedback(state, { ...rest, pos } as Parameters<typeof engine.feedback>[1], event.nowMs),
+        );
+      }),
+      applySteer: assign(({ context, event }) => {
+        assertType(event, 'user.steer');
+        return applyChange(context, event.reqId, (state) => engine.steer(state, event.steer, event.nowMs));
+      }),
+      setPaused: assign({ paused: true }),
+      setPlaying: assign({ paused: false }),
+      recordDisconnect: assign(({ event }) => ({
+        disconnectedAt: cmd(event).nowMs,
+        pendingMore: null,
+        reply: ok(cmd(event).reqId),
+      })),
+      rejectBadLastSeq: assign(({ context, event }) => ({
+        reply: refusal(
+          cmd(event).reqId,
+          'SESSION_INVALID_REQUEST',
+          `lastSeq must be an integer from 0 to ${context.lastSeq} (the session's last delivered seq).`,
+        ),
+      })),
+      takeOver: assign(({ context, event }) => {
+        assertType(event, 'client.resumed');
+        const missed = context.delivered.filter((d) => d.seq > event.lastSeq).map((d) => d.seq);
+        return {
+          owner: event.connectionId,
+          tokenHash: event.tokenHash,
+          disconnectedAt: null,
+          lastEventAt: event.nowMs,
+          reply: ok(event.reqId, missed),
+        };
+      }),
+      endAs: assign(({ event }, params: { reason: EndReason }) => {
+        const nowMs = 'nowMs' in event ? event.nowMs : deps.now();
+        const reply: SessionReply | null =
+          'reqId' in event
+            ? params.reason === 'ended'
+              ? ok(event.reqId)
+              : refusal(
+                  event.reqId,
+                  'SESSION_EXPIRED',
+                  `The session ended (${params.reason}); start a new one.`,
+                )
+            : null;
+        return { endReason: params.reason, endedAt: nowMs, pendingMore: null, ...(reply ? { reply } : {}) };
+      }),
+      announceEnd: emit(({ context }) => ({
+        type: 'session.ended' as const,
+        reason: context.endReason ?? 'ended',
+      })),
+    },
+  }).createMachine({
+    id: 'session',
+    context: ({ input }) => ({
+      v: 1,
+      sessionId: input.sessionId,
+      owner: input.owner,
+      tokenHash: input.tokenHash,
+      settings: {
+        ...input.settings,
+        historyWindow: Math.max(input.settings.historyWindow, input.settings.maxMore),
+      },
+      engine: null,
+      buffer: [],
+      delivered: [],
+      lastSeq: 0,
+      paused: false,
+      version: 0,
+      exhausted: false,
+      stalled: false,
+      pendingMore: null,
+      reply: null,
+      startedAt: input.nowMs,
+      lastEventAt: input.nowMs,
+      disconnectedAt: null,
+      endedAt: null,
+      endReason: null,
+    }),
+    initial: 'starting',
+    states: {
+      starting: {
+        on: {
+          'user.start': [
+            { guard: 'startFails', actions: 'rejectStart' },
+            { target: 'active', actions: ['startEngine', 'markActive'] },
+          ],
+          '*': { guard: 'isCommand', actions: { type: 'rejectInvalidEvent', params: { state: 'starting' } } },
+        },
+      },
+      active: {
+        type: 'parallel',
+        exit: 'disarmIdle',
+        states: {
+          // Every command is taken here (never in `feed`), so the catch-all below fires only when no
+          // transition in this region takes the event.
+          playback: {
+            initial: 'route',
+            states: {
+              route: { always: [{ guard: 'isPaused', target: 'paused' }, { target: 'streaming' }] },
+              streaming: {
+                on: { 'user.pause': { target: 'paused', actions: ['setPaused', 'ack', 'markActive'] } },
+              },
+              paused: {
+                on: { 'user.play': { target: 'streaming', actions: ['setPlaying', 'ack', 'markActive'] } },
+              },
+            },
+            on: {
+              'feed.more': [
+                { guard: 'badCount', actions: 'rejectBadCount' },
+                { guard: 'bufferCovers', actions: ['deliverNow', 'markActive'] },
+                { actions: ['holdMore', 'markActive'] },
+              ],
+              'user.feedback': [
+                { guard: 'unknownSeq', actions: 'rejectUnknownSeq' },
+                { actions: ['applyFeedback', 'markActive'] },
+              ],
+              'user.steer': { actions: ['applySteer', 'markActive'] },
+              'user.end': {
+                target: '#session.ended',
+                actions: { type: 'endAs', params: { reason: 'ended' } },
+              },
+              'client.disconnected': { target: '#session.disconnected', actions: 'recordDisconnect' },
+              'client.resumed': [
+                { guard: 'badLastSeq', actions: 'rejectBadLastSeq' },
+                { actions: ['takeOver', 'markActive'] },
+              ],
+              'session.restored': [
+                {
+                  guard: 'idleExpired',
+                  target: '#session.ended',
+                  actions: { type: 'endAs', params: { reason: 'idle' } },
+                },
+                { actions: ['ack', 'armIdle'] },
+              ],
+              'session.idle': {
+                target: '#session.ended',
+                actions: { type: 'endAs', params: { reason: 'idle' } },
+              },
+              '*': {
+                guard: 'isCommand',
+                actions: {
+                  type: 'rejectInvalidEvent',
+                  params: ({ context }) => ({ state: context.paused ? 'paused' : 'streaming' }),
+                },
+              },
+            },
+          },
+          feed: {
+            initial: 'idle',
+            states: {
+              idle: { always: { guard: 'needsRefill', target: 'refilling' } },
+              refilling: {
+                invoke: {
+                  id: 'refill',
+                  src: 'refill',
+                  input: ({ context }) => ({
+                    state: context.engine!,
+                    n: refillCount(context),
+                    version: context.version,
+                  }),
+                  onDone: [
+                    { guard: 'refillFresh', target: 'idle', actions: ['applyRefill', 'answerPendingMore'] },
+                    // Feedback or steering changed the state meanwhile: pick again from the new state.
+                    { target: 'refilling', reenter: true },
+                  ],
+                  onError: { target: 'idle', actions: 'failRefill' },
+                },
+              },
+            },
+          },
+        },
+      },
+      disconnected: {
+        after: {
+          grace: { target: 'ended', actions: { type: 'endAs', params: { reason: 'grace-expired' } } },
+        },
+        on: {
+          'client.resumed': [
+            {
+              guard: 'graceExpired',
+              target: 'ended',
+              actions: { type: 'endAs', params: { reason: 'grace-expired' } },
+            },
+            { guard: 'badLastSeq', actions: 'rejectBadLastSeq' },
+            { target: 'active', actions: ['takeOver', 'markActive'] },
+          ],
+          'session.restored': [
+            {
+              guard: 'graceExpired',
+              target: 'ended',
+              actions: { type: 'endAs', params: { reason: 'grace-expired' } },
+            },
+            // Re-entering re-arms the grace timer for the time that is left.
+            { target: 'disconnected', reenter: true, actions: 'ack' },
+          ],
+          '*': {
+            guard: 'isCommand',
+            actions: { type: 'rejectInvalidEvent', params: { state: 'disconnected: resume it first' } },
+          },
+        },
+      },
+      ended: { type: 'final', entry: 'announceEnd' },
+    },
+  });
+}
+
+export type SessionMachine = ReturnType<typeof createSessionMachine>;
+
+function assertType<T extends Ev['type']>(event: Ev, type: T): asserts event is Extract<Ev, { type: T }> {
+  if (event.type !== type) throw new Error(`Expected ${type}, got ${event.type}`);
+}
