@@ -1,6 +1,6 @@
 import type { CatalogRow } from '../../engine/item.ts';
 import type { LoggedSession } from '../../engine/sessionsFile.ts';
-import type { OnProgress } from './progressReporter.ts';
+import type { OnProgress } from '../cli/progressReporter.ts';
 
 /** Duration given to every item whose dataset has none: 3.5 minutes, a typical radio single. */
 export const DEFAULT_DURATION_MS = 210_000;

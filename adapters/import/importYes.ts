@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CatalogRow } from '../../engine/item.ts';
 import type { LoggedSession } from '../../engine/sessionsFile.ts';
+import type { OnProgress } from '../cli/progressReporter.ts';
 import { importError, invalidLine } from './errors.ts';
 import { DEFAULT_DURATION_MS, type ImportOptions, type ImportResult } from './importResult.ts';
-import type { OnProgress } from './progressReporter.ts';
 import { readLines } from './readLines.ts';
 
 /** Playlist files in the order they are read; `train.txt` and `test.txt` start with two header lines. */

@@ -8,7 +8,8 @@ import { RandomRecommender } from '../../../engine/baselines/randomRecommender.t
 import type { SessionRecommender } from '../../../engine/baselines/sessionRecommender.ts';
 import { SknnRecommender } from '../../../engine/baselines/sknnRecommender.ts';
 import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts';
-import { readCatalogFile } from '../../../engine/catalogFile.ts';
+import { Catalog } from '../../../engine/catalog.ts';
+import { readCatalogRows } from '../../../engine/catalogFile.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
 import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
@@ -19,8 +20,8 @@ import { readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { loadModel } from '../../../models/loadModel.ts';
 import type { Scorer } from '../../../models/scorer.ts';
-import { createProgressReporter } from '../../import/progressReporter.ts';
 import { writeReport } from '../../report/writeReport.ts';
+import { createProgressReporter } from '../progressReporter.ts';
 
 /** The engine settings of "ours-ranker": the model's order, without diversity, spacing or exploration. */
 export const RANKER_ONLY_CONFIG = { mmrLambda: 1, exploration: 0, artistGap: 0, albumGap: 0 } as const;
@@ -72,7 +73,7 @@ export function evalCommand(): Command {
       const started = performance.now();
       const modelCatalog = opts.model ? join(opts.model, 'catalog.jsonl') : undefined;
       const catalogPath = modelCatalog && existsSync(modelCatalog) ? modelCatalog : opts.catalog;
-      const catalog = await readCatalogFile(catalogPath, {
+      const rows = await readCatalogRows(catalogPath, {
         onProgress: (d, t) => progress.onProgress('reading catalog', d, t),
       });
       const sessions = await readSessionsFile(opts.sessions, {
@@ -81,6 +82,11 @@ export function evalCommand(): Command {
       progress.stop();
       const split = splitSessions(sessions, { seed: opts.splitSeed });
       const notes: string[] = [];
+      // An imported catalog counts plays over all sessions; test plays must not reach the engine's popularity.
+      const plays = new Map<string, number>();
+      for (const s of split.train) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
+      const catalog = new Catalog(rows.map((r) => ({ ...r, popularity: plays.get(r.id) ?? 0 })));
+      notes.push('item popularity recomputed from the training split');
 
       const tuned = (name: string, grid: ReturnType<typeof sknnGrid>): SessionRecommender => {
         const { best, bestConfig } = tuneOnValidation(grid, split.train, split.validation, catalog, {

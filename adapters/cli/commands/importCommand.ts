@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IMPORT_FORMATS, importDataset } from '../../import/importDataset.ts';
-import { createProgressReporter } from '../../import/progressReporter.ts';
+import { createProgressReporter } from '../progressReporter.ts';
 
 /** `omakase import --format yes|30music --in PATH --out DIR`: a dataset into catalog.jsonl + sessions.jsonl. */
 export function importCommand(): Command {
