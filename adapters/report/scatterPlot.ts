@@ -42,12 +42,13 @@ const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 export function scatterPlotSvg(points: readonly ScatterPoint[], options: ScatterOptions): string {
   const width = options.width ?? 960;
   const height = options.height ?? 620;
-  const fmt = options.format ?? ((v: number) => trimNumber(v));
   const margin = { top: options.subtitle || options.hint ? 92 : 64, right: 210, bottom: 74, left: 86 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const xs = niceScale(points.map((p) => p.x));
   const ys = niceScale(points.map((p) => p.y));
+  const fmtX = options.format ?? tickFormat(xs.step);
+  const fmtY = options.format ?? tickFormat(ys.step);
   const px = (v: number) => margin.left + ((v - xs.min) / (xs.max - xs.min)) * plotW;
   const py = (v: number) => margin.top + plotH - ((v - ys.min) / (ys.max - ys.min)) * plotH;
   const out: string[] = [];
@@ -77,14 +78,14 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     const x = r(px(t));
     out.push(
       `<line x1="${x}" y1="${margin.top + plotH}" x2="${x}" y2="${margin.top + plotH + 6}" stroke="#333"/>`,
-      `<text x="${x}" y="${margin.top + plotH + 22}" text-anchor="middle">${esc(fmt(t))}</text>`,
+      `<text x="${x}" y="${margin.top + plotH + 22}" text-anchor="middle">${esc(fmtX(t))}</text>`,
     );
   }
   for (const t of ys.ticks) {
     const y = r(py(t));
     out.push(
       `<line x1="${margin.left - 6}" y1="${y}" x2="${margin.left}" y2="${y}" stroke="#333"/>`,
-      `<text x="${margin.left - 10}" y="${y + 4.5}" text-anchor="end">${esc(fmt(t))}</text>`,
+      `<text x="${margin.left - 10}" y="${y + 4.5}" text-anchor="end">${esc(fmtY(t))}</text>`,
     );
   }
   out.push('</g>');
@@ -94,7 +95,10 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
   );
 
   // Markers, then labels placed where they collide with nothing placed before.
-  const placed: Box[] = points.map((p) => ({ x: px(p.x) - 8, y: py(p.y) - 8, w: 16, h: 16 }));
+  const placed: Box[] = points.map((p) => {
+    const half = p.highlight ? 11 : 8;
+    return { x: px(p.x) - half, y: py(p.y) - half, w: 2 * half, h: 2 * half };
+  });
   const labels: string[] = [];
   out.push('<g class="points">');
   points.forEach((p, i) => {
@@ -103,8 +107,8 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     const y = r(py(p.y));
     out.push(
       p.highlight
-        ? `<path class="point" data-label="${esc(p.label)}" d="M${x} ${y - 10}L${x + 10} ${y}L${x} ${y + 10}L${x - 10} ${y}Z" fill="${color}" stroke="#222" stroke-width="1.5"/>`
-        : `<circle class="point" data-label="${esc(p.label)}" cx="${x}" cy="${y}" r="7" fill="${color}" stroke="#222" stroke-width="1"/>`,
+        ? `<path class="point" data-label="${esc(p.label)}" d="M${x} ${y - 10}L${x + 10} ${y}L${x} ${y + 10}L${x - 10} ${y}Z" fill="${color}" fill-opacity="0.9" stroke="#222" stroke-width="1.5"/>`
+        : `<circle class="point" data-label="${esc(p.label)}" cx="${x}" cy="${y}" r="7" fill="${color}" fill-opacity="0.9" stroke="#222" stroke-width="1"/>`,
     );
     const size = p.highlight ? 15 : 14;
     const w = textWidth(p.label, size);
@@ -178,7 +182,7 @@ function textWidth(text: string, size: number): number {
 export function niceScale(
   values: readonly number[],
   count = 6,
-): { min: number; max: number; ticks: number[] } {
+): { min: number; max: number; step: number; ticks: number[] } {
   const finite = values.filter(Number.isFinite);
   let lo = finite.length ? Math.min(...finite) : 0;
   let hi = finite.length ? Math.max(...finite) : 1;
@@ -199,11 +203,15 @@ export function niceScale(
   const max = Math.ceil(hi / step) * step;
   const ticks: number[] = [];
   for (let t = min; t <= max + step / 2; t += step) ticks.push(Number(t.toPrecision(12)));
-  return { min, max, ticks };
+  return { min, max, step, ticks };
 }
 
-function trimNumber(v: number): string {
-  return Number(v.toPrecision(6)).toString();
+/** Tick labels with as many decimals as the step needs, the same for every tick (0.10, 0.15, 0.20). */
+function tickFormat(step: number): (v: number) => string {
+  let decimals = 0;
+  while (decimals < 10 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6)
+    decimals++;
+  return (v) => v.toFixed(decimals);
 }
 
 function r(v: number): number {
