@@ -1,0 +1,466 @@
+/**
+ * WebSocket server throughput and memory: N concurrent sessions over real loopback sockets, each pulling
+ * items (`more` n=10) and acking every item with feedback, for a fixed number of rounds; items/s, p50/p99 of
+ * more→first item and more→last item, heap and RSS per connected session. In the same run a bare `ws` echo
+ * server answers the same frames with frames of the same size, so throughput is also a ratio to the
+ * transport's ceiling. Then 100,000 sessions opened in process (no sockets) for heap per session.
+ * The clients run in a worker thread (their own heap and core). Last line: one JSON object.
+ *
+ *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes)
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import WebSocket, { WebSocketServer } from 'ws';
+import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
+import { createWsServer } from '../adapters/ws/wsServer.ts';
+import { Catalog } from '../engine/catalog.ts';
+import { createEngine, type Engine } from '../engine/engine.ts';
+import type { CatalogRow } from '../engine/item.ts';
+import type { SessionState } from '../engine/session.ts';
+import { createFallbackScorer } from '../models/fallbackScorer.ts';
+import { OmakaseError } from '../models/omakaseError.ts';
+import type { DeliveredItem, SessionService } from '../sessions/sessionService.ts';
+
+const SESSIONS = Number(process.env.BENCH_WS_SESSIONS ?? 200);
+const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 20);
+const BATCH = 10;
+const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
+
+interface DriverResult {
+  items: number;
+  wallMs: number;
+  firstUs: { p50: number; p99: number };
+  lastUs: { p50: number; p99: number };
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+
+// ---- the clients (worker thread) ----
+
+async function drive(url: string, sessions: number, rounds: number): Promise<void> {
+  const port = parentPort!;
+  const firsts: number[] = [];
+  const lasts: number[] = [];
+  let items = 0;
+  const clients = await Promise.all(
+    Array.from({ length: sessions }, async (_, s) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const inbox: ((frame: { type: string; seq?: number }) => void)[] = [];
+      ws.on('message', (data) => inbox[0]?.(JSON.parse(data.toString())));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const welcome = new Promise((resolve) => inbox.push(resolve));
+      ws.send(JSON.stringify({ type: 'hello', id: 'h', protocol: PROTOCOL_VERSION, start: { seed: s } }));
+      await welcome;
+      inbox.length = 0;
+      return { ws, inbox };
+    }),
+  );
+  port.postMessage({ ready: true });
+  await new Promise((resolve) => port.once('message', resolve));
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async ({ ws, inbox }) => {
+      for (let r = 0; r < rounds; r++) {
+        const start = performance.now();
+        const seqs: number[] = [];
+        let acks = 0;
+        await new Promise<void>((resolve) => {
+          inbox[0] = (frame) => {
+            if (frame.type !== 'item') return;
+            if (seqs.length === 0) firsts.push((performance.now() - start) * 1000);
+            seqs.push(frame.seq as number);
+            if (seqs.length === BATCH) resolve();
+          };
+          ws.send(JSON.stringify({ type: 'more', id: r, n: BATCH }));
+        });
+        lasts.push((performance.now() - start) * 1000);
+        items += seqs.length;
+        await new Promise<void>((resolve) => {
+          inbox[0] = (frame) => {
+            if (frame.type === 'ack' && ++acks === BATCH) resolve();
+          };
+          for (const seq of seqs)
+            ws.send(JSON.stringify({ type: 'feedback', id: `f${seq}`, seq, kind: 'completed' }));
+        });
+      }
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  for (const { ws } of clients) ws.close();
+  const result: DriverResult = {
+    items,
+    wallMs,
+    firstUs: { p50: quantile(firsts, 0.5), p99: quantile(firsts, 0.99) },
+    lastUs: { p50: quantile(lasts, 0.5), p99: quantile(lasts, 0.99) },
+  };
+  port.postMessage({ result });
+}
+
+// ---- the servers (main thread) ----
+
+const log = (m: string): void => void process.stdout.write(`${m}\n`);
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** Runs the clients against `url`; `atReady` is called with every session connected, before the rounds. */
+async function phase(url: string, atReady: () => void): Promise<DriverResult> {
+  // A .ts entry is resolved before the loader hooks a worker inherits, so the worker registers tsx first.
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: { url, sessions: SESSIONS, rounds: ROUNDS } });
+  return new Promise((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('message', (msg: { ready?: boolean; result?: DriverResult }) => {
+      if (msg.ready) {
+        atReady();
+        worker.postMessage('go');
+      } else if (msg.result) {
+        resolve(msg.result);
+        void worker.terminate();
+      }
+    });
+  });
+}
+
+/** A bare `ws` server answering `more` with n copies of `itemFrame` and each other request with an ack. */
+async function echoServer(itemFrame: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const http = createServer();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: DEFAULT_LIMITS.maxPayload,
+    perMessageDeflate: false,
+  });
+  http.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString()) as { type: string; id: unknown; n?: number };
+        if (msg.type === 'more') for (let i = 0; i < (msg.n ?? 0); i++) ws.send(itemFrame);
+        else
+          ws.send(
+            JSON.stringify(
+              msg.type === 'hello' ? { type: 'welcome', id: msg.id } : { type: 'ack', id: msg.id },
+            ),
+          );
+      });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    url,
+    close: () =>
+      new Promise((resolve) => {
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+/** One real item frame, so the echo server sends frames of the size the real server sends. */
+async function sampleItemFrame(url: string): Promise<string> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve) => ws.once('open', resolve));
+  const frame = new Promise<string>((resolve) => {
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.includes('"welcome"')) ws.send(JSON.stringify({ type: 'more', id: 'm', n: 1 }));
+      if (text.includes('"item"')) resolve(text);
+    });
+  });
+  ws.send(JSON.stringify({ type: 'hello', id: 'h', protocol: PROTOCOL_VERSION, start: { seed: 999_999 } }));
+  const text = await frame;
+  ws.close();
+  return text;
+}
+
+/** Heap per session for `count` sessions opened in process through the service (no sockets). */
+async function inProcess(
+  service: SessionService,
+  count: number,
+): Promise<{ heapBytesPerSession: number; msPerStart: number }> {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++)
+    ids.push((await service.start({ connectionId: `c${i}`, seed: i })).sessionId);
+  const ms = performance.now() - t0;
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  return { heapBytesPerSession: Math.round((after - before) / count), msPerStart: ms / count };
+}
+
+async function main(): Promise<void> {
+  if ((globalThis as { gc?: unknown }).gc === undefined)
+    log('warning: run with node --expose-gc for stable memory figures');
+  const bench = await createBenchService();
+  log(`service: ${bench.description}; ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`);
+  log(
+    `${SESSIONS} sessions × ${ROUNDS} rounds × ${BATCH} items, feedback on every item; clients in a worker thread`,
+  );
+
+  const server = await createWsServer({ service: bench.service, port: 0 });
+  const url = `ws://127.0.0.1:${server.address().port}`;
+  const itemFrame = await sampleItemFrame(url);
+
+  const echo = await echoServer(itemFrame);
+  const bare = await phase(echo.url, () => {});
+  await echo.close();
+  const bareRate = bare.items / (bare.wallMs / 1000);
+  log(
+    `bare ws echo: ${Math.round(bareRate)} items/s, more→first p50 ${bare.firstUs.p50.toFixed(0)} µs p99 ${bare.firstUs.p99.toFixed(0)} µs`,
+  );
+
+  // The server's own cost: the same protocol over a service that answers at once with a fixed item.
+  const instant = await createWsServer({ service: instantService(JSON.parse(itemFrame).item), port: 0 });
+  const bareServer = await phase(`ws://127.0.0.1:${instant.address().port}`, () => {});
+  await instant.close();
+  const serverRate = bareServer.items / (bareServer.wallMs / 1000);
+  log(
+    `omakase ws over an instant service: ${Math.round(serverRate)} items/s (${((serverRate / bareRate) * 100).toFixed(1)} % of bare), more→first p50 ${bareServer.firstUs.p50.toFixed(0)} µs p99 ${bareServer.firstUs.p99.toFixed(0)} µs`,
+  );
+
+  gc();
+  const base = process.memoryUsage();
+  let open = base;
+  const real = await phase(url, () => {
+    gc();
+    open = process.memoryUsage();
+  });
+  const rate = real.items / (real.wallMs / 1000);
+  const heapPerSession = Math.round((open.heapUsed - base.heapUsed) / SESSIONS);
+  const rssPerSession = Math.round((open.rss - base.rss) / SESSIONS);
+  log(
+    `omakase ws:   ${Math.round(rate)} items/s (${((rate / bareRate) * 100).toFixed(1)} % of bare), more→first p50 ${real.firstUs.p50.toFixed(0)} µs p99 ${real.firstUs.p99.toFixed(0)} µs, more→last p50 ${real.lastUs.p50.toFixed(0)} µs p99 ${real.lastUs.p99.toFixed(0)} µs`,
+  );
+  log(
+    `per connected session: heap ${(heapPerSession / 1024).toFixed(1)} KiB, rss ${(rssPerSession / 1024).toFixed(1)} KiB (${SESSIONS} sessions)`,
+  );
+  await server.close();
+
+  const fresh = await createBenchService();
+  const inproc = await inProcess(fresh.service, INPROC);
+  log(
+    `in process: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
+  );
+  const mem = process.memoryUsage();
+  log(
+    JSON.stringify({
+      bench: 'ws',
+      service: bench.description,
+      sessions: SESSIONS,
+      rounds: ROUNDS,
+      batch: BATCH,
+      items: real.items,
+      itemsPerSec: Math.round(rate),
+      bareItemsPerSec: Math.round(bareRate),
+      ratioToBare: Math.round((rate / bareRate) * 1000) / 1000,
+      moreToFirstUs: real.firstUs,
+      moreToLastUs: real.lastUs,
+      bareMoreToFirstUs: bare.firstUs,
+      instantServiceItemsPerSec: Math.round(serverRate),
+      instantServiceRatioToBare: Math.round((serverRate / bareRate) * 1000) / 1000,
+      instantServiceMoreToFirstUs: bareServer.firstUs,
+      heapBytesPerSession: heapPerSession,
+      rssBytesPerSession: rssPerSession,
+      inProcessSessions: INPROC,
+      inProcessHeapBytesPerSession: inproc.heapBytesPerSession,
+      inProcessUsPerStart: Math.round(inproc.msPerStart * 1000 * 10) / 10,
+      heapMiB: mib(mem.heapUsed),
+      rssMiB: mib(mem.rss),
+    }),
+  );
+  await fresh.service.close();
+  await bench.service.close();
+}
+
+// ---- the service under the server ----
+
+/**
+ * Until the session manager lands: the real engine (fallback scorer) on a generated catalog, behind a
+ * minimal SessionService with seqs and ownership but no machine, store or lookahead.
+ */
+async function createBenchService(): Promise<{ service: SessionService; description: string }> {
+  const tags = ['jazz', 'rock', 'pop', 'calm', 'dance', 'folk', 'soul', 'metal', 'ambient', 'blues'];
+  const rows: CatalogRow[] = Array.from({ length: 5000 }, (_, i) => ({
+    id: `t${i}`,
+    title: `Track ${i}`,
+    artist: `Artist ${i % 600}`,
+    album: `Album ${i % 1500}`,
+    tags: [tags[i % tags.length], tags[(i * 7) % tags.length]],
+    durationMs: 150_000 + ((i * 7919) % 150_000),
+    popularity: (i * 104_729) % 1000,
+  }));
+  const engine = createEngine({ catalog: new Catalog(rows), scorer: createFallbackScorer() });
+  return {
+    service: directService(engine),
+    description: 'engine (fallback scorer, 5,000 generated items), direct service',
+  };
+}
+
+function directService(engine: Engine): SessionService {
+  interface S {
+    state: SessionState;
+    owner: string;
+    token: string;
+    lastSeq: number;
+    clock: number;
+    posBySeq: Map<number, number>;
+  }
+  const sessions = new Map<string, S>();
+  let count = 0;
+  const get = (id: string, owner: string): S => {
+    const s = sessions.get(id);
+    if (!s) throw new OmakaseError('SESSION_NOT_FOUND', 'no such session');
+    if (s.owner !== owner) throw new OmakaseError('SESSION_TAKEN_OVER', 'taken over');
+    return s;
+  };
+  const opened = (id: string, s: S) => ({
+    sessionId: id,
+    resumeToken: s.token,
+    status: 'streaming' as const,
+    lastSeq: s.lastSeq,
+    missed: [],
+    graceMs: 120_000,
+  });
+  return {
+    async start(req) {
+      const id = `s${++count}`;
+      const s: S = {
+        state: engine.start({ seed: req.seed ?? count, intent: req.intent, profile: req.profile }),
+        owner: req.connectionId,
+        token: `tok${count}`,
+        lastSeq: 0,
+        clock: Date.UTC(2026, 0, 1),
+        posBySeq: new Map(),
+      };
+      sessions.set(id, s);
+      return opened(id, s);
+    },
+    async resume(req) {
+      const s = sessions.get(req.sessionId);
+      if (!s || s.token !== req.resumeToken) throw new OmakaseError('SESSION_BAD_RESUME_TOKEN', 'refused');
+      s.owner = req.connectionId;
+      return opened(req.sessionId, s);
+    },
+    async more(id, owner, n) {
+      const s = get(id, owner);
+      const out = await engine.next(s.state, { n, nowMs: s.clock });
+      s.state = out.state;
+      return out.picks.map((pick): DeliveredItem => {
+        const seq = ++s.lastSeq;
+        s.posBySeq.set(seq, pick.pos);
+        return { ...pick, seq, degraded: pick.reasons.degraded };
+      });
+    },
+    async feedback(id, owner, fb) {
+      const s = get(id, owner);
+      const pos = s.posBySeq.get(fb.seq) as number;
+      s.posBySeq.delete(fb.seq);
+      s.clock += 200_000;
+      const out = engine.feedback(
+        s.state,
+        fb.type === 'skipped' ? { type: 'skipped', pos, atMs: fb.atMs } : { type: fb.type, pos },
+        s.clock,
+      );
+      s.state = out.state;
+      return { invalidated: [] };
+    },
+    async steer(id, owner, steer) {
+      const s = get(id, owner);
+      s.state = engine.steer(s.state, steer, s.clock).state;
+      return { invalidated: [] };
+    },
+    async pause() {},
+    async play() {},
+    async end(id) {
+      sessions.delete(id);
+    },
+    disconnected(id) {
+      sessions.delete(id);
+    },
+    subscribe: () => () => {},
+    async close() {
+      sessions.clear();
+    },
+  };
+}
+
+/** Answers every call at once: what is left is the ws server and the protocol. */
+function instantService(item: {
+  id: string;
+  title: string;
+  artist: string;
+  album?: string;
+  durationMs: number;
+}): SessionService {
+  const seqs = new Map<string, number>();
+  const reasons = {
+    source: [],
+    score: 0,
+    rank: 0,
+    mmr: 0,
+    explored: false,
+    degraded: false,
+    model: 'none',
+    rules: [],
+    removed: {},
+    candidates: 0,
+  };
+  let count = 0;
+  const opened = (sessionId: string) => ({
+    sessionId,
+    resumeToken: 'x',
+    status: 'streaming' as const,
+    lastSeq: seqs.get(sessionId) ?? 0,
+    missed: [],
+    graceMs: 0,
+  });
+  return {
+    async start() {
+      const id = `s${++count}`;
+      seqs.set(id, 0);
+      return opened(id);
+    },
+    resume: async (req) => opened(req.sessionId),
+    async more(id, _owner, n) {
+      let seq = seqs.get(id) ?? 0;
+      const out: DeliveredItem[] = [];
+      for (let i = 0; i < n; i++) {
+        seq++;
+        out.push({
+          ...item,
+          seq,
+          pos: seq - 1,
+          startMs: seq,
+          score: 0,
+          propensity: 1,
+          degraded: false,
+          reasons,
+        });
+      }
+      seqs.set(id, seq);
+      return out;
+    },
+    feedback: async () => ({ invalidated: [] }),
+    steer: async () => ({ invalidated: [] }),
+    async pause() {},
+    async play() {},
+    async end() {},
+    disconnected: (id) => void seqs.delete(id),
+    subscribe: () => () => {},
+    async close() {},
+  };
+}
+
+if (isMainThread) {
+  await main();
+} else {
+  const { url, sessions, rounds } = workerData as { url: string; sessions: number; rounds: number };
+  await drive(url, sessions, rounds);
+}
