@@ -1,0 +1,201 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../sessions/memoryStore.ts';
+import {
+  code,
+  continuesOnAnotherNode,
+  engine,
+  manager,
+  nextNotice,
+  openManagers,
+  range,
+  seqs,
+} from './managerFixtures.ts';
+
+afterEach(async () => {
+  for (const service of openManagers.splice(0)) await service.close();
+});
+
+describe('createSessionManager', () => {
+  it('starts, streams with monotonic seqs and no repeats, and takes every command', async () => {
+    const { service } = manager();
+    const opened = await service.start({ connectionId: 'c1', intent: { tag: 'genre1' } });
+    expect(opened).toMatchObject({ status: 'streaming', lastSeq: 0, missed: [], graceMs: 120_000 });
+    expect(opened.resumeToken.length).toBeGreaterThanOrEqual(32);
+    const sid = opened.sessionId;
+    const first = await service.more(sid, 'c1', 5);
+    expect(seqs(first)).toEqual(range(1, 5));
+    expect(first[0]).toMatchObject({ degraded: expect.any(Boolean), reasons: expect.any(Object) });
+    expect(await service.feedback(sid, 'c1', { type: 'started', seq: 1 })).toEqual({ invalidated: [] });
+    await service.feedback(sid, 'c1', { type: 'completed', seq: 1 });
+    await service.feedback(sid, 'c1', { type: 'liked', seq: 2 });
+    await service.pause(sid, 'c1');
+    await service.play(sid, 'c1');
+    const second = await service.more(sid, 'c1', 12);
+    expect(seqs(second)).toEqual(range(6, 17));
+    const ids = [...first, ...second].map((i) => i.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    await service.end(sid, 'c1');
+    expect(await code(service.more(sid, 'c1', 1))).toBe('SESSION_ENDED');
+  });
+
+  it('refuses invalid requests with codes and leaves the stored session as it was', async () => {
+    const { service, store } = manager();
+    const { sessionId: sid } = await service.start({ connectionId: 'c1' });
+    await service.more(sid, 'c1', 3);
+    const before = await store.load(sid);
+    expect(await code(service.play(sid, 'c1'))).toBe('SESSION_INVALID_EVENT');
+    expect(await code(service.more(sid, 'c1', 0))).toBe('SESSION_INVALID_REQUEST');
+    expect(await code(service.more(sid, 'c1', 51))).toBe('SESSION_INVALID_REQUEST');
+    expect(await code(service.feedback(sid, 'c1', { type: 'disliked', seq: 4 }))).toBe('SESSION_UNKNOWN_SEQ');
+    expect(await code(service.steer(sid, 'c1', { kind: 'artist', artist: 'Nobody' }))).toBe(
+      'SESSION_INVALID_REQUEST',
+    );
+    expect(await code(service.more('no-such-session', 'c1', 1))).toBe('SESSION_NOT_FOUND');
+    expect(await store.load(sid)).toEqual(before);
+    await service.pause(sid, 'c1');
+    expect(await code(service.pause(sid, 'c1'))).toBe('SESSION_INVALID_EVENT');
+  });
+
+  it('a dislike withdraws delivered picks of that artist and keeps the artist out', async () => {
+    const { service } = manager({ lookahead: 20 });
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 5 });
+    const delivered = await service.more(sid, 'c1', 30);
+    // Dislike an item whose artist has later items in the queue, if the stream has one.
+    const target =
+      delivered.find((d, i) => delivered.slice(i + 1).some((later) => later.artist === d.artist)) ??
+      delivered[0];
+    const later = delivered.filter((d) => d.seq > target.seq && d.artist === target.artist).map((d) => d.seq);
+    expect(later.length).toBeGreaterThan(0);
+    const { invalidated } = await service.feedback(sid, 'c1', { type: 'disliked', seq: target.seq });
+    expect(invalidated).toEqual(later);
+    const after = await service.more(sid, 'c1', 10);
+    expect(after.map((d) => d.artist)).not.toContain(target.artist);
+    expect(seqs(after)).toEqual(range(31, 40));
+  });
+
+  it('serializes concurrent calls on one session', async () => {
+    const { service } = manager();
+    const { sessionId: sid } = await service.start({ connectionId: 'c1' });
+    const batches = await Promise.all([1, 2, 3, 4].map(() => service.more(sid, 'c1', 6)));
+    expect(batches.flatMap(seqs)).toEqual(range(1, 24));
+    expect(new Set(batches.flat().map((i) => i.id)).size).toBe(24);
+  });
+
+  it('resumes within the grace window: missed items re-sent, token rotated, old connection locked out', async () => {
+    const { service, clock } = manager();
+    const opened = await service.start({ connectionId: 'c1' });
+    const sid = opened.sessionId;
+    const sent = await service.more(sid, 'c1', 5);
+    await service.pause(sid, 'c1');
+    service.disconnected(sid, 'c1');
+    clock.increment(60_000);
+    const wrong = await code(
+      service.resume({ connectionId: 'c2', sessionId: sid, resumeToken: 'nope', lastSeq: 2 }),
+    );
+    expect(wrong).toBe('SESSION_BAD_RESUME_TOKEN');
+    const resumed = await service.resume({
+      connectionId: 'c2',
+      sessionId: sid,
+      resumeToken: opened.resumeToken,
+      lastSeq: 2,
+    });
+    expect(resumed).toMatchObject({ sessionId: sid, status: 'paused', lastSeq: 5 });
+    expect(resumed.missed).toEqual(sent.slice(2));
+    expect(resumed.resumeToken).not.toBe(opened.resumeToken);
+    expect(await code(service.more(sid, 'c1', 1))).toBe('SESSION_TAKEN_OVER');
+    const stale = service.resume({
+      connectionId: 'c3',
+      sessionId: sid,
+      resumeToken: opened.resumeToken,
+      lastSeq: 0,
+    });
+    expect(await code(stale)).toBe('SESSION_BAD_RESUME_TOKEN');
+    await service.play(sid, 'c2');
+    expect(seqs(await service.more(sid, 'c2', 2))).toEqual([6, 7]);
+    // The old connection's late disconnect must not start the new owner's grace window.
+    service.disconnected(sid, 'c1');
+    clock.increment(120_000);
+    expect(seqs(await service.more(sid, 'c2', 1))).toEqual([8]);
+  });
+
+  it('takes over a live connection and tells its listeners', async () => {
+    const { service } = manager();
+    const opened = await service.start({ connectionId: 'c1' });
+    const sid = opened.sessionId;
+    await service.more(sid, 'c1', 3);
+    const notice = nextNotice(service, sid);
+    const resumed = await service.resume({
+      connectionId: 'c2',
+      sessionId: sid,
+      resumeToken: opened.resumeToken,
+      lastSeq: 3,
+    });
+    expect(resumed.missed).toEqual([]);
+    expect(await notice).toEqual({ type: 'taken-over' });
+    expect(await code(service.feedback(sid, 'c1', { type: 'liked', seq: 1 }))).toBe('SESSION_TAKEN_OVER');
+    expect(await service.feedback(sid, 'c2', { type: 'liked', seq: 1 })).toEqual({ invalidated: [] });
+  });
+
+  it('ends a disconnected session after the grace window; a later resume gets SESSION_EXPIRED', async () => {
+    const { service, clock } = manager({ graceMs: 30_000 });
+    const opened = await service.start({ connectionId: 'c1' });
+    const sid = opened.sessionId;
+    const notice = nextNotice(service, sid);
+    service.disconnected(sid, 'c1');
+    // Wait until the disconnect is recorded (calls on a session run in order), then let the window pass.
+    await code(service.more(sid, 'c1', 1));
+    clock.increment(30_000);
+    expect(await notice).toEqual({ type: 'ended', reason: 'grace-expired' });
+    const late = service.resume({
+      connectionId: 'c2',
+      sessionId: sid,
+      resumeToken: opened.resumeToken,
+      lastSeq: 0,
+    });
+    expect(await code(late)).toBe('SESSION_EXPIRED');
+  });
+
+  it('ends an idle session and says why', async () => {
+    const { service, clock } = manager({ idleMs: 60_000 });
+    const { sessionId: sid } = await service.start({ connectionId: 'c1' });
+    await service.more(sid, 'c1', 2);
+    const notice = nextNotice(service, sid);
+    clock.increment(60_000);
+    expect(await notice).toEqual({ type: 'ended', reason: 'idle' });
+    expect(await code(service.more(sid, 'c1', 1))).toBe('SESSION_EXPIRED');
+  });
+
+  it('logs every inbound event and every decision with scores, propensities and the seed', async () => {
+    const { service, store } = manager();
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 1234 });
+    await service.more(sid, 'c1', 10);
+    await service.feedback(sid, 'c1', { type: 'skipped', seq: 1, atMs: 5_000 });
+    const events = (await store.readEvents(sid)).map((e) => e.event);
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => !t.startsWith('engine.'))).toEqual([
+      'user.start',
+      'feed.more',
+      'user.feedback',
+    ]);
+    expect(events[0]).toMatchObject({
+      type: 'user.start',
+      seed: 1234,
+      connectionId: 'c1',
+      model: engine.modelId,
+    });
+    const decisions = events.filter((e) => e.type === 'engine.decision');
+    expect(decisions.length).toBeGreaterThanOrEqual(2);
+    expect(decisions[0]).toMatchObject({ seed: 1234, decision: 0 });
+    const picks = decisions.flatMap(
+      (d) => d.picks as { score: number; propensity: number; reasons: object }[],
+    );
+    expect(picks[0]).toMatchObject({ score: expect.any(Number), propensity: expect.any(Number) });
+  });
+});
+
+describe('two managers on one store', () => {
+  it('a session moves to another node and continues without repeats', async () => {
+    const shared = createMemoryStore();
+    await continuesOnAnotherNode(() => shared);
+  });
+});
