@@ -1,114 +1,32 @@
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
-import type { Pick } from '../engine/pick.ts';
-import type { Intent, Profile, SessionState, Steer } from '../engine/session.ts';
+import type { SessionState } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import type { SessionErrorCode } from './errors.ts';
 import { deliver, withdraw } from './lookahead.ts';
-import type { DeliveredItem, SeqFeedback } from './sessionService.ts';
+import type {
+  Command,
+  EndReason,
+  RefillInput,
+  RefillOutput,
+  SessionContext,
+  SessionEmitted,
+  SessionEvent,
+  SessionInput,
+  SessionReply,
+} from './sessionContext.ts';
 
-/** Per-session limits, kept in context so a session restored on another node keeps its own. */
-export interface SessionSettings {
-  /** Picks kept ready ahead of delivery. */
-  lookahead: number;
-  /** Delivered items kept for feedback mapping and resend on resume (at least `maxMore`). */
-  historyWindow: number;
-  maxMore: number;
-  graceMs: number;
-  idleMs: number;
-}
-
-export type EndReason = 'idle' | 'grace-expired' | 'ended';
-
-/** The answer to the command with `reqId`: seqs delivered / missed, or withdrawn ones, or a coded refusal. */
-export type SessionReply =
-  | { reqId: number; ok: true; seqs: number[]; invalidated: number[] }
-  | { reqId: number; ok: false; code: SessionErrorCode; message: string };
-
-/** Plain JSON and bounded: it is what the store keeps. */
-export interface SessionContext {
-  v: 1;
-  sessionId: string;
-  owner: string;
-  /** sha256 (hex) of the current resume token; the token itself is never stored. */
-  tokenHash: string;
-  settings: SessionSettings;
-  engine: SessionState | null;
-  /** Picked by the engine, not yet delivered (still queued in the engine's history). */
-  buffer: Pick[];
-  /** The latest delivered items, oldest first, bounded by `historyWindow`. */
-  delivered: DeliveredItem[];
-  lastSeq: number;
-  paused: boolean;
-  /** Bumped when `engine` changes other than by a refill: a refill begun on an older state is dropped. */
-  version: number;
-  /** The last refill got fewer picks than asked: the rules allow nothing more for now. */
-  exhausted: boolean;
-  /** The last refill failed: no retry until the next command. */
-  stalled: boolean;
-  pendingMore: { reqId: number; n: number } | null;
-  reply: SessionReply | null;
-  startedAt: number;
-  lastEventAt: number;
-  disconnectedAt: number | null;
-  endedAt: number | null;
-  endReason: EndReason | null;
-}
-
-export interface SessionInput {
-  sessionId: string;
-  owner: string;
-  tokenHash: string;
-  settings: SessionSettings;
-  nowMs: number;
-}
-
-/** Every command carries the id its reply will echo and the caller's clock reading. */
-interface Command {
-  reqId: number;
-  nowMs: number;
-}
-
-export type SessionEvent =
-  | (Command & { type: 'user.start'; seed: number; intent?: Intent; profile?: Profile })
-  | (Command & { type: 'feed.more'; n: number })
-  | (Command & { type: 'user.feedback'; feedback: SeqFeedback })
-  | (Command & { type: 'user.steer'; steer: Steer })
-  | (Command & { type: 'user.pause' })
-  | (Command & { type: 'user.play' })
-  | (Command & { type: 'user.end' })
-  | (Command & { type: 'client.disconnected' })
-  | (Command & { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number })
-  /** Sent after restoring from a store: timers are not persisted, so they are re-armed (or already due). */
-  | (Command & { type: 'session.restored' })
-  | { type: 'session.idle' };
-
-/** What the machine tells its owner besides replies: decisions for the log, and the end. */
-export type SessionEmitted =
-  | {
-      type: 'session.decision';
-      nowMs: number;
-      seed: number;
-      decision: number;
-      requested: number;
-      picks: Pick[];
-    }
-  | { type: 'session.refillFailed'; code: string; message: string }
-  | { type: 'session.ended'; reason: EndReason };
-
-export interface RefillInput {
-  state: SessionState;
-  n: number;
-  version: number;
-}
-
-export interface RefillOutput {
-  state: SessionState;
-  picks: Pick[];
-  version: number;
-  requested: number;
-  nowMs: number;
-}
+export type {
+  EndReason,
+  RefillInput,
+  RefillOutput,
+  SessionContext,
+  SessionEmitted,
+  SessionEvent,
+  SessionInput,
+  SessionReply,
+  SessionSettings,
+} from './sessionContext.ts';
 
 /** What the machine needs from outside: the engine and a clock reading for background refills. */
 export interface SessionMachineDeps {
