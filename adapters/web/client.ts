@@ -109,7 +109,7 @@ function addCard(seq: number, item: WireItem): void {
   card.dataset.id = item.id;
   const minutes = `${Math.floor(item.durationMs / 60000)}:${String(Math.floor((item.durationMs % 60000) / 1000)).padStart(2, '0')}`;
   card.innerHTML = `<div class="seq">${seq}</div><div><div class="title"></div><div class="meta"></div></div>
-    <div class="actions"><button type="button" data-act="skipped" title="skip">⏭</button><button type="button" data-act="liked" title="like">👍</button><button type="button" data-act="disliked" title="not for me">👎</button></div>`;
+    <div class="actions"><button type="button" data-act="skipped" title="skip this">Skip</button><button type="button" data-act="liked" title="more like this">Like</button><button type="button" data-act="disliked" title="not for me">Dislike</button></div>`;
   (card.querySelector('.title') as HTMLElement).textContent = item.title;
   (card.querySelector('.meta') as HTMLElement).textContent =
     `${item.artist}${item.album ? ` · ${item.album}` : ''} · ${minutes}`;
