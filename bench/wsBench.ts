@@ -16,17 +16,19 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
 import { Catalog } from '../engine/catalog.ts';
-import { createEngine, type Engine } from '../engine/engine.ts';
+import { createEngine } from '../engine/engine.ts';
 import type { CatalogRow } from '../engine/item.ts';
-import type { SessionState } from '../engine/session.ts';
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
-import { OmakaseError } from '../models/omakaseError.ts';
+import { createMemoryStore } from '../sessions/memoryStore.ts';
+import { createSessionManager } from '../sessions/sessionManager.ts';
 import type { DeliveredItem, SessionService } from '../sessions/sessionService.ts';
 
 const SESSIONS = Number(process.env.BENCH_WS_SESSIONS ?? 200);
 const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 20);
 const BATCH = 10;
 const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
+/** Sessions started with the default lookahead (each start runs the engine for its first picks). */
+const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
 
 interface DriverResult {
   items: number;
@@ -243,10 +245,19 @@ async function main(): Promise<void> {
   );
   await server.close();
 
-  const fresh = await createBenchService();
-  const inproc = await inProcess(fresh.service, INPROC);
+  // 100,000 starts with the default lookahead would run the engine 100,000 times (~15 min): the large count
+  // runs with lookahead 0 (the session's own footprint), a smaller one with the default (20 picks held ready).
+  const bare0 = await createBenchService(0);
+  const inproc = await inProcess(bare0.service, INPROC);
+  await bare0.service.close();
   log(
-    `in process: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
+    `in process, lookahead 0: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
+  );
+  const filled = await createBenchService();
+  const inprocFilled = await inProcess(filled.service, INPROC_FILLED);
+  await filled.service.close();
+  log(
+    `in process, default lookahead: ${INPROC_FILLED} sessions, heap ${(inprocFilled.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${inprocFilled.msPerStart.toFixed(2)} ms per start`,
   );
   const mem = process.memoryUsage();
   log(
@@ -271,21 +282,25 @@ async function main(): Promise<void> {
       inProcessSessions: INPROC,
       inProcessHeapBytesPerSession: inproc.heapBytesPerSession,
       inProcessUsPerStart: Math.round(inproc.msPerStart * 1000 * 10) / 10,
+      inProcessFilledSessions: INPROC_FILLED,
+      inProcessFilledHeapBytesPerSession: inprocFilled.heapBytesPerSession,
+      inProcessFilledMsPerStart: Math.round(inprocFilled.msPerStart * 100) / 100,
       heapMiB: mib(mem.heapUsed),
       rssMiB: mib(mem.rss),
     }),
   );
-  await fresh.service.close();
   await bench.service.close();
 }
 
 // ---- the service under the server ----
 
 /**
- * Until the session manager lands: the real engine (fallback scorer) on a generated catalog, behind a
- * minimal SessionService with seqs and ownership but no machine, store or lookahead.
+ * The real session layer: session manager and memory store over the engine (fallback scorer) on a generated
+ * 5,000-item catalog (until the built-in demo catalog has a loader).
  */
-async function createBenchService(): Promise<{ service: SessionService; description: string }> {
+async function createBenchService(
+  lookahead?: number,
+): Promise<{ service: SessionService; description: string }> {
   const tags = ['jazz', 'rock', 'pop', 'calm', 'dance', 'folk', 'soul', 'metal', 'ambient', 'blues'];
   const rows: CatalogRow[] = Array.from({ length: 5000 }, (_, i) => ({
     id: `t${i}`,
@@ -297,97 +312,15 @@ async function createBenchService(): Promise<{ service: SessionService; descript
     popularity: (i * 104_729) % 1000,
   }));
   const engine = createEngine({ catalog: new Catalog(rows), scorer: createFallbackScorer() });
-  return {
-    service: directService(engine),
-    description: 'engine (fallback scorer, 5,000 generated items), direct service',
-  };
-}
-
-function directService(engine: Engine): SessionService {
-  interface S {
-    state: SessionState;
-    owner: string;
-    token: string;
-    lastSeq: number;
-    clock: number;
-    posBySeq: Map<number, number>;
-  }
-  const sessions = new Map<string, S>();
-  let count = 0;
-  const get = (id: string, owner: string): S => {
-    const s = sessions.get(id);
-    if (!s) throw new OmakaseError('SESSION_NOT_FOUND', 'no such session');
-    if (s.owner !== owner) throw new OmakaseError('SESSION_TAKEN_OVER', 'taken over');
-    return s;
-  };
-  const opened = (id: string, s: S) => ({
-    sessionId: id,
-    resumeToken: s.token,
-    status: 'streaming' as const,
-    lastSeq: s.lastSeq,
-    missed: [],
-    graceMs: 120_000,
+  const service = createSessionManager({
+    engine,
+    store: createMemoryStore(),
+    lookahead,
+    onError: (err) => log(`session error: ${err}`),
   });
   return {
-    async start(req) {
-      const id = `s${++count}`;
-      const s: S = {
-        state: engine.start({ seed: req.seed ?? count, intent: req.intent, profile: req.profile }),
-        owner: req.connectionId,
-        token: `tok${count}`,
-        lastSeq: 0,
-        clock: Date.UTC(2026, 0, 1),
-        posBySeq: new Map(),
-      };
-      sessions.set(id, s);
-      return opened(id, s);
-    },
-    async resume(req) {
-      const s = sessions.get(req.sessionId);
-      if (!s || s.token !== req.resumeToken) throw new OmakaseError('SESSION_BAD_RESUME_TOKEN', 'refused');
-      s.owner = req.connectionId;
-      return opened(req.sessionId, s);
-    },
-    async more(id, owner, n) {
-      const s = get(id, owner);
-      const out = await engine.next(s.state, { n, nowMs: s.clock });
-      s.state = out.state;
-      return out.picks.map((pick): DeliveredItem => {
-        const seq = ++s.lastSeq;
-        s.posBySeq.set(seq, pick.pos);
-        return { ...pick, seq, degraded: pick.reasons.degraded };
-      });
-    },
-    async feedback(id, owner, fb) {
-      const s = get(id, owner);
-      const pos = s.posBySeq.get(fb.seq) as number;
-      s.posBySeq.delete(fb.seq);
-      s.clock += 200_000;
-      const out = engine.feedback(
-        s.state,
-        fb.type === 'skipped' ? { type: 'skipped', pos, atMs: fb.atMs } : { type: fb.type, pos },
-        s.clock,
-      );
-      s.state = out.state;
-      return { invalidated: [] };
-    },
-    async steer(id, owner, steer) {
-      const s = get(id, owner);
-      s.state = engine.steer(s.state, steer, s.clock).state;
-      return { invalidated: [] };
-    },
-    async pause() {},
-    async play() {},
-    async end(id) {
-      sessions.delete(id);
-    },
-    disconnected(id) {
-      sessions.delete(id);
-    },
-    subscribe: () => () => {},
-    async close() {
-      sessions.clear();
-    },
+    service,
+    description: 'session manager + memory store, engine (fallback scorer) on 5,000 generated items',
   };
 }
 
