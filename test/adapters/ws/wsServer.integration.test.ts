@@ -82,6 +82,21 @@ describe('ws server over the session manager and the engine', () => {
     expect((await client.next('ack')).id).toBe('s');
   });
 
+  it('leaves the socket in its handshake when the session layer refuses a start', async () => {
+    const client = await connect();
+    client.send({
+      type: 'hello',
+      id: 'bad',
+      protocol: PROTOCOL_VERSION,
+      start: { intent: { itemId: 'nope' } },
+    });
+    const error = await client.next('error');
+    expect(error).toMatchObject({ id: 'bad', retryable: false });
+    expect(error.code).toMatch(/^(SESSION|ENGINE)_/);
+    client.send({ type: 'hello', id: 'good', protocol: PROTOCOL_VERSION });
+    expect((await client.next('welcome')).id).toBe('good');
+  });
+
   it('resumes after a dropped socket with missed items and a rotated token', async () => {
     const first = await started(2);
     first.client.send({ type: 'more', id: 'm', n: 6 });

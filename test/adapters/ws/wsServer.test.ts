@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../../../adapters/protocol.ts';
 import { createWsServer, type WsServer, type WsServerOptions } from '../../../adapters/ws/wsServer.ts';
@@ -364,6 +366,29 @@ describe('resume and takeover', () => {
     expect((await newer.items(2)).map((i) => i.seq)).toEqual([1, 2]);
     await newer.settle();
     expect(service.disconnects).toEqual([]);
+  });
+});
+
+describe('attached to an existing http server', () => {
+  it('serves only its path, and leaves the http server running on close', async () => {
+    const http = createServer((_req, res) => res.end('page'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const attached = await createWsServer({ service, server: http, path: '/ws' });
+    const base = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const wrong = new TestClient(`${base}/elsewhere`);
+      await expect(wrong.opened).rejects.toThrow(/404/);
+      const client = await TestClient.connect(`${base}/ws`);
+      clients.push(client);
+      client.send({ type: 'hello', id: 'h', protocol: PROTOCOL_VERSION });
+      await client.next('welcome');
+      await attached.close();
+      expect((await client.closed).code).toBe(1001);
+      expect(http.listening).toBe(true);
+    } finally {
+      await attached.close();
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 });
 
