@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCatalogRow } from '../../../engine/catalogFile.ts';
+import { parseCatalogRow, readCatalogFile, writeCatalogFile } from '../../../engine/catalogFile.ts';
 import {
   DEMO_FAMILIES,
   DEMO_GENRES,
@@ -126,5 +129,23 @@ describe('generateDemoCatalog', () => {
     expect(mean(tagged('calm'), tagged('calm'))).toBeGreaterThan(
       mean(tagged('calm'), tagged('energetic')) + 0.15,
     );
+  });
+
+  it('survives the catalog file round trip with the same items and embeddings', async () => {
+    const demo = generateDemoCatalog({ seed: 5, tracks: 800 });
+    const dir = await mkdtemp(join(tmpdir(), 'omakase-demo-catalog-'));
+    try {
+      const path = join(dir, 'catalog.jsonl');
+      await writeCatalogFile(path, demo);
+      const catalog = await readCatalogFile(path);
+      expect(catalog.items).toEqual(demo.map(({ embedding, ...item }) => item));
+      const worst = demo.reduce((m, r, i) => {
+        const e = catalog.embedding(i);
+        return Math.max(m, ...r.embedding!.map((x, d) => Math.abs(x - e[d])));
+      }, 0);
+      expect(worst).toBeLessThan(1e-3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
