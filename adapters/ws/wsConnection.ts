@@ -72,6 +72,7 @@ export class WsConnection {
   private lastFlush: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly gone: Promise<void>;
 
   constructor(
     readonly ws: WebSocket,
@@ -87,6 +88,7 @@ export class WsConnection {
     });
     // Oversized frames and protocol violations surface here; `ws` then closes the socket (1009, 1002).
     ws.on('error', () => {});
+    this.gone = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('close', () => this.onClose());
   }
 
@@ -274,7 +276,8 @@ export class WsConnection {
     try {
       while (this.credit > 0 && this.state === 'open' && !this.starved) {
         if (this.ws.bufferedAmount > this.ctx.highWaterBytes) {
-          await this.lastFlush;
+          // A socket that dies mid-write may never call back: the close ends the wait too.
+          await Promise.race([this.lastFlush, this.gone]);
           continue;
         }
         const n = Math.min(this.credit, this.ctx.chunk);
