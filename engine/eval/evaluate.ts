@@ -94,6 +94,8 @@ export async function evaluate(input: {
   test: readonly TrainSession[];
   algorithms: readonly SessionRecommender[];
   engines?: readonly EngineEntry[];
+  /** Whose item embeddings ILD uses (default `catalog`); one fixed space keeps ILD comparable across models. */
+  diversityCatalog?: Catalog;
   options?: Partial<EvaluateOptions>;
 }): Promise<EvalResult[]> {
   const { catalog, train, test } = input;
@@ -144,7 +146,7 @@ export async function evaluate(input: {
     const f = fresh.result();
     const s = streamMetrics(
       open.map((o) => o.plays),
-      catalog,
+      input.diversityCatalog ?? catalog,
     );
     results.push({
       algorithm: ranker.name,

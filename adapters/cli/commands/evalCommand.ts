@@ -87,6 +87,11 @@ export function evalCommand(): Command {
       for (const s of split.train) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
       const catalog = new Catalog(rows.map((r) => ({ ...r, popularity: plays.get(r.id) ?? 0 })));
       notes.push('item popularity recomputed from the training split');
+      // ILD in one model-independent space (tags, artist, album), so it does not change with the embeddings.
+      const diversityCatalog = new Catalog(
+        rows.map(({ embedding: _, ...r }) => r),
+        { derivedDim: 64 },
+      );
 
       const tuned = (name: string, grid: ReturnType<typeof sknnGrid>): SessionRecommender => {
         const { best, bestConfig } = tuneOnValidation(grid, split.train, split.validation, catalog, {
@@ -140,6 +145,7 @@ export function evalCommand(): Command {
         test: split.test,
         algorithms,
         engines,
+        diversityCatalog,
         options: {
           seed: opts.seed,
           targetsPerSession: opts.targets,
