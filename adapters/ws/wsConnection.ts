@@ -276,8 +276,7 @@ export class WsConnection {
     try {
       while (this.credit > 0 && this.state === 'open' && !this.starved) {
         if (this.ws.bufferedAmount > this.ctx.highWaterBytes) {
-          // A socket that dies mid-write may never call back: the close ends the wait too.
-          await Promise.race([this.lastFlush, this.gone]);
+          await this.flushed();
           continue;
         }
         const n = Math.min(this.credit, this.ctx.chunk);
@@ -326,11 +325,27 @@ export class WsConnection {
         ? { type: 'item', seq: item.seq, item: wire }
         : { type: 'item', seq: item.seq, item: wire, re },
     );
-    this.lastFlush = new Promise((resolve) => this.ws.send(frame, () => resolve()));
+    this.write(frame);
   }
 
   private send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+    this.write(JSON.stringify(msg));
+  }
+
+  /** Every frame is written with a callback, so `flushed` can wait for all of them, not only items. */
+  private write(frame: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.lastFlush = new Promise((resolve) => this.ws.send(frame, () => resolve()));
+  }
+
+  /**
+   * Resolves once every frame sent so far has been handed to the OS (or the socket closed: a socket that dies
+   * mid-write may never call back), then yields to I/O, so the pump's high-water loop can never spin without
+   * letting the socket drain.
+   */
+  private async flushed(): Promise<void> {
+    await Promise.race([this.lastFlush, this.gone]);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private fail(err: unknown, id: RequestId | undefined): void {

@@ -30,6 +30,8 @@ export class FakeSessionService implements SessionService {
   readonly asked = new Map<string, number>();
   /** Items a session can deliver before it runs dry. */
   limit = Number.POSITIVE_INFINITY;
+  /** Pads each item's title to this many characters (frames large enough to fill socket buffers). */
+  titleChars = 0;
   /** Makes the next call to `more` throw this. */
   failNextMore: unknown;
   private count = 0;
@@ -95,6 +97,7 @@ export class FakeSessionService implements SessionService {
     while (out.length < n && session.delivered.length < this.limit) {
       const seq = session.delivered.length + 1;
       const item = fakeItem(seq);
+      if (this.titleChars > 0) item.title = item.title.padEnd(this.titleChars, '.');
       session.delivered.push(item);
       out.push(item);
     }
