@@ -61,7 +61,8 @@ export const PROTO_ERRORS = {
     retryable: false,
   },
   PROTO_HELLO_REQUIRED: {
-    description: 'A request came before `hello` was answered (the socket is closed with 4400).',
+    description:
+      'A request came before any `hello` (the socket is closed with 4400), or behind a refused one.',
     retryable: false,
   },
   PROTO_ALREADY_OPEN: {

@@ -67,6 +67,8 @@ export class WsConnection {
   private chain: Promise<void> = Promise.resolve();
   private pumping = false;
   private starved = false;
+  /** A hello is queued or done: requests pipelined behind it wait for it instead of failing the handshake. */
+  private helloSeen = false;
   /** Ended or taken over: nothing to tell the session when the socket closes. */
   private sessionOver = false;
   private lastFlush: Promise<void> = Promise.resolve();
@@ -131,7 +133,8 @@ export class WsConnection {
       this.send({ type: 'pong', id: parsed.id });
       return;
     }
-    if (this.state === 'handshake' && parsed.type !== 'hello') {
+    if (parsed.type === 'hello') this.helloSeen = true;
+    else if (this.state === 'handshake' && !this.helloSeen) {
       this.send(toWireError(protoError('PROTO_HELLO_REQUIRED', 'send hello first'), parsed.id));
       this.close(4400, 'the first message must be hello');
       return;
@@ -153,6 +156,10 @@ export class WsConnection {
   private async handle(msg: ClientMessage): Promise<void> {
     if (this.state === 'closed') return;
     if (msg.type === 'hello') return this.hello(msg);
+    if (this.state === 'handshake') {
+      // Sent right behind a hello the session layer refused: nothing to apply it to.
+      throw protoError('PROTO_HELLO_REQUIRED', 'the hello before this request failed; send hello again');
+    }
     const sid = this.sessionId as string;
     const { service } = this.ctx;
     switch (msg.type) {

@@ -114,6 +114,31 @@ describe('handshake', () => {
     expect((await client.next('welcome')).id).toBe('good');
   });
 
+  it('handles requests pipelined behind hello once it is answered', async () => {
+    const client = await connect();
+    client.send({ type: 'hello', id: 'h', protocol: PROTOCOL_VERSION });
+    client.send({ type: 'more', id: 'm', n: 2 });
+    await client.next('welcome');
+    expect((await client.items(2)).map((i) => [i.seq, i.re])).toEqual([
+      [1, 'm'],
+      [2, 'm'],
+    ]);
+  });
+
+  it('answers a request pipelined behind a refused start with PROTO_HELLO_REQUIRED, socket still open', async () => {
+    const client = await connect();
+    client.send({
+      type: 'hello',
+      id: 'bad',
+      protocol: PROTOCOL_VERSION,
+      start: { intent: { itemId: 'nope' } },
+    });
+    client.send({ type: 'more', id: 'm', n: 2 });
+    expect((await client.next('error', (e) => e.id === 'm')).code).toBe('PROTO_HELLO_REQUIRED');
+    client.send({ type: 'hello', id: 'good', protocol: PROTOCOL_VERSION });
+    expect((await client.next('welcome')).id).toBe('good');
+  });
+
   it('answers a second hello with PROTO_ALREADY_OPEN and keeps the session', async () => {
     const { client } = await started();
     client.send({ type: 'hello', id: 'h2', protocol: PROTOCOL_VERSION });
