@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CLOSE_CODES,
@@ -69,6 +70,13 @@ describe('parseClientMessage', () => {
   it('honours a server-specific maxMore', () => {
     expect(isParseError(parseClientMessage('{"type":"more","id":"m","n":8}', { maxMore: 8 }))).toBe(false);
     expect(isParseError(parseClientMessage('{"type":"more","id":"m","n":9}', { maxMore: 8 }))).toBe(true);
+  });
+});
+
+describe('adapters/protocol.ts', () => {
+  it('imports nothing (the browser client bundles it as is)', () => {
+    const source = readFileSync(new URL('../../../adapters/protocol.ts', import.meta.url), 'utf8');
+    expect(source.match(/^\s*(import|export .* from)\b.*$/gm) ?? []).toEqual([]);
   });
 });
 
