@@ -16,8 +16,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
 import { Catalog } from '../engine/catalog.ts';
-import { createEngine } from '../engine/engine.ts';
-import type { CatalogRow } from '../engine/item.ts';
+import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
+import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
+import { createEngine, type Engine } from '../engine/engine.ts';
+import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
@@ -294,34 +296,31 @@ async function main(): Promise<void> {
 
 // ---- the service under the server ----
 
+let demoEngine: Engine | undefined;
+
 /**
- * The real session layer: session manager and memory store over the engine (fallback scorer) on a generated
- * 5,000-item catalog (until the built-in demo catalog has a loader).
+ * The real session layer: session manager and memory store over the engine on the built-in demo catalog
+ * with its transition memory, ranked by the fallback scorer (the bench measures serving, not the model).
  */
 async function createBenchService(
   lookahead?: number,
 ): Promise<{ service: SessionService; description: string }> {
-  const tags = ['jazz', 'rock', 'pop', 'calm', 'dance', 'folk', 'soul', 'metal', 'ambient', 'blues'];
-  const rows: CatalogRow[] = Array.from({ length: 5000 }, (_, i) => ({
-    id: `t${i}`,
-    title: `Track ${i}`,
-    artist: `Artist ${i % 600}`,
-    album: `Album ${i % 1500}`,
-    tags: [tags[i % tags.length], tags[(i * 7) % tags.length]],
-    durationMs: 150_000 + ((i * 7919) % 150_000),
-    popularity: (i * 104_729) % 1000,
-  }));
-  const engine = createEngine({ catalog: new Catalog(rows), scorer: createFallbackScorer() });
+  if (!demoEngine) {
+    const catalog = new Catalog(generateDemoCatalog({ seed: 1 }));
+    const transitions = TransitionIndex.fromSessions(
+      catalog,
+      generateDemoSessions(catalog, { seed: 1, sessions: 3000 }),
+    );
+    demoEngine = createEngine({ catalog, transitions, scorer: createFallbackScorer() });
+  }
   const service = createSessionManager({
-    engine,
+    engine: demoEngine,
     store: createMemoryStore(),
     lookahead,
     onError: (err) => log(`session error: ${err}`),
   });
-  return {
-    service,
-    description: 'session manager + memory store, engine (fallback scorer) on 5,000 generated items',
-  };
+  const description = `session manager + memory store, engine on the demo catalog (${demoEngine.catalog.size} items), fallback scorer`;
+  return { service, description };
 }
 
 /** Answers every call at once: what is left is the ws server and the protocol. */
