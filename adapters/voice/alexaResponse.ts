@@ -1,0 +1,100 @@
+/**
+ * Alexa response envelopes and AudioPlayer directives, typed after `ask-sdk-model`
+ * (`ResponseEnvelope`, `interfaces.audioplayer.PlayDirective`, `StopDirective`).
+ */
+export type PlayBehavior = 'REPLACE_ALL' | 'ENQUEUE' | 'REPLACE_ENQUEUED';
+
+export interface PlayDirective {
+  type: 'AudioPlayer.Play';
+  playBehavior: PlayBehavior;
+  audioItem: {
+    stream: {
+      url: string;
+      /** At most 1024 characters; comes back in every AudioPlayer request about this stream. */
+      token: string;
+      /** Only with ENQUEUE: the token that must be playing for the enqueue to take. */
+      expectedPreviousToken?: string;
+      offsetInMilliseconds: number;
+    };
+    metadata?: { title?: string; subtitle?: string };
+  };
+}
+
+export interface StopDirective {
+  type: 'AudioPlayer.Stop';
+}
+
+export type AudioDirective = PlayDirective | StopDirective;
+
+export interface AlexaResponseEnvelope {
+  version: '1.0';
+  response: {
+    outputSpeech?: { type: 'PlainText'; text: string };
+    reprompt?: { outputSpeech: { type: 'PlainText'; text: string } };
+    directives?: AudioDirective[];
+    shouldEndSession?: boolean;
+  };
+}
+
+/** What the handler plays: a stream token, its URL and what a screen may show. */
+export interface StreamSpec {
+  token: string;
+  url: string;
+  offsetMs: number;
+  title?: string;
+  subtitle?: string;
+}
+
+/** An `AudioPlayer.Play` directive; `expectedPreviousToken` is set only for ENQUEUE, as Alexa requires. */
+export function playDirective(
+  behavior: PlayBehavior,
+  stream: StreamSpec,
+  expectedPreviousToken?: string,
+): PlayDirective {
+  const metadata =
+    stream.title !== undefined || stream.subtitle !== undefined
+      ? { metadata: { title: stream.title, subtitle: stream.subtitle } }
+      : {};
+  return {
+    type: 'AudioPlayer.Play',
+    playBehavior: behavior,
+    audioItem: {
+      stream: {
+        url: stream.url,
+        token: stream.token,
+        ...(behavior === 'ENQUEUE' && expectedPreviousToken !== undefined ? { expectedPreviousToken } : {}),
+        offsetInMilliseconds: Math.max(0, Math.floor(stream.offsetMs)),
+      },
+      ...metadata,
+    },
+  };
+}
+
+export const stopDirective = (): StopDirective => ({ type: 'AudioPlayer.Stop' });
+
+/** The answer to an AudioPlayer or PlaybackController request: directives only, or nothing at all. */
+export function playbackResponse(directives: AudioDirective[] = []): AlexaResponseEnvelope {
+  return directives.length === 0
+    ? { version: '1.0', response: {} }
+    : { version: '1.0', response: { directives, shouldEndSession: true } };
+}
+
+/**
+ * The answer to a launch or an intent: optional speech, optional directives. With `reprompt` the session
+ * stays open for the listener's answer; otherwise it ends and any audio plays on.
+ */
+export function speechResponse(
+  text: string | undefined,
+  directives: AudioDirective[] = [],
+  reprompt?: string,
+): AlexaResponseEnvelope {
+  return {
+    version: '1.0',
+    response: {
+      ...(text ? { outputSpeech: { type: 'PlainText' as const, text } } : {}),
+      ...(reprompt ? { reprompt: { outputSpeech: { type: 'PlainText' as const, text: reprompt } } } : {}),
+      ...(directives.length > 0 ? { directives } : {}),
+      shouldEndSession: reprompt === undefined,
+    },
+  };
+}
