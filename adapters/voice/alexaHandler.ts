@@ -12,6 +12,7 @@ import {
 import {
   type AlexaResponseEnvelope,
   type AudioDirective,
+  clearEnqueuedDirective,
   type PlayBehavior,
   playbackResponse,
   playDirective,
@@ -84,8 +85,11 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     return url;
   }
 
+  /** Entries are per device: a token presented by another device never reaches this device's entry. */
+  const key = (connectionId: string, token: string) => `${connectionId} ${token}`;
+
   /** Registers a delivered item under its new token. */
-  function remember(sessionId: string, item: DeliveredItem): TokenEntry {
+  function remember(sessionId: string, item: DeliveredItem, connectionId: string): TokenEntry {
     const ref = { sessionId, seq: item.seq, itemId: item.id };
     const entry: TokenEntry = {
       token: formatStreamToken(ref),
@@ -93,19 +97,19 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
       title: item.title,
       subtitle: item.artist,
     };
-    memory.tokens.set(entry.token, entry);
+    memory.tokens.set(key(connectionId, entry.token), entry);
     return entry;
   }
 
   /** The entry for a token: remembered, or read back from the token's own text (another node made it). */
-  function entryFor(token: string | undefined): TokenEntry | undefined {
+  function entryFor(token: string | undefined, connectionId: string): TokenEntry | undefined {
     if (!token) return undefined;
-    const known = memory.tokens.get(token);
+    const known = memory.tokens.get(key(connectionId, token));
     if (known) return known;
     const ref = parseStreamToken(token);
     if (!ref) return undefined;
     const entry: TokenEntry = { token, ref };
-    memory.tokens.set(token, entry);
+    memory.tokens.set(key(connectionId, token), entry);
     return entry;
   }
 
@@ -113,6 +117,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
   function current(env: AlexaRequestEnvelope, connectionId: string): TokenEntry | undefined {
     return entryFor(
       env.request.token || env.context.AudioPlayer?.token || memory.devices.get(connectionId)?.token,
+      connectionId,
     );
   }
 
@@ -136,7 +141,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     const { sessionId } = await service.start({ connectionId, intent });
     const [item] = await service.more(sessionId, connectionId, 1);
     if (!item) return undefined;
-    const entry = remember(sessionId, item);
+    const entry = remember(sessionId, item, connectionId);
     memory.devices.set(connectionId, { sessionId, token: entry.token });
     return entry;
   }
@@ -145,7 +150,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
   async function takeNext(entry: TokenEntry, connectionId: string): Promise<TokenEntry | undefined> {
     try {
       const [item] = await service.more(entry.ref.sessionId, connectionId, 1);
-      return item ? remember(entry.ref.sessionId, item) : undefined;
+      return item ? remember(entry.ref.sessionId, item, connectionId) : undefined;
     } catch (err) {
       if (!isGone(err)) throw err;
       return openStream(connectionId);
@@ -240,7 +245,8 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
         : await service.steer(sessionId, connectionId, how);
     if (!(await dropIfWithdrawn(entry, invalidated))) return [];
     const fresh = await nextAfter(entry, connectionId);
-    return fresh ? [play('REPLACE_ENQUEUED', fresh)] : [];
+    // Nothing fits any more: the withdrawn item must not play either.
+    return [fresh ? play('REPLACE_ENQUEUED', fresh) : clearEnqueuedDirective()];
   }
 
   async function stop(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
@@ -303,27 +309,27 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     const { request } = env;
     switch (request.type) {
       case 'AudioPlayer.PlaybackStarted': {
-        const entry = entryFor(request.token);
+        const entry = entryFor(request.token, connectionId);
         if (entry) memory.devices.set(connectionId, { sessionId: entry.ref.sessionId, token: entry.token });
         await feedback(entry, connectionId, 'started');
         return [];
       }
       case 'AudioPlayer.PlaybackFinished':
-        await feedback(entryFor(request.token), connectionId, 'completed');
+        await feedback(entryFor(request.token, connectionId), connectionId, 'completed');
         return [];
       case 'AudioPlayer.PlaybackStopped': {
-        const entry = entryFor(request.token);
+        const entry = entryFor(request.token, connectionId);
         if (entry) entry.offsetMs = request.offsetInMilliseconds ?? entry.offsetMs;
         return [];
       }
       case 'AudioPlayer.PlaybackNearlyFinished': {
-        const entry = entryFor(request.token);
+        const entry = entryFor(request.token, connectionId);
         const next = entry && (await nextAfter(entry, connectionId));
         return entry && next ? [play('ENQUEUE', next, 0, entry.token)] : [];
       }
       case 'AudioPlayer.PlaybackFailed': {
         // Not the listener's doing: no feedback; the queued follower (or a new one) replaces it.
-        const entry = entryFor(request.token);
+        const entry = entryFor(request.token, connectionId);
         const next = entry ? await nextAfter(entry, connectionId) : await openStream(connectionId);
         if (!next) return [];
         memory.devices.set(connectionId, { sessionId: next.ref.sessionId, token: next.token });

@@ -24,7 +24,13 @@ export interface StopDirective {
   type: 'AudioPlayer.Stop';
 }
 
-export type AudioDirective = PlayDirective | StopDirective;
+/** CLEAR_ENQUEUED drops the queued items and lets the current one play on. */
+export interface ClearQueueDirective {
+  type: 'AudioPlayer.ClearQueue';
+  clearBehavior: 'CLEAR_ENQUEUED' | 'CLEAR_ALL';
+}
+
+export type AudioDirective = PlayDirective | StopDirective | ClearQueueDirective;
 
 export interface AlexaResponseEnvelope {
   version: '1.0';
@@ -71,6 +77,11 @@ export function playDirective(
 }
 
 export const stopDirective = (): StopDirective => ({ type: 'AudioPlayer.Stop' });
+
+export const clearEnqueuedDirective = (): ClearQueueDirective => ({
+  type: 'AudioPlayer.ClearQueue',
+  clearBehavior: 'CLEAR_ENQUEUED',
+});
 
 /** The answer to an AudioPlayer or PlaybackController request: directives only, or nothing at all. */
 export function playbackResponse(directives: AudioDirective[] = []): AlexaResponseEnvelope {

@@ -1,0 +1,146 @@
+import { expect } from 'vitest';
+import { createAlexaHandler, type VoiceResponse } from '../../../adapters/voice/alexaHandler.ts';
+import type {
+  AlexaResponseEnvelope,
+  AudioDirective,
+  PlayDirective,
+} from '../../../adapters/voice/alexaResponse.ts';
+import { parseStreamToken } from '../../../adapters/voice/streamToken.ts';
+import { Catalog } from '../../../engine/catalog.ts';
+import { createEngine, type Engine } from '../../../engine/engine.ts';
+import type { CatalogRow } from '../../../engine/item.ts';
+import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
+import { createMemoryStore } from '../../../sessions/memoryStore.ts';
+import { createSessionManager } from '../../../sessions/sessionManager.ts';
+import type { SeqFeedback, SessionService } from '../../../sessions/sessionService.ts';
+import type { SessionStore } from '../../../sessions/sessionStore.ts';
+import { smallCatalog } from '../../engine/fixtures.ts';
+import { SKILL_ID } from './alexaRequests.ts';
+
+/** The voice adapter over the real session manager, memory store and engine, plus checks on every answer. */
+
+export const streamUrl = (itemId: string) =>
+  `https://media.example.com/tracks/${encodeURIComponent(itemId)}.mp3`;
+
+export const smallEngine = createEngine({
+  catalog: smallCatalog({ items: 400, artists: 40 }),
+  scorer: createFallbackScorer(),
+});
+
+/**
+ * One artist with most of the catalog and no artist gap, so an item of the playing artist is often queued
+ * next: what a thumbs-down withdraws (the default gap keeps same-artist items apart).
+ */
+export function oneArtistEngine(): Engine {
+  const rows: CatalogRow[] = Array.from({ length: 120 }, (_, i) => {
+    const artist = i < 100 ? 'Artist A' : i < 110 ? 'Artist B' : 'Artist C';
+    return {
+      id: `t${i}`,
+      title: `Track ${i}`,
+      artist,
+      album: `${artist} ${i % 20}`,
+      tags: ['rock', i % 2 ? 'calm' : 'upbeat'],
+      durationMs: 200_000,
+      year: 2000,
+      popularity: 100 - (i % 100),
+    };
+  });
+  return createEngine({
+    catalog: new Catalog(rows),
+    scorer: createFallbackScorer(),
+    config: { artistGap: 0, albumGap: 0 },
+  });
+}
+
+export interface Harness {
+  service: SessionService;
+  store: SessionStore;
+  engine: Engine;
+  errors: unknown[];
+  /** Posts a raw body; for AudioPlayer/PlaybackController requests, checks Alexa's rules on the answer. */
+  call(body: string): Promise<VoiceResponse>;
+}
+
+export const openServices: SessionService[] = [];
+
+export function harness(
+  engine: Engine = smallEngine,
+  service?: SessionService,
+  store?: SessionStore,
+): Harness {
+  const theStore = store ?? createMemoryStore();
+  const theService =
+    service ?? createSessionManager({ engine, store: theStore, lookahead: 4, randomSeed: () => 7 });
+  openServices.push(theService);
+  const errors: unknown[] = [];
+  const handler = createAlexaHandler({
+    service: theService,
+    skillId: SKILL_ID,
+    streamUrl,
+    onError: (err) => errors.push(err),
+  });
+  return {
+    service: theService,
+    store: theStore,
+    engine,
+    errors,
+    async call(body) {
+      const answer = await handler(body);
+      if (answer.status === 200) {
+        const type = (JSON.parse(body) as { request: { type: string } }).request.type;
+        checkAlexaRules(type, answer.body as AlexaResponseEnvelope);
+      }
+      return answer;
+    },
+  };
+}
+
+/** The field-notes rules for any answer, and the stricter ones for AudioPlayer / PlaybackController requests. */
+export function checkAlexaRules(requestType: string, body: AlexaResponseEnvelope): void {
+  expect(body.version).toBe('1.0');
+  const directives = body.response.directives ?? [];
+  expect(directives.filter((d) => d.type === 'AudioPlayer.Play').length).toBeLessThanOrEqual(1);
+  for (const d of directives) {
+    if (d.type !== 'AudioPlayer.Play') continue;
+    const { stream } = d.audioItem;
+    expect(stream.url.startsWith('https://')).toBe(true);
+    expect(stream.token.length).toBeLessThanOrEqual(1024);
+    expect('expectedPreviousToken' in stream).toBe(d.playBehavior === 'ENQUEUE');
+  }
+  if (requestType.startsWith('AudioPlayer.') || requestType.startsWith('PlaybackController.')) {
+    const response = body.response as Record<string, unknown>;
+    expect(response.outputSpeech).toBeUndefined();
+    expect(response.card).toBeUndefined();
+    expect(response.reprompt).toBeUndefined();
+    if (directives.length > 0) expect(body.response.shouldEndSession).toBe(true);
+  }
+}
+
+export const directivesOf = (answer: VoiceResponse): AudioDirective[] =>
+  (answer.body as AlexaResponseEnvelope).response.directives ?? [];
+
+/** The one Play directive of an answer. */
+export function playOf(answer: VoiceResponse): PlayDirective {
+  const plays = directivesOf(answer).filter((d): d is PlayDirective => d.type === 'AudioPlayer.Play');
+  expect(plays).toHaveLength(1);
+  return plays[0];
+}
+
+export const tokenOf = (answer: VoiceResponse) => playOf(answer).audioItem.stream.token;
+export const speechOf = (answer: VoiceResponse) =>
+  (answer.body as AlexaResponseEnvelope).response.outputSpeech?.text;
+
+/** The item id and seq a stream token names. */
+export function refOf(token: string) {
+  const ref = parseStreamToken(token);
+  expect(ref).toBeDefined();
+  return ref!;
+}
+
+/** The feedback the session logged, in order. */
+export async function loggedFeedback(store: SessionStore, sessionId: string): Promise<SeqFeedback[]> {
+  const events = await store.readEvents(sessionId);
+  return events
+    .filter((e) => e.event.type === 'user.feedback')
+    .map((e) => (e.event as unknown as { feedback: SeqFeedback }).feedback);
+}
