@@ -7,6 +7,8 @@ export interface ServerConfig {
   port: number;
   /** Shared session store; in-memory sessions when unset. */
   redisUrl?: string;
+  /** Key prefix in Redis (default `omakase`), so deployments and test runs can share one server. */
+  redisPrefix?: string;
   catalogPath?: string;
   sessionsPath?: string;
   modelDir?: string;
@@ -23,6 +25,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     host: env.HOST ?? '127.0.0.1',
     port,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.OMAKASE_REDIS_PREFIX || undefined,
     catalogPath: env.OMAKASE_CATALOG || undefined,
     sessionsPath: env.OMAKASE_SESSIONS || undefined,
     modelDir: env.OMAKASE_MODEL || undefined,

@@ -11,6 +11,10 @@ export class Catalog {
   /** Row i holds item i's unit embedding: `embeddings.subarray(i * dim, (i + 1) * dim)`. */
   readonly embeddings: Float32Array;
   readonly maxPopularity: number;
+  /** Dense artist number per item, so hot loops compare integers, not names. */
+  readonly artistIds: Int32Array;
+  /** Dense album number per item (albums are per artist); -1 for an item without an album. */
+  readonly albumIds: Int32Array;
   /** True when embeddings were derived from tags and artists because the rows had none. */
   readonly derivedEmbeddings: boolean;
   private readonly indexById: Map<string, number>;
@@ -28,11 +32,18 @@ export class Catalog {
     this.indexByTag = new Map();
     const items: Item[] = [];
     let maxPop = 0;
+    this.artistIds = new Int32Array(rows.length);
+    this.albumIds = new Int32Array(rows.length);
+    const artistNumbers = new Map<string, number>();
+    const albumNumbers = new Map<string, number>();
     rows.forEach((row, i) => {
       const { embedding, ...item } = row;
       items.push(item);
       this.indexById.set(item.id, i);
       pushTo(this.indexByArtist, item.artist, i);
+      this.artistIds[i] = numberFor(artistNumbers, item.artist);
+      this.albumIds[i] =
+        item.album === undefined ? -1 : numberFor(albumNumbers, `${item.artist}\u0000${item.album}`);
       for (const tag of item.tags) pushTo(this.indexByTag, tag, i);
       if (item.popularity > maxPop) maxPop = item.popularity;
       const target = this.embeddings.subarray(i * this.dim, (i + 1) * this.dim);
@@ -76,6 +87,15 @@ export class Catalog {
   tags(): IterableIterator<string> {
     return this.indexByTag.keys();
   }
+}
+
+function numberFor(numbers: Map<string, number>, key: string): number {
+  let n = numbers.get(key);
+  if (n === undefined) {
+    n = numbers.size;
+    numbers.set(key, n);
+  }
+  return n;
 }
 
 function pushTo(map: Map<string, number[]>, key: string, value: number): void {

@@ -7,7 +7,11 @@ export class OmakaseError extends Error {
   /** Structured facts about the failure (row number, field, expected shape...), safe to log. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OmakaseError';
     this.code = code;

@@ -2,14 +2,18 @@ import { Command } from 'commander';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { evalCommand } from './commands/evalCommand.ts';
 import { importCommand } from './commands/importCommand.ts';
+import { serveCommand } from './commands/serveCommand.ts';
 import { streamCommand } from './commands/streamCommand.ts';
+import { trainCommand } from './commands/trainCommand.ts';
 
 /** The CLI: one file per command under commands/, each exporting a commander `Command`. */
 const program = new Command('omakase')
   .description("omakase: a session engine for chef's-choice streams")
   .showHelpAfterError();
 
+program.addCommand(serveCommand());
 program.addCommand(streamCommand());
+program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(importCommand());
 

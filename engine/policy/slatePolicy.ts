@@ -22,6 +22,8 @@ export interface SlateRequest {
 
 /** Rules a pick must meet. Hard rules are never relaxed; soft ones give way only when nothing else is left. */
 const SOFT_RULES = ['artist-gap', 'album-gap'] as const;
+/** Candidates the slate considers before widening to all of them. */
+const SHORTLIST = 120;
 
 /**
  * The slate policy: picks `n` items one slot at a time from scored candidates. Each slot removes what breaks
@@ -36,8 +38,9 @@ export function selectSlate(request: SlateRequest): Pick[] {
   const dim = catalog.dim;
   const emb = catalog.embeddings;
   const radio = request.profile === 'radio';
+  const lambda = config.mmrLambda;
 
-  // Normalised score in [0, 1] and the rank of each candidate by score.
+  // Per-candidate facts computed once per decision, not once per slot.
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < count; c++) {
@@ -45,87 +48,126 @@ export function selectSlate(request: SlateRequest): Pick[] {
     if (scores[c] > hi) hi = scores[c];
   }
   const span = hi - lo || 1;
-  const order = Array.from({ length: count }, (_, c) => c).sort((a, b) => scores[b] - scores[a] || a - b);
-  const rank = new Int32Array(count);
-  order.forEach((c, r) => {
-    rank[c] = r;
-  });
-
-  // Highest similarity of each candidate to the last `diversityWindow` plays, kept up to date as we pick.
-  const maxSim = new Float32Array(count).fill(-1);
-  const timeline: TimedPlay[] = request.history.map((h) => ({
-    artist: h.artist,
-    album: h.album,
-    startMs: h.startMs,
-  }));
-  const recent = request.history.slice(-config.diversityWindow);
-  for (const h of recent) {
-    const i = catalog.indexOf(h.id);
-    if (i !== undefined) raiseMaxSim(maxSim, candidates.indexes, emb, dim, i);
+  const relevance = new Float32Array(count);
+  const artists = new Int32Array(count);
+  const albums = new Int32Array(count);
+  for (let c = 0; c < count; c++) {
+    const index = candidates.indexes[c];
+    relevance[c] = lambda * ((scores[c] - lo) / span);
+    artists[c] = catalog.artistIds[index];
+    albums[c] = catalog.albumIds[index];
   }
 
-  const recentArtists = request.history.map((h) => h.artist);
-  const recentAlbums = request.history.map((h) => albumKey(h.artist, h.album));
+  // The slate looks at a shortlist of the best-scored candidates first (the diversity term is the costly
+  // part) and widens to all of them only when the rules leave the shortlist empty.
+  // A native sort of the scores finds the cut; no comparator sort over all candidates.
+  const want = Math.min(count, Math.max(SHORTLIST, 4 * request.n + config.explorationTop));
+  const cut = Float32Array.from(scores.subarray(0, count)).sort()[count - want];
+  const order: number[] = [];
+  for (let c = 0; c < count; c++) if (scores[c] >= cut) order.push(c);
+  const shortlist = order.length;
+  for (let c = 0; c < count; c++) if (scores[c] < cut) order.push(c);
+  // Candidate embeddings side by side, and each one's highest similarity to the recent stream (the last
+  // `diversityWindow` plays, then every pick of this decision), filled as candidates enter the shortlist.
+  const vectors = new Float32Array(count * dim);
+  const maxSim = new Float32Array(count).fill(-1);
+  const seeds: number[] = [];
+  for (const h of request.history.slice(-config.diversityWindow)) {
+    const i = catalog.indexOf(h.id);
+    if (i !== undefined) seeds.push(i);
+  }
+  let active = 0;
+  const activate = (upTo: number) => {
+    for (let k = active; k < upTo; k++) {
+      const c = order[k];
+      const index = candidates.indexes[c];
+      vectors.set(emb.subarray(index * dim, (index + 1) * dim), c * dim);
+    }
+    for (const seed of seeds) raiseMaxSim(maxSim, vectors, order, active, upTo, emb, dim, seed);
+    active = upTo;
+  };
+  activate(shortlist);
+  const timeline: TimedPlay[] = radio
+    ? request.history.map((h) => ({ artist: h.artist, album: h.album, startMs: h.startMs }))
+    : [];
+  const spacing = lastOf(request.history, Math.max(config.artistGap, config.albumGap));
+  const recentArtists: number[] = [];
+  const recentAlbums: number[] = [];
+  for (const h of spacing) {
+    const i = catalog.indexOf(h.id);
+    recentArtists.push(i === undefined ? -1 : catalog.artistIds[i]);
+    recentAlbums.push(i === undefined ? -1 : catalog.albumIds[i]);
+  }
   const taken = new Uint8Array(count);
   let clock = nextStart(request.history, request.nowMs);
   const picks: Pick[] = [];
-  const removedFirst: Record<string, number> = {};
+  let removedFirst: Record<string, number> = {};
+  const top = new TopK(config.explorationTop);
+  const topRelaxed = new TopK(config.explorationTop);
 
   for (let slot = 0; slot < request.n; slot++) {
-    const eligible: number[] = [];
     const removed: Record<string, number> = {};
-    const softBlocked: number[] = [];
-    for (let c = 0; c < count; c++) {
+    const nearArtists = lastOf(recentArtists, config.artistGap);
+    const nearAlbums = lastOf(recentAlbums, config.albumGap);
+    top.clear();
+    topRelaxed.clear();
+    for (let k = 0; k < active; k++) {
+      const c = order[k];
       if (taken[c]) continue;
-      const item = catalog.items[candidates.indexes[c]];
       if (radio) {
+        const item = catalog.items[candidates.indexes[c]];
         const rule = radioRuleBroken(timeline, { artist: item.artist, album: item.album, startMs: clock });
         if (rule) {
           removed[rule] = (removed[rule] ?? 0) + 1;
           continue;
         }
       }
-      const soft = softRuleBroken(
-        item.artist,
-        albumKey(item.artist, item.album),
-        recentArtists,
-        recentAlbums,
-        config,
-      );
-      if (soft) {
-        removed[soft] = (removed[soft] ?? 0) + 1;
-        softBlocked.push(c);
-        continue;
+      // MMR: relevance against similarity to what just played (and what this decision already picked).
+      const value = relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0);
+      if (nearArtists.includes(artists[c])) {
+        removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
+        topRelaxed.offer(c, value);
+      } else if (albums[c] >= 0 && nearAlbums.includes(albums[c])) {
+        removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
+        topRelaxed.offer(c, value);
+      } else {
+        top.offer(c, value);
       }
-      eligible.push(c);
+    }
+    if (top.size === 0 && active < count) {
+      activate(count);
+      slot--;
+      continue;
     }
     // Soft spacing gives way only when no candidate meets it (a tiny catalog or a narrow steer).
-    const relaxed = eligible.length === 0 && softBlocked.length > 0;
-    const pool = relaxed ? softBlocked : eligible;
-    if (pool.length === 0) break;
-    if (slot === 0) Object.assign(removedFirst, removed);
+    const relaxed = top.size === 0 && topRelaxed.size > 0;
+    const best = relaxed ? topRelaxed : top;
+    if (best.size === 0) break;
+    if (slot === 0) removedFirst = removed;
 
-    // MMR value of each eligible candidate; the greedy choice is the best, exploring draws from the top few.
-    const lambda = config.mmrLambda;
-    const value = (c: number) => lambda * ((scores[c] - lo) / span) - (1 - lambda) * Math.max(0, maxSim[c]);
-    pool.sort((a, b) => value(b) - value(a) || a - b);
-    const top = Math.min(config.explorationTop, pool.length);
-    const explore = top > 1 && rng.next() < config.exploration;
-    const chosenAt = explore ? 1 + rng.int(top - 1) : 0;
-    const c = pool[chosenAt];
-    const propensity = explore ? config.exploration / (top - 1) : top > 1 ? 1 - config.exploration : 1;
+    // The greedy choice is the best; an exploring slot draws uniformly from the rest of the top few.
+    const explore = best.size > 1 && rng.next() < config.exploration;
+    const chosenAt = explore ? 1 + rng.int(best.size - 1) : 0;
+    const c = best.at(chosenAt);
+    const propensity = explore
+      ? config.exploration / (best.size - 1)
+      : best.size > 1
+        ? 1 - config.exploration
+        : 1;
 
     const index = candidates.indexes[c];
     const item = catalog.items[index];
     taken[c] = 1;
-    raiseMaxSim(maxSim, candidates.indexes, emb, dim, index);
-    timeline.push({ artist: item.artist, album: item.album, startMs: clock });
-    recentArtists.push(item.artist);
-    recentAlbums.push(albumKey(item.artist, item.album));
+    seeds.push(index);
+    raiseMaxSim(maxSim, vectors, order, 0, active, emb, dim, index);
+    if (radio) timeline.push({ artist: item.artist, album: item.album, startMs: clock });
+    recentArtists.push(artists[c]);
+    recentAlbums.push(albums[c]);
 
-    const rules = ['fresh', 'not-blocked', ...SOFT_RULES.filter(() => !relaxed)];
-    if (relaxed) rules.push('relaxed:spacing');
+    const rules = ['fresh', 'not-blocked', ...(relaxed ? ['relaxed:spacing'] : SOFT_RULES)];
     if (radio) rules.push('radio-dmca');
+    let rank = 0;
+    for (let o = 0; o < count; o++) if (scores[o] > scores[c]) rank++;
     picks.push({
       pos: request.firstPos + slot,
       id: item.id,
@@ -139,8 +181,8 @@ export function selectSlate(request: SlateRequest): Pick[] {
       reasons: {
         source: sourcesOf(candidates.sources[c]),
         score: scores[c],
-        rank: rank[c],
-        mmr: value(c),
+        rank,
+        mmr: best.valueAt(chosenAt),
         explored: explore,
         degraded: request.model.degraded,
         model: request.model.id,
@@ -154,6 +196,42 @@ export function selectSlate(request: SlateRequest): Pick[] {
   return picks;
 }
 
+/** The k best (candidate, value) pairs seen, best first; ties keep the earlier candidate. */
+class TopK {
+  private readonly ids: Int32Array;
+  private readonly values: Float64Array;
+  size = 0;
+
+  constructor(private readonly k: number) {
+    this.ids = new Int32Array(k);
+    this.values = new Float64Array(k);
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  offer(id: number, value: number): void {
+    if (this.size === this.k && value <= this.values[this.k - 1]) return;
+    let j = this.size < this.k ? this.size++ : this.k - 1;
+    while (j > 0 && this.values[j - 1] < value) {
+      this.values[j] = this.values[j - 1];
+      this.ids[j] = this.ids[j - 1];
+      j--;
+    }
+    this.values[j] = value;
+    this.ids[j] = id;
+  }
+
+  at(i: number): number {
+    return this.ids[i];
+  }
+
+  valueAt(i: number): number {
+    return this.values[i];
+  }
+}
+
 /** When the next pick would start: after the last queued item ends, or now if the stream has run dry. */
 export function nextStart(history: readonly HistoryEntry[], nowMs: number): number {
   const last = history[history.length - 1];
@@ -162,40 +240,28 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   return Math.max(nowMs, end);
 }
 
-function softRuleBroken(
-  artist: string,
-  album: string | undefined,
-  artists: readonly string[],
-  albums: readonly (string | undefined)[],
-  config: EngineConfig,
-): (typeof SOFT_RULES)[number] | undefined {
-  for (let k = 1; k <= config.artistGap && k <= artists.length; k++) {
-    if (artists[artists.length - k] === artist) return 'artist-gap';
-  }
-  if (album !== undefined) {
-    for (let k = 1; k <= config.albumGap && k <= albums.length; k++) {
-      if (albums[albums.length - k] === album) return 'album-gap';
-    }
-  }
-  return undefined;
+/** The last `k` entries (none for k = 0, where `slice(-0)` would give them all). */
+function lastOf<T>(list: readonly T[], k: number): readonly T[] {
+  return k > 0 ? list.slice(-k) : [];
 }
 
-function albumKey(artist: string, album: string | undefined): string | undefined {
-  return album === undefined ? undefined : `${artist}\u0000${album}`;
-}
-
+/** Raises the similarity of candidates order[from..to) to the item `picked`. */
 function raiseMaxSim(
   maxSim: Float32Array,
-  indexes: number[],
+  vectors: Float32Array,
+  order: readonly number[],
+  from: number,
+  to: number,
   emb: Float32Array,
   dim: number,
   picked: number,
 ): void {
-  const p = picked * dim;
-  for (let c = 0; c < indexes.length; c++) {
-    const off = indexes[c] * dim;
+  const p = emb.subarray(picked * dim, (picked + 1) * dim);
+  for (let k = from; k < to; k++) {
+    const c = order[k];
+    const off = c * dim;
     let s = 0;
-    for (let d = 0; d < dim; d++) s += emb[off + d] * emb[p + d];
+    for (let d = 0; d < dim; d++) s += vectors[off + d] * p[d];
     if (s > maxSim[c]) maxSim[c] = s;
   }
 }

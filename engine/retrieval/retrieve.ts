@@ -92,10 +92,15 @@ export function retrieve(
     Math.round(total * config.quotas.ann) + (transitionQuota - Math.min(transitionQuota, out.indexes.length));
   if (query.vector) {
     const want = out.indexes.length + annQuota;
-    // Over-fetch: some neighbours are excluded (played, blocked) and some already came from other sources.
-    for (const index of vectors.search(query.vector, Math.min(catalog.size, annQuota * 2 + 50))) {
-      if (out.indexes.length >= want) break;
-      add(index, 'ann');
+    // Ask for a little more than the quota (some neighbours are played or already proposed); only when
+    // that falls short, as deep in a long session, search again deeper.
+    for (let k = annQuota + 64; ; k *= 3) {
+      const found = vectors.search(query.vector, Math.min(catalog.size, k));
+      for (const index of found) {
+        if (out.indexes.length >= want) break;
+        add(index, 'ann');
+      }
+      if (out.indexes.length >= want || k >= catalog.size || found.length < k) break;
     }
   }
 

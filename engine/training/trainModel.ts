@@ -30,7 +30,9 @@ export interface TrainModelOptions {
  * and features, train the MLP (10% of example sessions held out for validation and early stopping), and
  * write model.onnx with its card.
  */
-export async function trainModel(options: TrainModelOptions): Promise<{ card: ModelCard; examples: TrainingSet['stats'] }> {
+export async function trainModel(
+  options: TrainModelOptions,
+): Promise<{ card: ModelCard; examples: TrainingSet['stats'] }> {
   const { catalog, seed } = options;
   const order = options.sessions
     .map((s) => ({ s, key: hashString(`${seed}:${s.id}`) }))
@@ -82,7 +84,9 @@ export async function trainModel(options: TrainModelOptions): Promise<{ card: Mo
         batchSize: hyper.batchSize,
         learningRate: hyper.learningRate,
         l2: hyper.l2,
-        negativesPerStep: 16,
+        negativesPerStep: set.stats.negativesPerStep,
+        negativeWeight: set.stats.negativeWeight,
+        trainingCandidates: 1500,
       },
     },
     metrics: {

@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG, type EngineConfig } from '../config.ts';
 import { assembleFeatures } from '../features.ts';
 import { buildQuery, createDirections } from '../query.ts';
 import { exclusions } from '../retrieval/exclusions.ts';
-import { buildExplorePool, type RetrievalResources, retrieve } from '../retrieval/retrieve.ts';
+import { buildExplorePool, type RetrievalResources, retrieve, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import type { VectorIndex } from '../retrieval/vectorIndex.ts';
 import { createRng, deriveSeed, hashString } from '../rng.ts';
@@ -23,13 +23,28 @@ export interface TrainingSet {
   /** Decision each row belongs to (rows of one decision share a group), for ranking metrics. */
   groups: Int32Array;
   n: number;
-  stats: { sessions: number; steps: number; stepsWithTarget: number; targetRecall: number; positives: number };
+  stats: {
+    sessions: number;
+    steps: number;
+    stepsWithTarget: number;
+    targetRecall: number;
+    positives: number;
+    negativesPerStep: number;
+    negativeWeight: number;
+  };
 }
 
 export interface TrainingSetOptions {
   seed: number;
   /** Sampled retrieved candidates per step, labelled 0. */
   negatives?: number;
+  /**
+   * Weight of a sampled (never played) negative against a logged outcome. Default: 0.2 when the log has
+   * skips or dislikes (logged outcomes then carry the signal), 1 when every play is a plain positive.
+   */
+  negativeWeight?: number;
+  /** Candidates retrieved per step; more than serving uses, so more logged plays fall inside. */
+  candidates?: number;
   /** Stop after this many rows (memory bound for very large logs). */
   maxRows?: number;
   config?: Partial<EngineConfig>;
@@ -50,8 +65,17 @@ export function buildTrainingSet(
   sessions: readonly LoggedSequence[],
   options: TrainingSetOptions,
 ): TrainingSet {
-  const config: EngineConfig = { ...DEFAULT_CONFIG, ...options.config };
-  const negatives = options.negatives ?? 16;
+  const config: EngineConfig = {
+    ...DEFAULT_CONFIG,
+    ...options.config,
+    candidates: options.candidates ?? 1500,
+  };
+  const hasOutcomes = sessions.some((s) =>
+    s.items.some((p) => p.outcome === 'skipped' || p.outcome === 'disliked'),
+  );
+  // Logs with skips teach by their own outcomes; logs of plain plays need sampled negatives to contrast with.
+  const negatives = options.negatives ?? (hasOutcomes ? 0 : 16);
+  const negativeWeight = options.negativeWeight ?? 1;
   const maxRows = options.maxRows ?? 2_000_000;
   const resources: RetrievalResources = {
     catalog,
@@ -83,9 +107,18 @@ export function buildTrainingSet(
         const rng = createRng(deriveSeed(state.seed, steps));
         const query = buildQuery(state, catalog, directions);
         const candidates = retrieve(resources, query, config, exclusions(state, catalog), rng);
-        const at = candidates.indexes.indexOf(target);
-        if (at >= 0) {
+        let at = candidates.indexes.indexOf(target);
+        if (at < 0 && hasOutcomes) {
+          // With logged outcomes, a play retrieval missed still teaches what the listener makes of an item:
+          // it joins as if the exploration pool had offered it, with its real transition strength.
+          at = candidates.indexes.length;
+          candidates.indexes.push(target);
+          candidates.sources.push(SOURCE_BIT.explore);
+          candidates.transition.push(transitionStrength(transitions, query.recentPositives, target));
+        } else if (at >= 0) {
           stepsWithTarget++;
+        }
+        if (at >= 0) {
           // The logged item plus a seeded sample of the other retrieved candidates.
           const rows = [at];
           for (let k = 0; k < negatives && candidates.indexes.length > 1; k++) {
@@ -102,8 +135,8 @@ export function buildTrainingSet(
             for (let f = 0; f < FEATURE_COUNT; f++) X.push(features[r * FEATURE_COUNT + f]);
             const isTarget = r === 0;
             y.push(isTarget ? label : 0);
-            // A logged negative outcome is strong evidence; an unplayed candidate is weak evidence.
-            w.push(isTarget ? 1 : 0.5);
+            // A logged outcome is strong evidence; an unplayed candidate is weak evidence.
+            w.push(isTarget ? 1 : negativeWeight);
             groups.push(group);
             if (isTarget && label === 1) positives++;
           }
@@ -145,8 +178,22 @@ export function buildTrainingSet(
       stepsWithTarget,
       targetRecall: steps > 0 ? stepsWithTarget / steps : 0,
       positives,
+      negativesPerStep: negatives,
+      negativeWeight,
     },
   };
+}
+
+/** How strongly the recent positives lead to `target` through the transition memory, as retrieval scores it. */
+function transitionStrength(transitions: TransitionIndex, seeds: readonly number[], target: number): number {
+  let best = 0;
+  seeds.slice(0, 3).forEach((seed, rank) => {
+    const { targets, weights } = transitions.neighbours(seed);
+    for (let k = 0; k < targets.length; k++) {
+      if (targets[k] === target) best = Math.max(best, weights[k] / (1 + rank));
+    }
+  });
+  return best;
 }
 
 /** 1 for a play the listener wanted, 0 for one they turned away from, undefined when it says nothing. */

@@ -1,0 +1,125 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { Catalog } from '../../../engine/catalog.ts';
+import { readCatalogFile, writeCatalogFile } from '../../../engine/catalogFile.ts';
+import { generateDemoCatalog } from '../../../engine/demo/demoCatalog.ts';
+import { generateDemoSessions } from '../../../engine/demo/demoSessions.ts';
+import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
+import { datasetHash, readSessionsFile } from '../../../engine/sessionsFile.ts';
+import { learnEmbeddings } from '../../../engine/training/learnEmbeddings.ts';
+import type { LoggedSequence } from '../../../engine/training/trainingSet.ts';
+import { trainModel } from '../../../engine/training/trainModel.ts';
+import { sha256Hex } from '../../../models/modelCard.ts';
+import { DEMO_SEED, DEMO_SESSIONS } from '../../runtime.ts';
+import { createProgressReporter } from '../progressReporter.ts';
+
+/**
+ * `omakase train`: trains the ranker (and, for catalogs without embeddings, item embeddings) from logged
+ * sessions and writes a model directory. `--demo` rebuilds the shipped default model from the built-in demo.
+ */
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train the ranking model from logged sessions and write model.onnx + model-card.json')
+    .option('--demo', 'train on the built-in demo catalog and its generated sessions')
+    .option('--catalog <file>', 'a JSONL catalog (docs/data-format.md)')
+    .option('--sessions <file>', 'logged sessions, JSONL')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--seed <n>', 'seed for splits, sampling and initialisation', (v) => int(v), 1)
+    .option(
+      '--split-seed <n>',
+      'seed of the train/validation/test split (eval uses the same)',
+      (v) => int(v),
+      DEFAULT_SPLIT.seed,
+    )
+    .option('--embeddings <mode>', 'auto (learn when the catalog has none) | learn | keep', 'auto')
+    .option('--epochs <n>', 'ranker epochs', (v) => int(v), 10)
+    .option('--name <name>', 'model name', 'omakase-ranker')
+    .option('--model-version <v>', 'model version', '1')
+    .option('--quiet', 'no progress bars')
+    .action(async (opts) => {
+      const progress = createProgressReporter({ quiet: opts.quiet });
+      await mkdir(opts.out, { recursive: true });
+      const log = (m: string) => process.stderr.write(`${m}\n`);
+      const started = performance.now();
+      let catalog: Catalog;
+      let sessions: LoggedSequence[];
+      let data: string;
+      let dataHash: string;
+      if (opts.demo) {
+        catalog = new Catalog(generateDemoCatalog({ seed: DEMO_SEED }));
+        sessions = generateDemoSessions(catalog, { seed: DEMO_SEED, sessions: DEMO_SESSIONS });
+        data = `built-in demo: generateDemoCatalog(seed ${DEMO_SEED}), generateDemoSessions(seed ${DEMO_SEED}, ${DEMO_SESSIONS} sessions)`;
+        dataHash = sha256Hex(new TextEncoder().encode(JSON.stringify(sessions)));
+      } else {
+        if (!opts.catalog || !opts.sessions)
+          throw new InvalidArgumentError('give --catalog and --sessions, or --demo');
+        catalog = await readCatalogFile(opts.catalog, {
+          onProgress: (d, t) => progress.onProgress('reading catalog', d, t),
+        });
+        const all = await readSessionsFile(opts.sessions, {
+          onProgress: (d, t) => progress.onProgress('reading sessions', d, t),
+        });
+        // Only the training part: validation and test sessions stay unseen for `omakase eval`.
+        sessions = splitSessions(all, { seed: opts.splitSeed }).train;
+        // Popularity in an imported catalog may count held-out plays: recount it on the training split.
+        const plays = new Map<string, number>();
+        for (const s of sessions) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
+        const recounted = catalog.items.map((item, i) => ({
+          ...item,
+          popularity: plays.get(item.id) ?? 0,
+          embedding: catalog.derivedEmbeddings ? undefined : Array.from(catalog.embedding(i)),
+        }));
+        catalog = new Catalog(recounted);
+        data = `${opts.sessions}: train split (seed ${opts.splitSeed}, ${DEFAULT_SPLIT.validation} validation, ${DEFAULT_SPLIT.test} test held out)`;
+        dataHash = `${await datasetHash(opts.catalog)}+${await datasetHash(opts.sessions)}`;
+        const learn =
+          opts.embeddings === 'learn' || (opts.embeddings === 'auto' && catalog.derivedEmbeddings);
+        if (learn) {
+          const rows = learnEmbeddings(catalog, sessions, {
+            seed: opts.seed,
+            onProgress: (d, t) => progress.onProgress('item2vec embeddings', d, t),
+          });
+          progress.stop();
+          catalog = new Catalog(rows);
+        }
+        // The model directory carries the catalog it was trained with (learned embeddings, train-split popularity).
+        await writeCatalogFile(
+          join(opts.out, 'catalog.jsonl'),
+          catalog.items.map((item, i) => ({
+            ...item,
+            embedding: Array.from(catalog.embedding(i), (v) => Math.round(v * 1e6) / 1e6),
+          })),
+        );
+        log(
+          `wrote ${join(opts.out, 'catalog.jsonl')} (${catalog.size} items, ${catalog.dim}-dim embeddings)`,
+        );
+      }
+      const { card, examples } = await trainModel({
+        catalog,
+        sessions,
+        outDir: opts.out,
+        name: opts.name,
+        version: opts.modelVersion,
+        seed: opts.seed,
+        data,
+        dataHash,
+        createdAt: new Date().toISOString(),
+        epochs: opts.epochs,
+        onProgress: (stage, d, t) =>
+          progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
+      });
+      progress.stop();
+      log(
+        `wrote ${opts.out}/model.onnx (sha256 ${card.sha256.slice(0, 12)}…): ${card.training.examples} examples from ${examples.stepsWithTarget}/${examples.steps} steps ` +
+          `(retrieval recall ${(examples.targetRecall * 100).toFixed(1)}%), val AUC ${card.metrics.valAuc.toFixed(4)}, ` +
+          `val log-loss ${card.metrics.valLogLoss.toFixed(4)}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    });
+}
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}

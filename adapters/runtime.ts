@@ -1,0 +1,77 @@
+import { fileURLToPath } from 'node:url';
+import { Catalog } from '../engine/catalog.ts';
+import { readCatalogFile } from '../engine/catalogFile.ts';
+import type { EngineConfig } from '../engine/config.ts';
+import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
+import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
+import { createEngine, type Engine } from '../engine/engine.ts';
+import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
+import { readSessionsFile } from '../engine/sessionsFile.ts';
+import { createFallbackScorer } from '../models/fallbackScorer.ts';
+import { loadModel } from '../models/loadModel.ts';
+import type { ModelCard } from '../models/modelCard.ts';
+import type { Scorer } from '../models/scorer.ts';
+
+/** The model trained on the demo sessions and shipped in the repository (`npm run train:demo` rebuilds it). */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
+/** Seed of the built-in demo catalog and its logged sessions; the default model was trained on them. */
+export const DEMO_SEED = 1;
+export const DEMO_SESSIONS = 3000;
+
+export interface RuntimeOptions {
+  /** A JSONL catalog; the built-in demo catalog when absent. */
+  catalogPath?: string;
+  /** Logged sessions (JSONL) for the transition memory; the demo's own sessions with the demo catalog. */
+  sessionsPath?: string;
+  /** A model directory (model.onnx + model-card.json); the shipped default model when absent. */
+  modelDir?: string;
+  config?: Partial<EngineConfig>;
+  /** Called with a warning the user should see (e.g. the model could not load and the engine runs degraded). */
+  warn?: (message: string) => void;
+}
+
+export interface Runtime {
+  engine: Engine;
+  catalog: Catalog;
+  card?: ModelCard;
+  transitions: TransitionIndex;
+  description: string;
+}
+
+/** The composition root of the engine: catalog, transition memory and model, from files or the demo. */
+export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const demo = options.catalogPath === undefined;
+  const catalog = demo
+    ? new Catalog(generateDemoCatalog({ seed: DEMO_SEED }))
+    : await readCatalogFile(options.catalogPath!);
+  let transitions = TransitionIndex.empty(catalog);
+  if (options.sessionsPath !== undefined) {
+    transitions = TransitionIndex.fromSessions(catalog, await readSessionsFile(options.sessionsPath));
+  } else if (demo) {
+    transitions = TransitionIndex.fromSessions(
+      catalog,
+      generateDemoSessions(catalog, { seed: DEMO_SEED, sessions: DEMO_SESSIONS }),
+    );
+  }
+
+  let scorer: Scorer;
+  let card: ModelCard | undefined;
+  const modelDir = options.modelDir ?? (demo ? DEFAULT_MODEL_DIR : undefined);
+  if (modelDir === undefined) {
+    options.warn?.('No --model given: ranking with the simple fallback scorer; picks are marked degraded.');
+    scorer = createFallbackScorer();
+  } else {
+    try {
+      ({ scorer, card } = await loadModel(modelDir));
+    } catch (err) {
+      // The stream never stops for a model: say why, and serve degraded.
+      options.warn?.(
+        `${(err as Error).message} Serving with the fallback scorer; picks are marked degraded.`,
+      );
+      scorer = createFallbackScorer();
+    }
+  }
+  const engine = createEngine({ catalog, scorer, transitions, config: options.config });
+  const description = `${demo ? 'demo catalog' : options.catalogPath} (${catalog.size} items), model ${scorer.id}`;
+  return { engine, catalog, card, transitions, description };
+}
