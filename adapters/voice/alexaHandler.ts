@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Intent, Steer } from '../../engine/session.ts';
+import type { Steer } from '../../engine/session.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { isRetryableSessionCode } from '../../sessions/errors.ts';
-import type { DeliveredItem, SeqFeedback, SessionService } from '../../sessions/sessionService.ts';
+import type { SeqFeedback, SessionService } from '../../sessions/sessionService.ts';
 import {
   type AlexaRequestEnvelope,
   isPlaybackRequest,
@@ -13,16 +13,14 @@ import {
   type AlexaResponseEnvelope,
   type AudioDirective,
   clearEnqueuedDirective,
-  type PlayBehavior,
   playbackResponse,
-  playDirective,
   speechResponse,
   stopDirective,
 } from './alexaResponse.ts';
 import { VOICE_ERRORS, type VoiceErrorBody, voiceError } from './errors.ts';
 import { createPlaybackMemory, type TokenEntry } from './playbackMemory.ts';
 import type { RequestHeaders, RequestVerifier } from './requestVerifier.ts';
-import { formatStreamToken, parseStreamToken } from './streamToken.ts';
+import { createVoiceStream, GONE_CODES, isGone } from './voiceStream.ts';
 
 export interface AlexaHandlerOptions {
   service: SessionService;
@@ -47,11 +45,8 @@ export interface VoiceResponse {
 /** Takes a raw request body and its headers; always resolves (never rejects) with what to answer. */
 export type AlexaHandler = (rawBody: string, headers?: RequestHeaders) => Promise<VoiceResponse>;
 
-/** Session codes that mean the stream's session is over: a new one takes its place. */
-const GONE = new Set(['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'SESSION_ENDED']);
-const isGone = (err: unknown) => isOmakaseError(err) && GONE.has(err.code);
 /** Refusals that are normal in a voice stream (late feedback, pause while paused): not reported. */
-const QUIET = new Set([...GONE, 'SESSION_UNKNOWN_SEQ', 'SESSION_INVALID_EVENT']);
+const QUIET = new Set([...GONE_CODES, 'SESSION_UNKNOWN_SEQ', 'SESSION_INVALID_EVENT']);
 
 const MOOD_CALM: Steer = { kind: 'mood', tag: 'calm' };
 
@@ -72,117 +67,18 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
   const report = (err: unknown) => {
     if (!(isOmakaseError(err) && QUIET.has(err.code))) onError(err);
   };
-  const ignore = (err: unknown) => report(err);
 
-  function streamUrl(itemId: string): string {
-    const url = options.streamUrl(itemId);
-    if (!URL.canParse(url) || new URL(url).protocol !== 'https:') {
-      throw voiceError(
-        'VOICE_STREAM_URL_INVALID',
-        `streamUrl gave "${url}" for ${itemId}; Alexa plays https only.`,
-      );
-    }
-    return url;
-  }
-
-  /** Entries are per device: a token presented by another device never reaches this device's entry. */
-  const key = (connectionId: string, token: string) => `${connectionId} ${token}`;
-
-  /** Registers a delivered item under its new token. */
-  function remember(sessionId: string, item: DeliveredItem, connectionId: string): TokenEntry {
-    const ref = { sessionId, seq: item.seq, itemId: item.id };
-    const entry: TokenEntry = {
-      token: formatStreamToken(ref),
-      ref,
-      title: item.title,
-      subtitle: item.artist,
-    };
-    memory.tokens.set(key(connectionId, entry.token), entry);
-    return entry;
-  }
-
-  /** The entry for a token: remembered, or read back from the token's own text (another node made it). */
-  function entryFor(token: string | undefined, connectionId: string): TokenEntry | undefined {
-    if (!token) return undefined;
-    const known = memory.tokens.get(key(connectionId, token));
-    if (known) return known;
-    const ref = parseStreamToken(token);
-    if (!ref) return undefined;
-    const entry: TokenEntry = { token, ref };
-    memory.tokens.set(key(connectionId, token), entry);
-    return entry;
-  }
+  const stream = createVoiceStream({ service, streamUrl: options.streamUrl, memory, report });
+  const { entryFor, playing, play, openStream, nextAfter, dropIfWithdrawn } = stream;
 
   /** What this device plays now: the request's token, the player's, or the one it last started. */
-  function current(env: AlexaRequestEnvelope, connectionId: string): TokenEntry | undefined {
-    return entryFor(
-      env.request.token || env.context.AudioPlayer?.token || memory.devices.get(connectionId)?.token,
-      connectionId,
-    );
-  }
-
-  function play(behavior: PlayBehavior, entry: TokenEntry, offsetMs = 0, previous?: string): AudioDirective {
-    const { itemId } = entry.ref;
-    if (itemId === undefined) throw new Error(`Stream token ${entry.token} names no item to play.`);
-    return playDirective(
-      behavior,
-      { token: entry.token, url: streamUrl(itemId), offsetMs, title: entry.title, subtitle: entry.subtitle },
-      previous,
-    );
-  }
-
-  /** A new session for this device and its first item (undefined when the catalog allows nothing). */
-  async function openStream(connectionId: string, intent: Intent = {}): Promise<TokenEntry | undefined> {
-    const previous = memory.devices.get(connectionId);
-    if (previous) {
-      memory.devices.delete(connectionId);
-      await service.end(previous.sessionId, connectionId).catch(ignore);
-    }
-    const { sessionId } = await service.start({ connectionId, intent });
-    const [item] = await service.more(sessionId, connectionId, 1);
-    if (!item) return undefined;
-    const entry = remember(sessionId, item, connectionId);
-    memory.devices.set(connectionId, { sessionId, token: entry.token });
-    return entry;
-  }
-
-  /** The session's next item after `entry`; a session that is gone is replaced so the stream goes on. */
-  async function takeNext(entry: TokenEntry, connectionId: string): Promise<TokenEntry | undefined> {
-    try {
-      const [item] = await service.more(entry.ref.sessionId, connectionId, 1);
-      return item ? remember(entry.ref.sessionId, item, connectionId) : undefined;
-    } catch (err) {
-      if (!isGone(err)) throw err;
-      return openStream(connectionId);
-    }
-  }
-
-  /** The item that follows `entry`, taken once per token: repeats get the same one. */
-  function nextAfter(entry: TokenEntry, connectionId: string): Promise<TokenEntry | undefined> {
-    if (!entry.next) {
-      const next = takeNext(entry, connectionId);
-      entry.next = next;
-      const forget = () => {
-        if (entry.next === next) entry.next = undefined;
-      };
-      void next.then((found) => found ?? forget(), forget);
-    }
-    return entry.next;
-  }
-
-  /** Drops the queued follower if the session withdrew it; true when it did. */
-  async function dropIfWithdrawn(entry: TokenEntry, invalidated: number[]): Promise<boolean> {
-    const pending = entry.next;
-    const queued = pending ? await pending.catch(() => undefined) : undefined;
-    if (!queued || !invalidated.includes(queued.ref.seq)) return false;
-    if (entry.next === pending) entry.next = undefined;
-    return true;
-  }
+  const current = (env: AlexaRequestEnvelope, connectionId: string) =>
+    stream.current(connectionId, env.request.token || env.context.AudioPlayer?.token);
 
   async function feedback(entry: TokenEntry | undefined, connectionId: string, fb: SeqFeedback['type']) {
     if (!entry) return;
     const { sessionId, seq } = entry.ref;
-    await service.feedback(sessionId, connectionId, { type: fb, seq } as SeqFeedback).catch(ignore);
+    await service.feedback(sessionId, connectionId, { type: fb, seq } as SeqFeedback).catch(report);
   }
 
   async function skip(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
@@ -205,7 +101,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     }
     const next = await nextAfter(entry, connectionId);
     if (!next) return [];
-    memory.devices.set(connectionId, { sessionId: next.ref.sessionId, token: next.token });
+    playing(connectionId, next);
     return [play('REPLACE_ALL', next)];
   }
 
@@ -213,7 +109,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     const entry = current(env, connectionId);
     if (entry) {
       entry.offsetMs = env.context.AudioPlayer?.offsetInMilliseconds ?? entry.offsetMs;
-      await service.pause(entry.ref.sessionId, connectionId).catch(ignore);
+      await service.pause(entry.ref.sessionId, connectionId).catch(report);
     }
     return [stopDirective()];
   }
@@ -224,8 +120,8 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
       const first = await openStream(connectionId);
       return first ? [play('REPLACE_ALL', first)] : [];
     }
-    await service.play(entry.ref.sessionId, connectionId).catch(ignore);
-    memory.devices.set(connectionId, { sessionId: entry.ref.sessionId, token: entry.token });
+    await service.play(entry.ref.sessionId, connectionId).catch(report);
+    playing(connectionId, entry);
     const offsetMs = entry.offsetMs ?? env.context.AudioPlayer?.offsetInMilliseconds ?? 0;
     return [play('REPLACE_ALL', entry, offsetMs)];
   }
@@ -250,9 +146,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
   }
 
   async function stop(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    const entry = current(env, connectionId);
-    memory.devices.delete(connectionId);
-    if (entry) await service.end(entry.ref.sessionId, connectionId).catch(ignore);
+    await stream.endFor(connectionId, current(env, connectionId)?.ref.sessionId);
     return [stopDirective()];
   }
 
@@ -310,7 +204,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     switch (request.type) {
       case 'AudioPlayer.PlaybackStarted': {
         const entry = entryFor(request.token, connectionId);
-        if (entry) memory.devices.set(connectionId, { sessionId: entry.ref.sessionId, token: entry.token });
+        if (entry) playing(connectionId, entry);
         await feedback(entry, connectionId, 'started');
         return [];
       }
@@ -332,7 +226,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
         const entry = entryFor(request.token, connectionId);
         const next = entry ? await nextAfter(entry, connectionId) : await openStream(connectionId);
         if (!next) return [];
-        memory.devices.set(connectionId, { sessionId: next.ref.sessionId, token: next.token });
+        playing(connectionId, next);
         return [play('REPLACE_ALL', next)];
       }
       case 'PlaybackController.NextCommandIssued':
