@@ -40,6 +40,8 @@ export interface SessionManagerOptions {
   maxMore?: number;
   /** Written into the event log so a reader knows which node handled what. */
   nodeId?: string;
+  /** Model provenance (file hash, runtime version, threads) logged with each session's start, for replay. */
+  provenance?: Record<string, unknown>;
   randomSeed?: () => number;
   randomToken?: () => string;
   /** Failures nobody awaits (log appends, saves after timeouts); default: `console.warn`. */
@@ -243,8 +245,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   ): Promise<SessionReply> {
     const reqId = ++nextReqId;
     const nowMs = clock.now();
-    if (how.log !== false) appendLog(sessionId, live, { ...command });
+    const before = how.log === false ? null : live.actor.getSnapshot().context;
     live.actor.send({ ...command, reqId, nowMs } as SessionEvent);
+    // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
+    // command was taken (a held `feed.more` is answered later); replay feeds the engine from these fields.
+    if (before) appendLog(sessionId, live, { ...command, reqId, nowMs, ...outcome(before, live, reqId) });
     const reply = await replyTo(live.actor, reqId);
     const ended = live.actor.getSnapshot().status !== 'active';
     // Refusals leave the session as it was (but for the reply), so there is nothing to save.
@@ -252,6 +257,17 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     if (changed) await persist(sessionId, live);
     await live.log;
     return reply;
+  }
+
+  /** What the log keeps of a command's immediate answer: ok or the code, and the positions the engine withdrew. */
+  function outcome(before: SessionContext, live: Live, reqId: number) {
+    const after = live.actor.getSnapshot().context;
+    const reply = after.reply?.reqId === reqId ? after.reply : undefined;
+    if (!reply) return {};
+    if (!reply.ok) return { ok: false, code: reply.code };
+    const kept = new Set(after.engine?.history.map((h) => h.pos));
+    const withdrawn = (before.engine?.history ?? []).map((h) => h.pos).filter((pos) => !kept.has(pos));
+    return withdrawn.length > 0 ? { ok: true, withdrawn } : { ok: true };
   }
 
   function replyTo(actor: SessionActor, reqId: number): Promise<SessionReply> {
@@ -319,7 +335,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
           intent: request.intent,
           profile: request.profile,
         } as const;
-        appendLog(sessionId, live, { ...command, connectionId: request.connectionId, model: engine.modelId });
+        appendLog(sessionId, live, {
+          ...command,
+          connectionId: request.connectionId,
+          model: engine.modelId,
+          ...(options.provenance ? { provenance: options.provenance } : {}),
+        });
         const reply = await dispatch(sessionId, live, command, { log: false }).catch((err: unknown) => {
           evict(sessionId, live);
           throw err;
