@@ -57,10 +57,11 @@ describe.skipIf(!hasOpenssl())('createRequestVerifier (a test PKI made with open
   let now: number;
   let fetched: string[];
 
+  // Five RSA keys from the openssl CLI: quick alone, slower on a loaded CI runner.
   beforeAll(() => {
     pki = makeTestPki();
     now = Math.floor((pki.validFromMs + 3_600_000) / 1000) * 1000;
-  });
+  }, 60_000);
   afterAll(() => {
     pki?.cleanup();
     return Promise.all(openServices.splice(0).map((s) => s.close()));
