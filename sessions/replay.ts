@@ -119,11 +119,11 @@ export async function replaySession(
       return out;
     },
 
-    change(state, entry, pos) {
+    change(state, entry, item) {
       report.changes++;
       const mismatch = (expected: string, got: string) =>
         report.commandMismatches.push({ logIndex: entry.index, type: entry.type, expected, got });
-      if (entry.type === 'user.feedback' && pos === undefined) {
+      if (entry.type === 'user.feedback' && item === undefined) {
         mismatch(`feedback on seq ${entry.feedback!.seq}`, 'the replay delivered no such seq');
         return { state, withdrawn: entry.withdrawn };
       }
@@ -131,7 +131,7 @@ export async function replaySession(
       try {
         out =
           entry.type === 'user.feedback'
-            ? engine.feedback(state, feedbackAt(entry, pos!), entry.nowMs)
+            ? engine.feedback(state, feedbackAt(entry, item!.pos), entry.nowMs)
             : engine.steer(state, entry.steer!, entry.nowMs);
       } catch (err) {
         mismatch('accepted', `refused: ${(err as Error).message}`);

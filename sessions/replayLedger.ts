@@ -12,8 +12,8 @@ import type { DeliveredItem } from './sessionService.ts';
 export interface LedgerSteps<S> {
   start(entry: LogStart): S;
   decide(state: S, entry: LogDecision): Promise<{ state: S; picks: Pick[] }>;
-  /** An accepted feedback (with the position its seq maps to) or steer; returns the withdrawn positions. */
-  change(state: S, entry: LogCommand, pos: number | undefined): { state: S; withdrawn: number[] };
+  /** An accepted feedback (with the delivered item its seq names) or steer; returns the withdrawn positions. */
+  change(state: S, entry: LogCommand, item: DeliveredItem | undefined): { state: S; withdrawn: number[] };
   /** Items a `feed.more` delivered (for exports that map seqs to picks). */
   delivered?(items: DeliveredItem[], entry: LogCommand | LogDecision): void;
 }
@@ -111,11 +111,11 @@ export async function walkLedger<S>(log: ReplayLog, steps: LedgerSteps<S>): Prom
     if (entry.type === 'feed.more') {
       copy = deliverTo(copy, entry.n!, entry);
     } else if (entry.type === 'user.feedback' || entry.type === 'user.steer') {
-      const pos =
+      const item =
         entry.type === 'user.feedback'
-          ? copy.delivered.find((d) => d.seq === entry.feedback!.seq)?.pos
+          ? copy.delivered.find((d) => d.seq === entry.feedback!.seq)
           : undefined;
-      const { state, withdrawn } = steps.change(copy.state, entry, pos);
+      const { state, withdrawn } = steps.change(copy.state, entry, item);
       const out = withdraw(copy.buffer, copy.delivered, withdrawn);
       copy = { ...copy, state, buffer: out.buffer, delivered: out.delivered };
     }

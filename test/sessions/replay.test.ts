@@ -5,59 +5,14 @@ import { createFallbackScorer } from '../../models/fallbackScorer.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
 import { replaySession } from '../../sessions/replay.ts';
 import type { SessionLogEvent } from '../../sessions/sessionStore.ts';
-import { smallCatalog } from '../engine/fixtures.ts';
-import { continuesOnAnotherNode, engine as fixtureEngine, manager, openManagers } from './managerFixtures.ts';
+import { continuesOnAnotherNode, engine as fixtureEngine, openManagers } from './managerFixtures.ts';
+import { catalog, engine, livedSession as lived } from './replayFixtures.ts';
+
+const livedSession = async () => (await lived()).events;
 
 afterEach(async () => {
   for (const service of openManagers.splice(0)) await service.close();
 });
-
-const catalog = smallCatalog();
-const engine = createEngine({ catalog, scorer: createFallbackScorer() });
-
-/**
- * A session through the real manager, memory store and engine: feedback of every kind, an early skip and a
- * dislike that withdraw queued picks, two steers, pause/play, a disconnect, a resume on a new connection,
- * more items after it, and an end. Returns its log.
- */
-async function livedSession(): Promise<SessionLogEvent[]> {
-  const { service, store, clock } = manager({ engine, lookahead: 10 });
-  const opened = await service.start({ connectionId: 'c1', seed: 77, intent: { tag: 'genre2' } });
-  const sid = opened.sessionId;
-  const first = await service.more(sid, 'c1', 12);
-  clock.increment(200_000);
-  await service.feedback(sid, 'c1', { type: 'started', seq: 1 });
-  await service.feedback(sid, 'c1', { type: 'completed', seq: 1 });
-  await service.feedback(sid, 'c1', { type: 'liked', seq: 2 });
-  clock.increment(5_000);
-  // An early skip and a dislike withdraw queued picks of their artists.
-  await service.feedback(sid, 'c1', { type: 'skipped', seq: 3, atMs: 4_000 });
-  const disliked = first.find((d) => d.seq > 3 && first.some((o) => o.seq > d.seq && o.artist === d.artist));
-  await service.feedback(sid, 'c1', { type: 'disliked', seq: (disliked ?? first[4]!).seq });
-  await service.steer(sid, 'c1', { kind: 'tag', tag: 'genre5' });
-  await service.pause(sid, 'c1');
-  clock.increment(60_000);
-  await service.play(sid, 'c1');
-  const second = await service.more(sid, 'c1', 25);
-  await service.feedback(sid, 'c1', { type: 'completed', seq: second[0]!.seq });
-  await service.steer(sid, 'c1', { kind: 'less-artist', artist: second[1]!.artist });
-  service.disconnected(sid, 'c1');
-  clock.increment(30_000);
-  const resumed = await service.resume({
-    connectionId: 'c2',
-    sessionId: sid,
-    resumeToken: opened.resumeToken,
-    // Steering withdrew every delivered item not yet started: the missed ones are those that started.
-    lastSeq: 1,
-  });
-  expect(resumed.missed.length).toBeGreaterThan(0);
-  await service.feedback(sid, 'c2', { type: 'skipped', seq: resumed.missed[0]!.seq, atMs: 90_000 });
-  const third = await service.more(sid, 'c2', 15);
-  await service.feedback(sid, 'c2', { type: 'disliked', seq: third[2]!.seq });
-  await service.more(sid, 'c2', 5);
-  await service.end(sid, 'c2');
-  return (await store.readEvents(sid)).map((e) => e.event);
-}
 
 const decisionsOf = (events: SessionLogEvent[]) => events.filter((e) => e.type === 'engine.decision');
 
