@@ -12,6 +12,11 @@ export interface ServerConfig {
   catalogPath?: string;
   sessionsPath?: string;
   modelDir?: string;
+  /** Alexa skill id: when set, the voice endpoint is served too (docs/voice.md). */
+  alexaSkillId?: string;
+  /** Template of the https URL Alexa streams an item from; `{id}` is replaced by the item id. */
+  streamUrlTemplate?: string;
+  voicePort: number;
   /** Name of this node in logs and session ownership records. */
   nodeId: string;
 }
@@ -29,6 +34,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     catalogPath: env.OMAKASE_CATALOG || undefined,
     sessionsPath: env.OMAKASE_SESSIONS || undefined,
     modelDir: env.OMAKASE_MODEL || undefined,
+    alexaSkillId: env.OMAKASE_ALEXA_SKILL_ID || undefined,
+    streamUrlTemplate: env.OMAKASE_STREAM_URL || undefined,
+    voicePort: env.OMAKASE_VOICE_PORT === undefined ? 8081 : Number(env.OMAKASE_VOICE_PORT),
     nodeId: env.OMAKASE_NODE_ID ?? `node-${process.pid}`,
   };
 }

@@ -105,9 +105,11 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
   }
 
   const last = history.length > 0 ? catalog.indexOf(history[history.length - 1].id) : undefined;
-  const intent = intentDirection(state.intent, catalog, directions);
   const steerInfo = steerDirection(state.steers, catalog, directions);
-  const focus = [...intentFocus(state.intent, catalog), ...steerInfo.focus];
+  // Steering is the listener's newer word: it replaces the starting intent rather than mixing with it.
+  const steered = steerInfo.vector !== undefined;
+  const intent = steered ? undefined : intentDirection(state.intent, catalog, directions);
+  const focus = steered ? steerInfo.focus : intentFocus(state.intent, catalog);
 
   // The query: intent fades as the session learns; steering is the listener's latest word, so it leads.
   const vector = new Float32Array(dim);

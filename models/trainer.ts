@@ -113,10 +113,17 @@ export function trainRanker(
     );
   }
   const sizes = [d, ...hidden, 1];
-  const { mean, std } = standardisation(train.X, train.n, d);
+  const { mean, std, constant } = standardisation(train.X, train.n, d);
   const init = initMlp(options.seed, sizes);
   const L = sizes.length - 1;
   const W = init.layers.map((l) => Float64Array.from(l.weights));
+  // A feature that never varied in training (e.g. steering, absent from the logs) carries no information:
+  // its input weights start at zero and, since its centred input is always zero, stay there. Random initial
+  // weights would otherwise turn its first non-zero value at serving time into noise.
+  for (let i = 0; i < d; i++) {
+    if (!constant[i]) continue;
+    for (let j = 0; j < sizes[1]; j++) W[0][j * d + i] = 0;
+  }
   const B = init.layers.map((l) => Float64Array.from(l.bias));
   const gW = W.map((w) => new Float64Array(w.length));
   const gB = B.map((b) => new Float64Array(b.length));
@@ -317,7 +324,11 @@ function shuffle(order: Int32Array, gen: Generator): void {
 }
 
 /** Per-column mean and std as float32 values; a constant column gets std 1 so it passes through centred. */
-function standardisation(X: Float32Array, n: number, d: number): { mean: number[]; std: number[] } {
+function standardisation(
+  X: Float32Array,
+  n: number,
+  d: number,
+): { mean: number[]; std: number[]; constant: boolean[] } {
   const sum = new Float64Array(d);
   const sq = new Float64Array(d);
   for (let r = 0; r < n; r++) {
@@ -332,11 +343,9 @@ function standardisation(X: Float32Array, n: number, d: number): { mean: number[
       sq[i] += c * c;
     }
   }
-  const std = Array.from(sq, (s) => {
-    const sd = Math.sqrt(s / n);
-    return sd > 1e-6 ? Math.fround(sd) : 1;
-  });
-  return { mean: mean.map(Math.fround), std };
+  const constant = Array.from(sq, (s) => Math.sqrt(s / n) <= 1e-6);
+  const std = Array.from(sq, (s, i) => (constant[i] ? 1 : Math.fround(Math.sqrt(s / n))));
+  return { mean: mean.map(Math.fround), std, constant };
 }
 
 function checkData(data: TrainingData, d: number): void {

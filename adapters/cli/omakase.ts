@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { evalCommand } from './commands/evalCommand.ts';
 import { importCommand } from './commands/importCommand.ts';
+import { replayCommand } from './commands/replayCommand.ts';
 import { serveCommand } from './commands/serveCommand.ts';
 import { streamCommand } from './commands/streamCommand.ts';
 import { trainCommand } from './commands/trainCommand.ts';
@@ -16,6 +17,7 @@ program.addCommand(streamCommand());
 program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(importCommand());
+program.addCommand(replayCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -69,23 +69,22 @@ export function retrieve(
   });
 
   // Items of what the listener asked for: a tag, an artist, an item's neighbourhood.
-  const intentQuota = Math.round(total * config.quotas.intent);
-  taken = 0;
-  for (const focus of query.focus) {
-    const pool =
-      focus.artist !== undefined
-        ? catalog.byArtist(focus.artist)
-        : focus.tag !== undefined
-          ? catalog.byTag(focus.tag)
-          : [];
-    if (pool.length > 0) {
+  const focusPools = query.focus
+    .map((f) =>
+      f.artist !== undefined ? catalog.byArtist(f.artist) : f.tag !== undefined ? catalog.byTag(f.tag) : [],
+    )
+    .filter((pool) => pool.length > 0);
+  const sampleFocus = (quota: number, source: Source) => {
+    let got = 0;
+    for (const pool of focusPools) {
       // A seeded sample, so a large tag does not always give the same few items.
       const start = rng.int(pool.length);
-      for (let k = 0; k < pool.length && taken < intentQuota; k++) {
-        if (add(pool[(start + k) % pool.length], 'intent')) taken++;
+      for (let k = 0; k < pool.length && got < quota; k++) {
+        if (add(pool[(start + k) % pool.length], source)) got++;
       }
     }
-  }
+  };
+  sampleFocus(Math.round(total * config.quotas.intent), 'intent');
 
   // Embedding neighbours of the session query fill the bulk.
   const annQuota =
@@ -104,7 +103,9 @@ export function retrieve(
     }
   }
 
-  // The rest: a seeded sample of the exploration pool (popular and fresh items).
+  // The rest: exploration. Inside what the listener asked for when they asked for something; otherwise a
+  // seeded sample of the exploration pool (popular and fresh items).
+  sampleFocus(total - out.indexes.length, 'explore');
   const pool = resources.explorePool;
   for (let tries = 0; out.indexes.length < total && tries < total * 4 && pool.length > 0; tries++) {
     add(pool[rng.int(pool.length)], 'explore');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_COUNT } from '../../models/featureSchema.ts';
+import { mlpForward } from '../../models/mlp.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { binaryAuc, type EpochInfo, metricsForCard, trainRanker } from '../../models/trainer.ts';
 import { syntheticProblem } from './syntheticData.ts';
@@ -34,6 +35,19 @@ describe('trainRanker', () => {
     expect(epochs.filter((e) => e.improved).at(-1)?.epoch).toBe(metrics.bestEpoch);
     expect(params.sizes).toEqual([FEATURE_COUNT, 32, 16, 1]);
     expect(params.mean.length).toBe(FEATURE_COUNT);
+  });
+
+  it('gives a feature that never varied in training no say at scoring time', () => {
+    const data = syntheticProblem(3, 4_000);
+    const col = 5;
+    for (let r = 0; r < data.n; r++) data.X[r * FEATURE_COUNT + col] = 0;
+    const { params } = trainRanker(data, { ...options, validation: 0.2 });
+    const first = params.layers[0];
+    for (let j = 0; j < first.outSize; j++) expect(first.weights[j * first.inSize + col]).toBe(0);
+    const rows = data.X.slice(0, 10 * FEATURE_COUNT);
+    const moved = rows.slice();
+    for (let r = 0; r < 10; r++) moved[r * FEATURE_COUNT + col] = 0.9;
+    expect(Array.from(mlpForward(params, moved, 10))).toEqual(Array.from(mlpForward(params, rows, 10)));
   });
 
   it('uses an explicit validation set as given', () => {

@@ -5,6 +5,9 @@ import { createRedisStore } from '../../../sessions/redisStore.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
 import { configFromEnv } from '../../config.ts';
 import { loadRuntime } from '../../runtime.ts';
+import { createAlexaHandler } from '../../voice/alexaHandler.ts';
+import { createRequestVerifier } from '../../voice/requestVerifier.ts';
+import { createVoiceServer, type VoiceServer } from '../../voice/voiceServer.ts';
 import { createWebApp } from '../../web/webApp.ts';
 import { createWsServer } from '../../ws/wsServer.ts';
 
@@ -53,12 +56,30 @@ export function serveCommand(): Command {
         `omakase ${config.nodeId}: ${runtime.description}; sessions in ${config.redisUrl ? `Redis (${config.redisUrl})` : 'memory'}`,
       );
       log(`listening on ws://${config.host}:${port}/ws  (web client: http://${config.host}:${port}/)`);
+      let voice: VoiceServer | undefined;
+      if (config.alexaSkillId) {
+        if (!config.streamUrlTemplate?.startsWith('https://')) {
+          throw new Error(
+            'OMAKASE_ALEXA_SKILL_ID needs OMAKASE_STREAM_URL, an https URL template with {id}.',
+          );
+        }
+        const template = config.streamUrlTemplate;
+        const handler = createAlexaHandler({
+          service,
+          skillId: config.alexaSkillId,
+          streamUrl: (id) => template.replace('{id}', encodeURIComponent(id)),
+          verify: createRequestVerifier({ skillId: config.alexaSkillId }),
+        });
+        voice = await createVoiceServer({ handler, port: config.voicePort, host: config.host });
+        log(`voice (Alexa AudioPlayer) endpoint: ${voice.url}`);
+      }
 
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
         stopping = true;
         log('shutting down: closing sockets (sessions keep their grace window)');
+        await voice?.close();
         await ws.close();
         await new Promise((resolve) => http.close(resolve));
         await service.close();

@@ -81,7 +81,7 @@ export function streamCommand(): Command {
               ? { type: 'skipped', pos: pick.pos, atMs: action.atMs }
               : { type: action.feedback, pos: pick.pos }
             : { type: 'completed', pos: pick.pos };
-        print(pos, pick, action, opts.json);
+        print(pos, pick, runtime.catalog.get(pick.id)?.tags ?? [], action, opts.json);
         clock += feedback.type === 'skipped' ? feedback.atMs : pick.durationMs;
         state = engine.feedback(state, feedback, clock).state;
         if (action && 'steer' in action) state = engine.steer(state, action.steer, clock).state;
@@ -90,7 +90,13 @@ export function streamCommand(): Command {
     });
 }
 
-function print(pos: number, pick: Pick, action: Action | undefined, json: boolean): void {
+function print(
+  pos: number,
+  pick: Pick,
+  tags: readonly string[],
+  action: Action | undefined,
+  json: boolean,
+): void {
   const note =
     action === undefined ? '' : 'steer' in action ? `steer ${JSON.stringify(action.steer)}` : action.feedback;
   if (json) {
@@ -102,7 +108,7 @@ function print(pos: number, pick: Pick, action: Action | undefined, json: boolea
   }
   const time = `${Math.floor(pick.durationMs / 60_000)}:${String(Math.floor((pick.durationMs % 60_000) / 1000)).padStart(2, '0')}`;
   const src = pick.reasons.source.join('+') + (pick.reasons.explored ? ' explore' : '');
-  const line = `${String(pos).padStart(4)}  ${`${pick.artist} - ${pick.title}`.slice(0, 48).padEnd(48)} ${time.padStart(5)}  score ${pick.score.toFixed(2).padStart(6)}  p ${pick.propensity.toFixed(2)}  ${src}${pick.reasons.degraded ? ' DEGRADED' : ''}`;
+  const line = `${String(pos).padStart(4)}  ${`${pick.artist} - ${pick.title}`.slice(0, 44).padEnd(44)} ${time.padStart(5)}  score ${pick.score.toFixed(2).padStart(6)}  p ${pick.propensity.toFixed(3)}  ${tags.slice(0, 3).join('/').padEnd(28)}  ${src}${pick.reasons.degraded ? ' DEGRADED' : ''}`;
   process.stdout.write(`${line}${note ? `   <- ${note}` : ''}\n`);
 }
 

@@ -1,0 +1,190 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Catalog } from '../../../engine/catalog.ts';
+import { readCatalogFile } from '../../../engine/catalogFile.ts';
+import { sessionError } from '../../../sessions/errors.ts';
+import { createRedisStore } from '../../../sessions/redisStore.ts';
+import { REPLAY_MODES, type ReplayMode, type ReplayReport, replaySession } from '../../../sessions/replay.ts';
+import { toDsJsonLines, toOpenBanditRows } from '../../../sessions/replayExport.ts';
+import type { ReplayInput } from '../../../sessions/replayLog.ts';
+import type { SessionLogEvent } from '../../../sessions/sessionStore.ts';
+import { configFromEnv } from '../../config.ts';
+import { loadRuntime } from '../../runtime.ts';
+
+export const EXPORT_FORMATS = ['dsjson', 'obp', 'events'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ReplayCommandOptions {
+  /** A JSONL dump of the session's events (`--export events` writes one). */
+  log?: string;
+  redis?: string;
+  prefix?: string;
+  session?: string;
+  mode?: ReplayMode;
+  tolerance?: number;
+  export?: ExportFormat;
+  /** Where an export goes (stdout when absent). */
+  out?: string;
+  json?: boolean;
+  catalog?: string;
+  sessions?: string;
+  model?: string;
+}
+
+/**
+ * `omakase replay`: replays one logged session on this engine and says whether it matches, or exports the
+ * log for counterfactual evaluation (docs/replay.md).
+ */
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('replay a logged session on the engine and compare every decision, or export the log')
+    .option('--log <file>', 'a JSONL dump of the session events (instead of Redis)')
+    .option('--redis <url>', 'read the log from Redis (env REDIS_URL)')
+    .option('--prefix <prefix>', 'Redis key prefix (env OMAKASE_REDIS_PREFIX, default omakase)')
+    .option('--session <id>', 'the session id (with --redis)')
+    .option('--mode <mode>', `${REPLAY_MODES.join(' | ')}`, oneOf(REPLAY_MODES), 'exact')
+    .option('--tolerance <delta>', 'largest score difference rescore accepts', nonNegative, 1e-4)
+    .option(
+      '--export <format>',
+      `write ${EXPORT_FORMATS.join(' | ')} instead of replaying`,
+      oneOf(EXPORT_FORMATS),
+    )
+    .option('--out <file>', 'where --export writes (default stdout)')
+    .option('--json', 'print the report as JSON')
+    .option('--catalog <file>', 'the catalog the session ran on (env OMAKASE_CATALOG; demo when absent)')
+    .option('--sessions <file>', 'logged sessions for the transition memory (env OMAKASE_SESSIONS)')
+    .option('--model <dir>', 'the model directory (env OMAKASE_MODEL)')
+    .action(async (opts: ReplayCommandOptions) => {
+      const ok = await runReplay(opts, (text) => process.stdout.write(text));
+      // A divergence is a finding, not a crash: say it with the exit code so scripts and CI can act on it.
+      if (!ok) process.exitCode = 1;
+    });
+}
+
+/** Runs `omakase replay`; resolves false when the replay diverged. */
+export async function runReplay(opts: ReplayCommandOptions, write: (text: string) => void): Promise<boolean> {
+  const env = configFromEnv();
+  const events = await readEvents(opts, env.redisUrl, env.redisPrefix);
+  const catalogPath = opts.catalog ?? env.catalogPath;
+
+  if (opts.export !== undefined) {
+    let text: string;
+    if (opts.export === 'events') {
+      text = events.map((e) => JSON.stringify(e)).join('\n');
+    } else {
+      const catalog: Catalog | undefined = catalogPath ? await readCatalogFile(catalogPath) : undefined;
+      const options = { sessionId: opts.session, catalog };
+      text =
+        opts.export === 'dsjson'
+          ? (await toDsJsonLines(events, options)).join('\n')
+          : (await toOpenBanditRows(events, options)).map((row) => JSON.stringify(row)).join('\n');
+    }
+    if (opts.out === undefined) write(`${text}\n`);
+    else await writeFile(opts.out, `${text}\n`);
+    return true;
+  }
+
+  const runtime = await loadRuntime({
+    catalogPath,
+    sessionsPath: opts.sessions ?? env.sessionsPath,
+    modelDir: opts.model ?? env.modelDir,
+    warn: (m) => process.stderr.write(`omakase: ${m}\n`),
+  });
+  const report = await replaySession(events, runtime.engine, {
+    mode: opts.mode,
+    tolerance: opts.tolerance,
+  });
+  write(opts.json ? `${JSON.stringify(report)}\n` : describe(report, opts.session, runtime.description));
+  return report.ok;
+}
+
+async function readEvents(
+  opts: ReplayCommandOptions,
+  envRedis: string | undefined,
+  envPrefix: string | undefined,
+): Promise<SessionLogEvent[]> {
+  if (opts.log !== undefined) return readLogFile(opts.log);
+  const url = opts.redis ?? envRedis;
+  if (url === undefined || opts.session === undefined) {
+    throw sessionError(
+      'SESSION_INVALID_REQUEST',
+      'Nothing to replay: give --log FILE, or --redis URL (or REDIS_URL) with --session ID.',
+    );
+  }
+  const store = createRedisStore({ url, prefix: opts.prefix ?? envPrefix });
+  try {
+    const rows = await store.readEvents(opts.session);
+    if (rows.length === 0) {
+      throw sessionError(
+        'SESSION_NOT_FOUND',
+        `No events for session ${opts.session} under prefix "${opts.prefix ?? envPrefix ?? 'omakase'}": check the id and --prefix (logs expire with the session).`,
+      );
+    }
+    return rows.map((row) => row.event);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Reads a JSONL dump: bare events, or `{id, event}` rows as the store returns them. */
+export async function readLogFile(path: string): Promise<SessionLogEvent[]> {
+  const lines = (await readFile(path, 'utf8')).split('\n');
+  const events: SessionLogEvent[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (err) {
+      throw sessionError(
+        'SESSION_INVALID_REQUEST',
+        `${path}:${i + 1} is not JSON (${(err as Error).message}); the log must hold one event per line.`,
+      );
+    }
+    const input = row as ReplayInput[number];
+    events.push(
+      'event' in input && typeof input.event === 'object'
+        ? (input.event as SessionLogEvent)
+        : (input as SessionLogEvent),
+    );
+  });
+  return events;
+}
+
+function describe(report: ReplayReport, sessionId: string | undefined, engine: string): string {
+  const out: string[] = [];
+  out.push(
+    `replay${sessionId ? ` of ${sessionId}` : ''} (${report.mode}${report.mode === 'rescore' ? `, tolerance ${report.tolerance}` : ''}) on ${engine}`,
+  );
+  out.push(`model: logged ${report.model.logged ?? '?'}, replay ${report.model.replay}`);
+  if (report.model.provenance) out.push(`provenance: ${JSON.stringify(report.model.provenance)}`);
+  out.push(
+    `decisions: ${report.decisions}, exact ${report.exact}${report.mode === 'rescore' ? `, tolerated ${report.tolerated}` : ''}, diverged ${report.diverged}; max score delta ${report.maxScoreDelta.toExponential(2)}, rank flips ${report.rankFlips}`,
+  );
+  out.push(`feedback and steers: ${report.changes}, mismatched ${report.commandMismatches.length}`);
+  const first = report.firstDivergence;
+  if (first) {
+    out.push(`first divergence: decision ${first.decision} (log event ${first.logIndex})`);
+    out.push(`  expected: ${first.expected.join(' ')}`);
+    out.push(`  got:      ${first.got.join(' ')}`);
+  }
+  for (const m of report.commandMismatches.slice(0, 10)) {
+    out.push(`mismatch at log event ${m.logIndex} (${m.type}): expected ${m.expected}, got ${m.got}`);
+  }
+  for (const note of report.notes) out.push(`note: ${note}`);
+  out.push(report.ok ? 'REPLAY OK' : 'REPLAY DIVERGED');
+  return `${out.join('\n')}\n`;
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (value: string): T => {
+    if (!values.includes(value as T)) throw new InvalidArgumentError(`use one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number ≥ 0, e.g. 1e-4');
+  return n;
+}
