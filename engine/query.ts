@@ -64,6 +64,9 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
   const tagPos = new Map<string, number>();
   const tagNeg = new Map<string, number>();
   const recentPositives: number[] = [];
+  // Transitions follow taste from before a steer back where the listener asked to leave: after steering,
+  // only positives that came after it seed them.
+  const steeredAt = state.steers.reduce((at, s) => (s.steer.kind === 'less-artist' ? at : Math.max(at, s.atPos)), -1);
   let yearSum = 0;
   let yearWeight = 0;
   let outcomes = 0;
@@ -89,7 +92,7 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
       for (let d = 0; d < dim; d++) pos[d] += w * decay * e[d];
       posMass += w * decay;
       score.pos += w;
-      if (recentPositives.length < 5) recentPositives.push(index);
+      if (recentPositives.length < 5 && entry.pos >= steeredAt) recentPositives.push(index);
       for (const tag of item.tags) tagPos.set(tag, (tagPos.get(tag) ?? 0) + w * decay);
       if (item.year !== undefined) {
         yearSum += item.year * w;
