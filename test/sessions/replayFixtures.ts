@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { createEngine } from '../../engine/engine.ts';
 import { createFallbackScorer } from '../../models/fallbackScorer.ts';
-import type { SessionLogEvent } from '../../sessions/sessionStore.ts';
+import type { SessionLogEvent, SessionStore } from '../../sessions/sessionStore.ts';
 import { smallCatalog } from '../engine/fixtures.ts';
 import { manager } from './managerFixtures.ts';
 
@@ -15,8 +15,10 @@ export const engine = createEngine({ catalog, scorer: createFallbackScorer() });
  * dislike that withdraw queued picks, two steers, pause/play, a disconnect, a resume on a new connection,
  * more items after it, and an end. Returns its log and the ids of items that got feedback.
  */
-export async function livedSession(): Promise<{ events: SessionLogEvent[]; ids: Record<string, string> }> {
-  const { service, store, clock } = manager({ engine, lookahead: 10 });
+export async function livedSession(
+  options: { store?: SessionStore } = {},
+): Promise<{ sessionId: string; events: SessionLogEvent[]; ids: Record<string, string> }> {
+  const { service, store, clock } = manager({ engine, lookahead: 10, ...options });
   const opened = await service.start({ connectionId: 'c1', seed: 77, intent: { tag: 'genre2' } });
   const sid = opened.sessionId;
   const first = await service.more(sid, 'c1', 12);
@@ -61,5 +63,5 @@ export async function livedSession(): Promise<{ events: SessionLogEvent[]; ids: 
     completedLater: second[0]!.id,
     dislikedAfterResume: third[2]!.id,
   };
-  return { events, ids };
+  return { sessionId: sid, events, ids };
 }

@@ -128,7 +128,15 @@ async function readEvents(
 
 /** Reads a JSONL dump: bare events, or `{id, event}` rows as the store returns them. */
 export async function readLogFile(path: string): Promise<SessionLogEvent[]> {
-  const lines = (await readFile(path, 'utf8')).split('\n');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw sessionError('SESSION_NOT_FOUND', `Cannot read the log ${path}: ${(err as Error).message}.`, {
+      cause: err,
+    });
+  }
+  const lines = text.split('\n');
   const events: SessionLogEvent[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
