@@ -11,6 +11,12 @@ export class Catalog {
   /** Row i holds item i's unit embedding: `embeddings.subarray(i * dim, (i + 1) * dim)`. */
   readonly embeddings: Float32Array;
   readonly maxPopularity: number;
+  /** log1p(popularity) / log1p(max popularity) per item, in [0, 1]. */
+  readonly popularityScore: Float32Array;
+  /** Tags as dense numbers: item i's are `tagIds[tagOffsets[i] .. tagOffsets[i + 1])`; `tagNames[n]` names n. */
+  readonly tagIds: Int32Array;
+  readonly tagOffsets: Int32Array;
+  readonly tagNames: readonly string[];
   /** Dense artist number per item, so hot loops compare integers, not names. */
   readonly artistIds: Int32Array;
   /** Dense album number per item (albums are per artist); -1 for an item without an album. */
@@ -20,6 +26,7 @@ export class Catalog {
   private readonly indexById: Map<string, number>;
   private readonly indexByArtist: Map<string, number[]>;
   private readonly indexByTag: Map<string, number[]>;
+  private readonly tagNumbers: Map<string, number>;
 
   /** Rows must already be valid (see `parseCatalogRow`); embeddings all present or all absent. */
   constructor(rows: readonly CatalogRow[], options: { derivedDim?: number } = {}) {
@@ -53,6 +60,19 @@ export class Catalog {
     });
     this.items = items;
     this.maxPopularity = maxPop;
+    const logMax = Math.log1p(maxPop) || 1;
+    this.popularityScore = Float32Array.from(items, (item) => Math.log1p(item.popularity) / logMax);
+    this.tagNames = [...this.indexByTag.keys()];
+    const tagNumber = new Map(this.tagNames.map((t, n) => [t, n]));
+    this.tagNumbers = tagNumber;
+    this.tagOffsets = new Int32Array(items.length + 1);
+    const ids: number[] = [];
+    items.forEach((item, i) => {
+      this.tagOffsets[i] = ids.length;
+      for (const tag of item.tags) ids.push(tagNumber.get(tag)!);
+    });
+    this.tagOffsets[items.length] = ids.length;
+    this.tagIds = Int32Array.from(ids);
   }
 
   get size(): number {
@@ -74,6 +94,11 @@ export class Catalog {
 
   byArtist(artist: string): readonly number[] {
     return this.indexByArtist.get(artist) ?? [];
+  }
+
+  /** The dense number of a tag (see `tagIds`). */
+  tagNumber(tag: string): number | undefined {
+    return this.tagNumbers.get(tag);
   }
 
   byTag(tag: string): readonly number[] {

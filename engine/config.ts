@@ -29,7 +29,7 @@ export interface EngineConfig {
 
 export const DEFAULT_CONFIG: EngineConfig = {
   candidates: 500,
-  quotas: { ann: 0.55, transition: 0.2, intent: 0.1 },
+  quotas: { ann: 0.4, transition: 0.25, intent: 0.1 },
   historyWindow: 200,
   freshnessWindow: 2000,
   artistGap: 4,

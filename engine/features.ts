@@ -21,10 +21,10 @@ export function assembleFeatures(
       : new Float32Array(n * FEATURE_COUNT);
   const dim = catalog.dim;
   const emb = catalog.embeddings;
-  const logMaxPop = Math.log1p(catalog.maxPopularity) || 1;
   const progress = Math.min(1, Math.log1p(position) / Math.log1p(1000));
-  const tagPosMax = max(query.tagPos);
-  const tagNegMax = max(query.tagNeg);
+  const tagPos = tagWeights(catalog, query.tagPos);
+  const tagNeg = tagWeights(catalog, query.tagNeg);
+  const { tagIds, tagOffsets } = catalog;
   const vectors = [query.vector, query.pos, query.neg, query.last, query.intent, query.steer];
   const columns = [F.sim_query, F.sim_pos, F.sim_neg, F.sim_last, F.sim_intent, F.sim_steer];
 
@@ -39,13 +39,15 @@ export function assembleFeatures(
       if (q) for (let d = 0; d < dim; d++) s += q[d] * emb[off + d];
       rows[row + columns[v]] = s;
     }
-    rows[row + F.popularity] = Math.log1p(item.popularity) / logMaxPop;
+    rows[row + F.popularity] = catalog.popularityScore[index];
     rows[row + F.transition] = candidates.transition[c];
     const artist = query.artistScore.get(item.artist);
     rows[row + F.artist_pos] = artist ? Math.tanh(artist.pos / 2) : 0;
     rows[row + F.artist_neg] = artist ? Math.tanh(artist.neg / 2) : 0;
-    rows[row + F.tag_pos] = tagShare(item.tags, query.tagPos, tagPosMax);
-    rows[row + F.tag_neg] = tagShare(item.tags, query.tagNeg, tagNegMax);
+    const t0 = tagOffsets[index];
+    const t1 = tagOffsets[index + 1];
+    rows[row + F.tag_pos] = tagShare(tagIds, t0, t1, tagPos);
+    rows[row + F.tag_neg] = tagShare(tagIds, t0, t1, tagNeg);
     rows[row + F.same_artist_last] = item.artist === query.lastArtist ? 1 : 0;
     rows[row + F.year_gap] =
       item.year !== undefined && query.meanYear !== undefined
@@ -62,16 +64,23 @@ export function assembleFeatures(
   return rows;
 }
 
-/** Weighted share of an item's tags in a tag profile, scaled by the profile's strongest tag. */
-function tagShare(tags: readonly string[], profile: Map<string, number>, max: number): number {
-  if (max <= 0 || tags.length === 0) return 0;
-  let s = 0;
-  for (const tag of tags) s += profile.get(tag) ?? 0;
-  return Math.min(1, s / (max * tags.length));
+/** A tag profile as weights by tag number, scaled so the strongest tag weighs 1; undefined when empty. */
+function tagWeights(catalog: Catalog, profile: Map<string, number>): Float32Array | undefined {
+  let max = 0;
+  for (const w of profile.values()) if (w > max) max = w;
+  if (max <= 0) return undefined;
+  const weights = new Float32Array(catalog.tagNames.length);
+  for (const [tag, w] of profile) {
+    const n = catalog.tagNumber(tag);
+    if (n !== undefined) weights[n] = w / max;
+  }
+  return weights;
 }
 
-function max(map: Map<string, number>): number {
-  let m = 0;
-  for (const w of map.values()) if (w > m) m = w;
-  return m;
+/** Mean scaled weight of an item's tags in a profile, in [0, 1]. */
+function tagShare(tagIds: Int32Array, from: number, to: number, weights: Float32Array | undefined): number {
+  if (!weights || to === from) return 0;
+  let s = 0;
+  for (let k = from; k < to; k++) s += weights[tagIds[k]];
+  return Math.min(1, s / (to - from));
 }
