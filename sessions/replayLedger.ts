@@ -104,7 +104,8 @@ export async function walkLedger<S>(log: ReplayLog, steps: LedgerSteps<S>): Prom
       copies.set(node, copy);
       continue;
     }
-    if (entry.type === 'feed.more' && entry.ok === undefined) {
+    // Held when the buffer could not cover it (the machine's own test); a logged `ok` says it was answered at once.
+    if (entry.type === 'feed.more' && entry.ok === undefined && copy.buffer.length < entry.n!) {
       copies.set(node, { ...copy, pending: entry });
       continue;
     }

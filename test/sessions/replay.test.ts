@@ -122,6 +122,18 @@ describe('replaySession', () => {
     expect(report.decisions).toBe(decisionsOf(events).length);
   });
 
+  it('replays a log written before commands carried their outcome, and says so', async () => {
+    const events = (await livedSession()).map((e) => {
+      if (e.type === 'engine.decision' || e.type === 'user.start') return e;
+      const { nowMs: _n, ok: _o, withdrawn: _w, reqId: _r, ...old } = e;
+      return old as SessionLogEvent;
+    });
+    const report = await replaySession(events, engine);
+    expect(report).toMatchObject({ ok: true, diverged: 0 });
+    expect(report.exact).toBe(decisionsOf(events).length);
+    expect(report.notes).toEqual([expect.stringContaining('every command is taken as accepted')]);
+  });
+
   it('refuses a log that does not begin with the start (trimmed), and an empty one', async () => {
     const events = await livedSession();
     await expect(replaySession(events.slice(1), engine)).rejects.toMatchObject({
