@@ -11,6 +11,9 @@ export class Catalog {
   /** Row i holds item i's unit embedding: `embeddings.subarray(i * dim, (i + 1) * dim)`. */
   readonly embeddings: Float32Array;
   readonly maxPopularity: number;
+  /** Release year per item (NaN when unknown) and duration in ms, for hot loops. */
+  readonly years: Float32Array;
+  readonly durations: Float32Array;
   /** log1p(popularity) / log1p(max popularity) per item, in [0, 1]. */
   readonly popularityScore: Float32Array;
   /** Tags as dense numbers: item i's are `tagIds[tagOffsets[i] .. tagOffsets[i + 1])`; `tagNames[n]` names n. */
@@ -62,6 +65,8 @@ export class Catalog {
     this.maxPopularity = maxPop;
     const logMax = Math.log1p(maxPop) || 1;
     this.popularityScore = Float32Array.from(items, (item) => Math.log1p(item.popularity) / logMax);
+    this.years = Float32Array.from(items, (item) => item.year ?? Number.NaN);
+    this.durations = Float32Array.from(items, (item) => item.durationMs);
     this.tagNames = [...this.indexByTag.keys()];
     const tagNumber = new Map(this.tagNames.map((t, n) => [t, n]));
     this.tagNumbers = tagNumber;

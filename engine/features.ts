@@ -25,35 +25,56 @@ export function assembleFeatures(
   const tagPos = tagWeights(catalog, query.tagPos);
   const tagNeg = tagWeights(catalog, query.tagNeg);
   const { tagIds, tagOffsets } = catalog;
-  const vectors = [query.vector, query.pos, query.neg, query.last, query.intent, query.steer];
-  const columns = [F.sim_query, F.sim_pos, F.sim_neg, F.sim_last, F.sim_intent, F.sim_steer];
+  // The six session vectors side by side (zeros where the session has none): one pass over each candidate's
+  // embedding computes all six similarities.
+  const Q = new Float32Array(6 * dim);
+  [query.vector, query.pos, query.neg, query.last, query.intent, query.steer].forEach((v, k) => {
+    if (v) Q.set(v, k * dim);
+  });
+  const { artistIds, years, durations } = catalog;
+  const lastArtist = query.lastArtistId ?? -1;
+  const meanYear = query.meanYear ?? Number.NaN;
 
   for (let c = 0; c < n; c++) {
     const index = candidates.indexes[c];
-    const item = catalog.items[index];
     const row = c * FEATURE_COUNT;
     const off = index * dim;
-    for (let v = 0; v < vectors.length; v++) {
-      const q = vectors[v];
-      let s = 0;
-      if (q) for (let d = 0; d < dim; d++) s += q[d] * emb[off + d];
-      rows[row + columns[v]] = s;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let s5 = 0;
+    for (let d = 0; d < dim; d++) {
+      const e = emb[off + d];
+      s0 += Q[d] * e;
+      s1 += Q[dim + d] * e;
+      s2 += Q[2 * dim + d] * e;
+      s3 += Q[3 * dim + d] * e;
+      s4 += Q[4 * dim + d] * e;
+      s5 += Q[5 * dim + d] * e;
     }
+    rows[row + F.sim_query] = s0;
+    rows[row + F.sim_pos] = s1;
+    rows[row + F.sim_neg] = s2;
+    rows[row + F.sim_last] = s3;
+    rows[row + F.sim_intent] = s4;
+    rows[row + F.sim_steer] = s5;
     rows[row + F.popularity] = catalog.popularityScore[index];
     rows[row + F.transition] = candidates.transition[c];
-    const artist = query.artistScore.get(item.artist);
+    const artistId = artistIds[index];
+    const artist = query.artistScore.get(artistId);
     rows[row + F.artist_pos] = artist ? Math.tanh(artist.pos / 2) : 0;
     rows[row + F.artist_neg] = artist ? Math.tanh(artist.neg / 2) : 0;
     const t0 = tagOffsets[index];
     const t1 = tagOffsets[index + 1];
     rows[row + F.tag_pos] = tagShare(tagIds, t0, t1, tagPos);
     rows[row + F.tag_neg] = tagShare(tagIds, t0, t1, tagNeg);
-    rows[row + F.same_artist_last] = item.artist === query.lastArtist ? 1 : 0;
-    rows[row + F.year_gap] =
-      item.year !== undefined && query.meanYear !== undefined
-        ? Math.min(2, Math.abs(item.year - query.meanYear) / 20)
-        : 0;
-    rows[row + F.duration] = Math.min(3, item.durationMs / 300_000);
+    rows[row + F.same_artist_last] = artistId === lastArtist ? 1 : 0;
+    // NaN (unknown year on either side) compares false and gives 0.
+    const gap = Math.abs(years[index] - meanYear) / 20;
+    rows[row + F.year_gap] = gap >= 0 ? Math.min(2, gap) : 0;
+    rows[row + F.duration] = Math.min(3, durations[index] / 300_000);
     const sources = candidates.sources[c];
     rows[row + F.src_ann] = sources & SOURCE_BIT.ann ? 1 : 0;
     rows[row + F.src_transition] = sources & SOURCE_BIT.transition ? 1 : 0;

@@ -15,8 +15,9 @@ export interface SessionQuery {
   steer?: Float32Array;
   /** Item indexes of recent positives, newest first (seeds for transition neighbours). */
   recentPositives: number[];
-  lastArtist?: string;
-  artistScore: Map<string, { pos: number; neg: number }>;
+  /** Positive and negative outcome weight per artist (by `catalog.artistIds`). */
+  artistScore: Map<number, { pos: number; neg: number }>;
+  lastArtistId?: number;
   tagPos: Map<string, number>;
   tagNeg: Map<string, number>;
   meanYear?: number;
@@ -60,13 +61,16 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
   const neg = new Float32Array(dim);
   let posMass = 0;
   let negMass = 0;
-  const artistScore = new Map<string, { pos: number; neg: number }>();
+  const artistScore = new Map<number, { pos: number; neg: number }>();
   const tagPos = new Map<string, number>();
   const tagNeg = new Map<string, number>();
   const recentPositives: number[] = [];
   // Transitions follow taste from before a steer back where the listener asked to leave: after steering,
   // only positives that came after it seed them.
-  const steeredAt = state.steers.reduce((at, s) => (s.steer.kind === 'less-artist' ? at : Math.max(at, s.atPos)), -1);
+  const steeredAt = state.steers.reduce(
+    (at, s) => (s.steer.kind === 'less-artist' ? at : Math.max(at, s.atPos)),
+    -1,
+  );
   let yearSum = 0;
   let yearWeight = 0;
   let outcomes = 0;
@@ -87,7 +91,8 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
     if (index === undefined || w === 0) continue;
     const e = catalog.embedding(index);
     const item = catalog.items[index];
-    const score = artistScore.get(item.artist) ?? { pos: 0, neg: 0 };
+    const artistId = catalog.artistIds[index];
+    const score = artistScore.get(artistId) ?? { pos: 0, neg: 0 };
     if (w > 0) {
       for (let d = 0; d < dim; d++) pos[d] += w * decay * e[d];
       posMass += w * decay;
@@ -104,7 +109,7 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
       score.neg -= w;
       for (const tag of item.tags) tagNeg.set(tag, (tagNeg.get(tag) ?? 0) - w * decay);
     }
-    artistScore.set(item.artist, score);
+    artistScore.set(artistId, score);
   }
 
   const last = history.length > 0 ? catalog.indexOf(history[history.length - 1].id) : undefined;
@@ -139,8 +144,8 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
     intent,
     steer: steerInfo.vector,
     recentPositives,
-    lastArtist: history.length > 0 ? history[history.length - 1].artist : undefined,
     artistScore,
+    lastArtistId: last === undefined ? undefined : catalog.artistIds[last],
     tagPos,
     tagNeg,
     meanYear: yearWeight > 0 ? yearSum / yearWeight : undefined,

@@ -42,7 +42,17 @@ export function serveCommand(): Command {
       const store = config.redisUrl
         ? createRedisStore({ url: config.redisUrl, prefix: config.redisPrefix })
         : createMemoryStore();
-      const service = createSessionManager({ engine: runtime.engine, store, nodeId: config.nodeId });
+      const provenance = runtime.card && {
+        model: `${runtime.card.name}@${runtime.card.version}`,
+        sha256: runtime.card.sha256,
+        runtime: runtime.card.runtime,
+      };
+      const service = createSessionManager({
+        engine: runtime.engine,
+        store,
+        nodeId: config.nodeId,
+        provenance,
+      });
       const web = await createWebApp();
       const http = createServer(web);
       const ws = await createWsServer({ service, server: http, path: '/ws' });
