@@ -31,6 +31,29 @@ export function assembleFeatures(
   [query.vector, query.pos, query.neg, query.last, query.intent, query.steer].forEach((v, k) => {
     if (v) Q.set(v, k * dim);
   });
+  // Column numbers as locals: FEATURE_INDEX is a lookup table, too slow to consult per cell.
+  const {
+    artist_neg: colArtistNeg,
+    artist_pos: colArtistPos,
+    duration: colDuration,
+    popularity: colPopularity,
+    progress: colProgress,
+    same_artist_last: colSameArtistLast,
+    sim_intent: colSimIntent,
+    sim_last: colSimLast,
+    sim_neg: colSimNeg,
+    sim_pos: colSimPos,
+    sim_query: colSimQuery,
+    sim_steer: colSimSteer,
+    skip_rate: colSkipRate,
+    src_ann: colSrcAnn,
+    src_explore: colSrcExplore,
+    src_transition: colSrcTransition,
+    tag_neg: colTagNeg,
+    tag_pos: colTagPos,
+    transition: colTransition,
+    year_gap: colYearGap,
+  } = F;
   const { artistIds, years, durations } = catalog;
   const lastArtist = query.lastArtistId ?? -1;
   const meanYear = query.meanYear ?? Number.NaN;
@@ -54,33 +77,33 @@ export function assembleFeatures(
       s4 += Q[4 * dim + d] * e;
       s5 += Q[5 * dim + d] * e;
     }
-    rows[row + F.sim_query] = s0;
-    rows[row + F.sim_pos] = s1;
-    rows[row + F.sim_neg] = s2;
-    rows[row + F.sim_last] = s3;
-    rows[row + F.sim_intent] = s4;
-    rows[row + F.sim_steer] = s5;
-    rows[row + F.popularity] = catalog.popularityScore[index];
-    rows[row + F.transition] = candidates.transition[c];
+    rows[row + colSimQuery] = s0;
+    rows[row + colSimPos] = s1;
+    rows[row + colSimNeg] = s2;
+    rows[row + colSimLast] = s3;
+    rows[row + colSimIntent] = s4;
+    rows[row + colSimSteer] = s5;
+    rows[row + colPopularity] = catalog.popularityScore[index];
+    rows[row + colTransition] = candidates.transition[c];
     const artistId = artistIds[index];
     const artist = query.artistScore.get(artistId);
-    rows[row + F.artist_pos] = artist ? Math.tanh(artist.pos / 2) : 0;
-    rows[row + F.artist_neg] = artist ? Math.tanh(artist.neg / 2) : 0;
+    rows[row + colArtistPos] = artist ? Math.tanh(artist.pos / 2) : 0;
+    rows[row + colArtistNeg] = artist ? Math.tanh(artist.neg / 2) : 0;
     const t0 = tagOffsets[index];
     const t1 = tagOffsets[index + 1];
-    rows[row + F.tag_pos] = tagShare(tagIds, t0, t1, tagPos);
-    rows[row + F.tag_neg] = tagShare(tagIds, t0, t1, tagNeg);
-    rows[row + F.same_artist_last] = artistId === lastArtist ? 1 : 0;
+    rows[row + colTagPos] = tagShare(tagIds, t0, t1, tagPos);
+    rows[row + colTagNeg] = tagShare(tagIds, t0, t1, tagNeg);
+    rows[row + colSameArtistLast] = artistId === lastArtist ? 1 : 0;
     // NaN (unknown year on either side) compares false and gives 0.
     const gap = Math.abs(years[index] - meanYear) / 20;
-    rows[row + F.year_gap] = gap >= 0 ? Math.min(2, gap) : 0;
-    rows[row + F.duration] = Math.min(3, durations[index] / 300_000);
+    rows[row + colYearGap] = gap >= 0 ? Math.min(2, gap) : 0;
+    rows[row + colDuration] = Math.min(3, durations[index] / 300_000);
     const sources = candidates.sources[c];
-    rows[row + F.src_ann] = sources & SOURCE_BIT.ann ? 1 : 0;
-    rows[row + F.src_transition] = sources & SOURCE_BIT.transition ? 1 : 0;
-    rows[row + F.src_explore] = sources & SOURCE_BIT.explore ? 1 : 0;
-    rows[row + F.progress] = progress;
-    rows[row + F.skip_rate] = query.skipRate;
+    rows[row + colSrcAnn] = sources & SOURCE_BIT.ann ? 1 : 0;
+    rows[row + colSrcTransition] = sources & SOURCE_BIT.transition ? 1 : 0;
+    rows[row + colSrcExplore] = sources & SOURCE_BIT.explore ? 1 : 0;
+    rows[row + colProgress] = progress;
+    rows[row + colSkipRate] = query.skipRate;
   }
   return rows;
 }
