@@ -154,4 +154,6 @@ $('calmer').addEventListener('click', () => send({ type: 'steer', steer: { kind:
 $('energy').addEventListener('click', () =>
   send({ type: 'steer', steer: { kind: 'mood', tag: 'energetic' } }),
 );
-connect({ text: new URLSearchParams(location.search).get('intent') ?? '' });
+const initial = new URLSearchParams(location.search).get('intent') ?? '';
+($('intent') as HTMLInputElement).value = initial;
+connect({ text: initial });
