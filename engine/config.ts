@@ -30,7 +30,7 @@ export interface EngineConfig {
 export const DEFAULT_CONFIG: EngineConfig = {
   candidates: 500,
   quotas: { ann: 0.4, transition: 0.25, intent: 0.1 },
-  historyWindow: 200,
+  historyWindow: 100,
   freshnessWindow: 2000,
   artistGap: 4,
   albumGap: 10,
