@@ -14,13 +14,10 @@ import { cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
+import { loadRuntime } from '../adapters/runtime.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
 import { Catalog } from '../engine/catalog.ts';
-import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
-import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
-import { createEngine, type Engine } from '../engine/engine.ts';
-import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
-import { createFallbackScorer } from '../models/fallbackScorer.ts';
+import type { Engine } from '../engine/engine.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
 import type { DeliveredItem, SessionService } from '../sessions/sessionService.ts';
@@ -299,27 +296,20 @@ async function main(): Promise<void> {
 let demoEngine: Engine | undefined;
 
 /**
- * The real session layer: session manager and memory store over the engine on the built-in demo catalog
- * with its transition memory, ranked by the fallback scorer (the bench measures serving, not the model).
+ * The real session layer: session manager and memory store over the engine as `npm start` builds it (the
+ * built-in demo catalog, its transition memory and the shipped ONNX model).
  */
 async function createBenchService(
   lookahead?: number,
 ): Promise<{ service: SessionService; description: string }> {
-  if (!demoEngine) {
-    const catalog = new Catalog(generateDemoCatalog({ seed: 1 }));
-    const transitions = TransitionIndex.fromSessions(
-      catalog,
-      generateDemoSessions(catalog, { seed: 1, sessions: 3000 }),
-    );
-    demoEngine = createEngine({ catalog, transitions, scorer: createFallbackScorer() });
-  }
+  if (!demoEngine) demoEngine = (await loadRuntime()).engine;
   const service = createSessionManager({
     engine: demoEngine,
     store: createMemoryStore(),
     lookahead,
     onError: (err) => log(`session error: ${err}`),
   });
-  const description = `session manager + memory store, engine on the demo catalog (${demoEngine.catalog.size} items), fallback scorer`;
+  const description = `session manager + memory store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}`;
   return { service, description };
 }
 
