@@ -16,7 +16,6 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
 import { loadRuntime } from '../adapters/runtime.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
-import { Catalog } from '../engine/catalog.ts';
 import type { Engine } from '../engine/engine.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
