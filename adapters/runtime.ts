@@ -5,6 +5,7 @@ import type { EngineConfig } from '../engine/config.ts';
 import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
 import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
 import { createEngine, type Engine } from '../engine/engine.ts';
+import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
 import { readSessionsFile } from '../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
@@ -44,15 +45,14 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const catalog = demo
     ? new Catalog(generateDemoCatalog({ seed: DEMO_SEED }))
     : await readCatalogFile(options.catalogPath!);
-  let transitions = TransitionIndex.empty(catalog);
-  if (options.sessionsPath !== undefined) {
-    transitions = TransitionIndex.fromSessions(catalog, await readSessionsFile(options.sessionsPath));
-  } else if (demo) {
-    transitions = TransitionIndex.fromSessions(
-      catalog,
-      generateDemoSessions(catalog, { seed: DEMO_SEED, sessions: DEMO_SESSIONS }),
-    );
-  }
+  const logged =
+    options.sessionsPath !== undefined
+      ? await readSessionsFile(options.sessionsPath)
+      : demo
+        ? generateDemoSessions(catalog, { seed: DEMO_SEED, sessions: DEMO_SESSIONS })
+        : undefined;
+  const transitions = logged ? TransitionIndex.fromSessions(catalog, logged) : TransitionIndex.empty(catalog);
+  const sessions = logged ? SessionKnnIndex.fromSessions(catalog, logged) : SessionKnnIndex.empty(catalog);
 
   let scorer: Scorer;
   let card: ModelCard | undefined;
@@ -71,7 +71,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
       scorer = createFallbackScorer();
     }
   }
-  const engine = createEngine({ catalog, scorer, transitions, config: options.config });
+  const engine = createEngine({ catalog, scorer, transitions, sessions, config: options.config });
   const description = `${demo ? 'demo catalog' : options.catalogPath} (${catalog.size} items), model ${scorer.id}`;
   return { engine, catalog, card, transitions, description };
 }

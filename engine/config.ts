@@ -5,7 +5,7 @@ export interface EngineConfig {
   /** Candidates scored per decision (the model sees one batch of this many). */
   candidates: number;
   /** Share of candidates from each retrieval source; the rest comes from the exploration pool. */
-  quotas: { ann: number; transition: number; intent: number };
+  quotas: { ann: number; transition: number; intent: number; session: number };
   /** Items of recent history kept in the session state (details: artist, album, outcome). */
   historyWindow: number;
   /** No item repeats within this many picks (history plus older ids). */
@@ -29,7 +29,7 @@ export interface EngineConfig {
 
 export const DEFAULT_CONFIG: EngineConfig = {
   candidates: 500,
-  quotas: { ann: 0.4, transition: 0.25, intent: 0.1 },
+  quotas: { ann: 0.3, transition: 0.2, intent: 0.1, session: 0.25 },
   historyWindow: 100,
   freshnessWindow: 2000,
   artistGap: 4,

@@ -16,6 +16,7 @@ import {
   retrieve,
   SOURCE_BIT,
 } from './retrieval/retrieve.ts';
+import { SessionKnnIndex } from './retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from './retrieval/transitionIndex.ts';
 import { createVectorIndex, type VectorIndex } from './retrieval/vectorIndex.ts';
 import { createRng, deriveSeed } from './rng.ts';
@@ -68,6 +69,8 @@ export interface EngineResources {
   /** Used when `scorer` throws or returns non-finite scores; those picks are marked degraded. */
   fallback?: Scorer;
   transitions?: TransitionIndex;
+  /** Logged sessions for session-kNN retrieval and its feature (none: that source stays empty). */
+  sessions?: SessionKnnIndex;
   vectors?: VectorIndex;
   config?: Partial<EngineConfig>;
 }
@@ -82,6 +85,7 @@ export function createEngine(resources: EngineResources): Engine {
     catalog,
     vectors: resources.vectors ?? createVectorIndex(catalog),
     transitions: resources.transitions ?? TransitionIndex.empty(catalog),
+    sessions: resources.sessions ?? SessionKnnIndex.empty(catalog),
     explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
   };
   const directions = createDirections(catalog);
@@ -190,12 +194,14 @@ function widen(
     indexes: candidates.indexes.slice(),
     sources: candidates.sources.slice(),
     transition: candidates.transition.slice(),
+    sknn: candidates.sknn.slice(),
   };
   for (let i = 0; i < catalog.size && out.indexes.length < want; i++) {
     if (have.has(i) || excluded(i)) continue;
     out.indexes.push(i);
     out.sources.push(SOURCE_BIT.explore);
     out.transition.push(0);
+    out.sknn.push(0);
   }
   return out;
 }

@@ -46,6 +46,8 @@ export function assembleFeatures(
     sim_query: colSimQuery,
     sim_steer: colSimSteer,
     skip_rate: colSkipRate,
+    sknn: colSknn,
+    src_session: colSrcSession,
     src_ann: colSrcAnn,
     src_explore: colSrcExplore,
     src_transition: colSrcTransition,
@@ -102,6 +104,8 @@ export function assembleFeatures(
     rows[row + colSrcAnn] = sources & SOURCE_BIT.ann ? 1 : 0;
     rows[row + colSrcTransition] = sources & SOURCE_BIT.transition ? 1 : 0;
     rows[row + colSrcExplore] = sources & SOURCE_BIT.explore ? 1 : 0;
+    rows[row + colSrcSession] = sources & SOURCE_BIT.session ? 1 : 0;
+    rows[row + colSknn] = candidates.sknn[c];
     rows[row + colProgress] = progress;
     rows[row + colSkipRate] = query.skipRate;
   }

@@ -15,6 +15,8 @@ export interface SessionQuery {
   steer?: Float32Array;
   /** Item indexes of recent positives, newest first (seeds for transition neighbours). */
   recentPositives: number[];
+  /** Item indexes of every positive in the history window, newest first (the session for session-kNN). */
+  positives: number[];
   /** Positive and negative outcome weight per artist (by `catalog.artistIds`). */
   artistScore: Map<number, { pos: number; neg: number }>;
   lastArtistId?: number;
@@ -112,6 +114,14 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
     artistScore.set(artistId, score);
   }
 
+  // Session-kNN compares whole sessions, so it reads every positive the history window holds.
+  const positives: number[] = [];
+  for (let h = history.length - 1; h >= 0; h--) {
+    if (outcomeWeight(history[h]) <= 0) continue;
+    const index = catalog.indexOf(history[h].id);
+    if (index !== undefined) positives.push(index);
+  }
+
   const last = history.length > 0 ? catalog.indexOf(history[history.length - 1].id) : undefined;
   const steerInfo = steerDirection(state.steers, catalog, directions);
   // Steering is the listener's newer word: it replaces the starting intent rather than mixing with it.
@@ -144,6 +154,7 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
     intent,
     steer: steerInfo.vector,
     recentPositives,
+    positives,
     artistScore,
     lastArtistId: last === undefined ? undefined : catalog.artistIds[last],
     tagPos,

@@ -9,6 +9,7 @@ import type { Scorer } from './scorer.ts';
 export const FALLBACK_WEIGHTS: Readonly<Partial<Record<FeatureName, number>>> = {
   sim_query: 1.0,
   transition: 0.6,
+  sknn: 0.8,
   sim_pos: 0.5,
   sim_neg: -0.8,
   artist_neg: -0.5,

@@ -4,7 +4,7 @@
  * the scorer refuses a model whose inputs or outputs differ. Bump `version` on any change to the list.
  */
 export const FEATURE_SCHEMA = {
-  version: 'omakase-features/1',
+  version: 'omakase-features/2',
   input: { name: 'features', dtype: 'float32' },
   output: { name: 'score', dtype: 'float32' },
   features: [
@@ -28,6 +28,8 @@ export const FEATURE_SCHEMA = {
     'src_explore', // 1 if retrieved from the popular/fresh exploration pool
     'progress', // log1p(position in session) / log1p(1000), capped at 1
     'skip_rate', // share of skips among the last 10 outcomes
+    'sknn', // session-kNN vote of the sessions most like this one, the session's best item scaled to 1
+    'src_session', // 1 if retrieved by session-kNN
   ],
 } as const;
 

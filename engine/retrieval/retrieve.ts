@@ -3,6 +3,7 @@ import type { EngineConfig } from '../config.ts';
 import type { Source } from '../pick.ts';
 import type { SessionQuery } from '../query.ts';
 import type { Rng } from '../rng.ts';
+import type { SessionKnnIndex } from './sessionKnnIndex.ts';
 import type { TransitionIndex } from './transitionIndex.ts';
 import type { VectorIndex } from './vectorIndex.ts';
 
@@ -12,21 +13,30 @@ export interface Candidates {
   sources: number[];
   /** Transition strength per candidate, in [0, 1]. */
   transition: number[];
+  /** Session-kNN score per candidate (the neighbour sessions' vote, the best item scaled to 1), in [0, 1]. */
+  sknn: number[];
 }
 
-export const SOURCE_BIT: Record<Source, number> = { ann: 1, transition: 2, explore: 4, intent: 8 };
+export const SOURCE_BIT: Record<Source, number> = {
+  ann: 1,
+  transition: 2,
+  explore: 4,
+  intent: 8,
+  session: 16,
+};
 
 export interface RetrievalResources {
   catalog: Catalog;
   vectors: VectorIndex;
   transitions: TransitionIndex;
+  sessions: SessionKnnIndex;
   /** Exploration pool: popular and recent items, most popular first. */
   explorePool: Int32Array;
 }
 
 /**
  * Retrieval, like search: several sources with quotas (embedding neighbours of the query, transition
- * neighbours of recent positives, items of the intent/steer focus, and a seeded sample of the exploration
+ * neighbours of recent positives, items voted for by the sessions most like this one (session-kNN), items of the intent/steer focus, and a seeded sample of the exploration
  * pool), merged without duplicates. `excluded` items (already played, blocked) are skipped here so the
  * quotas are spent on items the policy can use.
  */
@@ -37,10 +47,10 @@ export function retrieve(
   excluded: (index: number) => boolean,
   rng: Rng,
 ): Candidates {
-  const { catalog, vectors, transitions } = resources;
+  const { catalog, vectors, transitions, sessions } = resources;
   const total = Math.min(config.candidates, catalog.size);
   const slot = new Map<number, number>();
-  const out: Candidates = { indexes: [], sources: [], transition: [] };
+  const out: Candidates = { indexes: [], sources: [], transition: [], sknn: [] };
   const add = (index: number, source: Source, transition = 0): boolean => {
     if (excluded(index)) return false;
     const at = slot.get(index);
@@ -53,6 +63,7 @@ export function retrieve(
     out.indexes.push(index);
     out.sources.push(SOURCE_BIT[source]);
     out.transition.push(transition);
+    out.sknn.push(0);
     return true;
   };
 
@@ -67,6 +78,16 @@ export function retrieve(
       if (add(targets[k], 'transition', weights[k] * decay)) taken++;
     }
   });
+
+  // Items the sessions most like this one went on to play, best voted first.
+  const sessionQuota = Math.round(total * config.quotas.session);
+  // The session's own items score highest and are excluded: ask for that many more than the quota.
+  const knn = sessions.score(query.positives, sessionQuota + Math.min(query.positives.length, 200) + 50);
+  const before = out.indexes.length;
+  for (let k = 0; k < knn.items.length && out.indexes.length - before < sessionQuota; k++) {
+    add(knn.items[k], 'session');
+  }
+  const sessionShortfall = sessionQuota - (out.indexes.length - before);
 
   // Items of what the listener asked for: a tag, an artist, an item's neighbourhood.
   const focusPools = query.focus
@@ -88,7 +109,9 @@ export function retrieve(
 
   // Embedding neighbours of the session query fill the bulk.
   const annQuota =
-    Math.round(total * config.quotas.ann) + (transitionQuota - Math.min(transitionQuota, out.indexes.length));
+    Math.round(total * config.quotas.ann) +
+    (transitionQuota - Math.min(transitionQuota, taken)) +
+    sessionShortfall;
   if (query.vector) {
     const want = out.indexes.length + annQuota;
     // Ask for a little more than the quota (some neighbours are played or already proposed); only when
@@ -110,6 +133,8 @@ export function retrieve(
   for (let tries = 0; out.indexes.length < total && tries < total * 4 && pool.length > 0; tries++) {
     add(pool[rng.int(pool.length)], 'explore');
   }
+  // Every candidate gets its session-kNN score, whichever source proposed it.
+  for (let c = 0; c < out.indexes.length; c++) out.sknn[c] = knn.vote(out.indexes[c]);
   return out;
 }
 

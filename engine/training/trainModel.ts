@@ -2,6 +2,7 @@ import { writeModel } from '../../models/loadModel.ts';
 import type { ModelCard } from '../../models/modelCard.ts';
 import { DEFAULT_TRAIN_OPTIONS, type EpochInfo, trainRanker } from '../../models/trainer.ts';
 import type { Catalog } from '../catalog.ts';
+import { SessionKnnIndex } from '../retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../retrieval/vectorIndex.ts';
 import { hashString } from '../rng.ts';
@@ -39,12 +40,14 @@ export async function trainModel(
     .sort((a, b) => a.key - b.key || (a.s.id < b.s.id ? -1 : 1))
     .map((x) => x.s);
   const half = Math.floor(order.length / 2);
-  // Transitions seen in the example sessions would leak the answer into the `transition` feature.
+  // Transitions (and neighbour sessions) seen in the example sessions would leak the answer into the
+  // `transition` and `sknn` features.
   const memory = order.slice(0, half);
   const exampleSessions = order.slice(half);
   const transitions = TransitionIndex.fromSessions(catalog, memory);
+  const neighbours = SessionKnnIndex.fromSessions(catalog, memory);
   const vectors = createVectorIndex(catalog);
-  const set = buildTrainingSet(catalog, vectors, transitions, exampleSessions, {
+  const set = buildTrainingSet(catalog, vectors, transitions, neighbours, exampleSessions, {
     seed,
     onProgress: (done, total) => options.onProgress?.('examples', done, total),
   });

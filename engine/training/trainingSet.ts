@@ -5,6 +5,7 @@ import { assembleFeatures } from '../features.ts';
 import { buildQuery, createDirections } from '../query.ts';
 import { exclusions } from '../retrieval/exclusions.ts';
 import { buildExplorePool, type RetrievalResources, retrieve, SOURCE_BIT } from '../retrieval/retrieve.ts';
+import type { SessionKnnIndex } from '../retrieval/sessionKnnIndex.ts';
 import type { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import type { VectorIndex } from '../retrieval/vectorIndex.ts';
 import { createRng, deriveSeed, hashString } from '../rng.ts';
@@ -62,6 +63,7 @@ export function buildTrainingSet(
   catalog: Catalog,
   vectors: VectorIndex,
   transitions: TransitionIndex,
+  neighbours: SessionKnnIndex,
   sessions: readonly LoggedSequence[],
   options: TrainingSetOptions,
 ): TrainingSet {
@@ -81,6 +83,7 @@ export function buildTrainingSet(
     catalog,
     vectors,
     transitions,
+    sessions: neighbours,
     explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
   };
   const directions = createDirections(catalog);
@@ -115,6 +118,7 @@ export function buildTrainingSet(
           candidates.indexes.push(target);
           candidates.sources.push(SOURCE_BIT.explore);
           candidates.transition.push(transitionStrength(transitions, query.recentPositives, target));
+          candidates.sknn.push(neighbours.score(query.positives, 1).vote(target));
         } else if (at >= 0) {
           stepsWithTarget++;
         }
@@ -129,6 +133,7 @@ export function buildTrainingSet(
             indexes: rows.map((c) => candidates.indexes[c]),
             sources: rows.map((c) => candidates.sources[c]),
             transition: rows.map((c) => candidates.transition[c]),
+            sknn: rows.map((c) => candidates.sknn[c]),
           };
           const features = assembleFeatures(catalog, query, picked, state.nextPos);
           for (let r = 0; r < rows.length; r++) {

@@ -14,6 +14,7 @@ import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
 import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
 import { sknnGrid, tuneOnValidation, vsknnGrid } from '../../../engine/eval/tuneOnValidation.ts';
+import { SessionKnnIndex } from '../../../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../../../engine/retrieval/transitionIndex.ts';
 import { PROFILES, type Profile } from '../../../engine/session.ts';
 import { readSessionsFile } from '../../../engine/sessionsFile.ts';
@@ -126,10 +127,12 @@ export function evalCommand(): Command {
         } else {
           notes.push('ours: no --model given, ranked by the fallback scorer');
         }
-        // The engine's transition memory comes from the training split only, like the baselines' data.
+        // The engine's transition memory and session neighbours come from the training split only, like
+        // the baselines' data.
         const transitions = TransitionIndex.fromSessions(catalog, split.train);
-        const ranker = createEngine({ catalog, scorer, transitions, config: RANKER_ONLY_CONFIG });
-        const full = createEngine({ catalog, scorer, transitions });
+        const sessions = SessionKnnIndex.fromSessions(catalog, split.train);
+        const ranker = createEngine({ catalog, scorer, transitions, sessions, config: RANKER_ONLY_CONFIG });
+        const full = createEngine({ catalog, scorer, transitions, sessions });
         engines.push(
           { name: 'ours-ranker', engine: ranker, profile: 'default' },
           { name: 'ours', engine: full, profile },

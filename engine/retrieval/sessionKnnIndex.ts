@@ -1,0 +1,171 @@
+import type { Catalog } from '../catalog.ts';
+import type { PlaySequence } from './transitionIndex.ts';
+
+/** Settings of the session-kNN scores, named as session-rec's SKNN (`knn/sknn.py`). */
+export interface SessionKnnOptions {
+  /** Neighbour sessions that vote. */
+  k: number;
+  /** Candidate neighbours kept before similarity: the most recent (latest in log order) sharing an item. */
+  sampleSize: number;
+  /** Items of the current session considered, newest first (caps the postings walked per decision). */
+  maxItems: number;
+}
+
+export const SESSION_KNN_DEFAULTS: SessionKnnOptions = { k: 100, sampleSize: 500, maxItems: 100 };
+
+/**
+ * The result of one session-kNN scoring: the best items, and every voted item's score (the best scaled to 1).
+ * `vote` reads the index's scratch space, so it is valid only until the index scores again.
+ */
+export interface SessionKnnScores {
+  /** The best `limit` items, best first. */
+  items: Int32Array;
+  scores: Float32Array;
+  /** Score of any item, 0 when no neighbour played it. */
+  vote(index: number): number;
+}
+
+const NONE: SessionKnnScores = { items: new Int32Array(0), scores: new Float32Array(0), vote: () => 0 };
+
+/**
+ * Session-based kNN (Jannach & Ludewig 2017) as a retrieval source and a feature: logged sessions indexed
+ * item → sessions and session → items (flat CSR arrays, built once per engine). For the current session's
+ * positives it takes the `sampleSize` most recent sessions sharing an item, keeps the `k` most similar by
+ * binary cosine, and lets each vote for its items with its similarity. The work per decision is bounded by
+ * `maxItems` postings walks and `k` neighbour sessions, never a scan of the log.
+ */
+export class SessionKnnIndex {
+  private readonly overlap: Float64Array;
+  private readonly votes: Float64Array;
+  /** Normalised votes of the last `score` call, and which items hold one (cleared by the next call). */
+  private readonly lastVotes: Float32Array;
+  private lastVoted: number[] = [];
+
+  private constructor(
+    private readonly itemOffsets: Int32Array,
+    private readonly itemSessions: Int32Array,
+    private readonly sessionOffsets: Int32Array,
+    private readonly sessionItems: Int32Array,
+    readonly options: SessionKnnOptions,
+  ) {
+    // Scratch space reused across decisions; a decision fills and clears it synchronously.
+    this.overlap = new Float64Array(sessionOffsets.length - 1);
+    this.votes = new Float64Array(itemOffsets.length - 1);
+    this.lastVotes = new Float32Array(itemOffsets.length - 1);
+  }
+
+  static empty(catalog: Catalog): SessionKnnIndex {
+    return new SessionKnnIndex(
+      new Int32Array(catalog.size + 1),
+      new Int32Array(0),
+      new Int32Array(1),
+      new Int32Array(0),
+      SESSION_KNN_DEFAULTS,
+    );
+  }
+
+  static fromSessions(
+    catalog: Catalog,
+    sessions: readonly PlaySequence[],
+    options: Partial<SessionKnnOptions> = {},
+  ): SessionKnnIndex {
+    const sets: Int32Array[] = [];
+    const counts = new Int32Array(catalog.size);
+    for (const session of sessions) {
+      const seen = new Set<number>();
+      for (const play of session.items) {
+        // A skipped or disliked play is not part of what the session liked.
+        if (play.outcome === 'skipped' || play.outcome === 'disliked') continue;
+        const i = catalog.indexOf(play.id);
+        if (i !== undefined) seen.add(i);
+      }
+      if (seen.size === 0) continue;
+      const set = Int32Array.from(seen);
+      sets.push(set);
+      for (const i of set) counts[i]++;
+    }
+    const sessionOffsets = new Int32Array(sets.length + 1);
+    for (let s = 0; s < sets.length; s++) sessionOffsets[s + 1] = sessionOffsets[s] + sets[s].length;
+    const sessionItems = new Int32Array(sessionOffsets[sets.length]);
+    for (let s = 0; s < sets.length; s++) sessionItems.set(sets[s], sessionOffsets[s]);
+    const itemOffsets = new Int32Array(catalog.size + 1);
+    for (let i = 0; i < catalog.size; i++) itemOffsets[i + 1] = itemOffsets[i] + counts[i];
+    const itemSessions = new Int32Array(itemOffsets[catalog.size]);
+    const fill = itemOffsets.slice(0, catalog.size);
+    // Sessions in log order, so each item's postings ascend: the last ones are the most recent.
+    sets.forEach((set, s) => {
+      for (const i of set) itemSessions[fill[i]++] = s;
+    });
+    return new SessionKnnIndex(itemOffsets, itemSessions, sessionOffsets, sessionItems, {
+      ...SESSION_KNN_DEFAULTS,
+      ...options,
+    });
+  }
+
+  get sessionCount(): number {
+    return this.sessionOffsets.length - 1;
+  }
+
+  /**
+   * SKNN scores for a session given its positives (item indexes, newest first, duplicates allowed): the
+   * best `limit` items (the session's own items among them: the caller excludes what was played) and a
+   * lookup for any item.
+   */
+  score(positives: readonly number[], limit: number): SessionKnnScores {
+    for (const x of this.lastVoted) this.lastVotes[x] = 0;
+    this.lastVoted = [];
+    const { k, sampleSize, maxItems } = this.options;
+    const items: number[] = [];
+    const inSession = new Set<number>();
+    for (const i of positives) {
+      if (items.length >= maxItems) break;
+      if (inSession.has(i)) continue;
+      inSession.add(i);
+      items.push(i);
+    }
+    if (items.length === 0 || this.sessionCount === 0) return NONE;
+    const { overlap, votes, lastVotes, itemOffsets, itemSessions, sessionOffsets, sessionItems } = this;
+    const touched: number[] = [];
+    for (const i of items) {
+      for (let p = itemOffsets[i]; p < itemOffsets[i + 1]; p++) {
+        const s = itemSessions[p];
+        if (overlap[s] === 0) touched.push(s);
+        overlap[s]++;
+      }
+    }
+    // session-rec's "recent" sampling: log order stands in for time.
+    touched.sort((a, b) => b - a);
+    const sample = touched.slice(0, sampleSize).map((s) => ({
+      s,
+      sim: overlap[s] / Math.sqrt(items.length * (sessionOffsets[s + 1] - sessionOffsets[s])),
+    }));
+    for (const s of touched) overlap[s] = 0;
+    sample.sort((a, b) => b.sim - a.sim || b.s - a.s);
+    const voted: number[] = [];
+    let max = 0;
+    for (const { s, sim } of sample.slice(0, k)) {
+      for (let p = sessionOffsets[s]; p < sessionOffsets[s + 1]; p++) {
+        const x = sessionItems[p];
+        if (votes[x] === 0) voted.push(x);
+        votes[x] += sim;
+        if (votes[x] > max) max = votes[x];
+      }
+    }
+    // The cut for the best `limit` by a native sort of the values; only those few get a comparator sort.
+    const values = Float64Array.from(voted, (x) => votes[x]).sort();
+    const cut = values.length > limit ? values[values.length - limit] : 0;
+    const best = voted.filter((x) => votes[x] >= cut);
+    best.sort((a, b) => votes[b] - votes[a] || a - b);
+    if (best.length > limit) best.length = limit;
+    for (const x of voted) {
+      lastVotes[x] = votes[x] / max;
+      votes[x] = 0;
+    }
+    this.lastVoted = voted;
+    return {
+      items: Int32Array.from(best),
+      scores: Float32Array.from(best, (x) => lastVotes[x]),
+      vote: (x) => lastVotes[x],
+    };
+  }
+}
