@@ -36,6 +36,7 @@ export interface Runtime {
   catalog: Catalog;
   card?: ModelCard;
   transitions: TransitionIndex;
+  sessions: SessionKnnIndex;
   description: string;
 }
 
@@ -73,5 +74,5 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
   }
   const engine = createEngine({ catalog, scorer, transitions, sessions, config: options.config });
   const description = `${demo ? 'demo catalog' : options.catalogPath} (${catalog.size} items), model ${scorer.id}`;
-  return { engine, catalog, card, transitions, description };
+  return { engine, catalog, card, transitions, sessions, description };
 }

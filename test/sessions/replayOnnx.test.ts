@@ -37,7 +37,12 @@ describe('replay with the real ONNX model', () => {
 
     // Another ONNX Runtime session on the same file, as another process would have.
     const { scorer } = await loadModel(DEFAULT_MODEL_DIR);
-    const fresh = createEngine({ catalog: runtime.catalog, transitions: runtime.transitions, scorer });
+    const fresh = createEngine({
+      catalog: runtime.catalog,
+      transitions: runtime.transitions,
+      sessions: runtime.sessions,
+      scorer,
+    });
     const report = await replaySession(events, fresh, { mode: 'rescore', tolerance: 1e-5 });
     expect(report).toMatchObject({
       ok: true,
