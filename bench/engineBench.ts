@@ -1,6 +1,7 @@
 /**
  * Engine decision latency: the next 10 picks from 500 and from 2,000 candidates, end to end in the engine
- * (query, retrieval over an HNSW index, features, one ONNX call, slate policy), on a generated
+ * (query, retrieval over an HNSW index, transitions and session-kNN, features, one ONNX call, slate
+ * policy), on a generated
  * 100,000-item catalog, p50/p99 over 2,000+ decisions each; and in the same run the bare ONNX call on a
  * batch of the same size, so the engine's overhead is a ratio. Last line: one JSON object.
  *
@@ -12,6 +13,7 @@ import { Catalog } from '../engine/catalog.ts';
 import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
 import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
 import { createEngine } from '../engine/engine.ts';
+import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../engine/retrieval/vectorIndex.ts';
 import { createRng } from '../engine/rng.ts';
@@ -39,18 +41,19 @@ t = performance.now();
 const vectors = createVectorIndex(catalog);
 log(`vector index: ${vectors.kind} (${((performance.now() - t) / 1000).toFixed(1)} s to build)`);
 t = performance.now();
-const transitions = TransitionIndex.fromSessions(
-  catalog,
-  generateDemoSessions(catalog, { seed: 1, sessions: 3000 }),
+const logged = generateDemoSessions(catalog, { seed: 1, sessions: 3000 });
+const transitions = TransitionIndex.fromSessions(catalog, logged);
+const sessions = SessionKnnIndex.fromSessions(catalog, logged);
+log(
+  `transition memory ${transitions.edgeCount} edges, session-kNN over ${logged.length} sessions (${((performance.now() - t) / 1000).toFixed(1)} s)`,
 );
-log(`transition memory: ${transitions.edgeCount} edges (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 const { scorer, card } = await loadModel(DEFAULT_MODEL_DIR);
 log(
   `model: ${scorer.id} (${card.sha256.slice(0, 12)}), ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`,
 );
 
 async function measure(candidates: number) {
-  const engine = createEngine({ catalog, scorer, transitions, vectors, config: { candidates } });
+  const engine = createEngine({ catalog, scorer, transitions, sessions, vectors, config: { candidates } });
   const rng = createRng(candidates);
   // Sessions with some history, so the query, exclusions and diversity have real work to do.
   const states: SessionState[] = [];
