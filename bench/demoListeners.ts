@@ -6,14 +6,10 @@
  *
  *   npx tsx bench/demoListeners.ts      (LISTENERS=200 STREAM=100 override)
  */
-import { DEFAULT_MODEL_DIR, DEMO_SEED, DEMO_SESSIONS } from '../adapters/runtime.ts';
-import { Catalog } from '../engine/catalog.ts';
-import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
-import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
+import { DEFAULT_MODEL_DIR, loadRuntime } from '../adapters/runtime.ts';
 import { createListener } from '../engine/demo/syntheticListener.ts';
 import { createEngine, type Engine } from '../engine/engine.ts';
 import type { Item } from '../engine/item.ts';
-import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../engine/retrieval/vectorIndex.ts';
 import { createRng } from '../engine/rng.ts';
 import type { Outcome } from '../engine/session.ts';
@@ -24,13 +20,11 @@ const LISTENERS = Number(process.env.LISTENERS ?? 200);
 const STREAM = Number(process.env.STREAM ?? 100);
 const T0 = Date.UTC(2026, 0, 1, 8);
 
-const catalog = new Catalog(generateDemoCatalog({ seed: DEMO_SEED }));
-const transitions = TransitionIndex.fromSessions(
-  catalog,
-  generateDemoSessions(catalog, { seed: DEMO_SEED, sessions: DEMO_SESSIONS }),
-);
+// The demo resources exactly as `npm start` builds them; each variant below swaps the scorer or the policy.
+const { catalog, transitions, sessions } = await loadRuntime();
 const vectors = createVectorIndex(catalog);
 const { scorer, card } = await loadModel(process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR);
+const resources = { catalog, transitions, sessions, vectors };
 
 type Next = (recent: { id: string; artist: string; outcome?: Outcome }[]) => Promise<Item | undefined>;
 
@@ -127,20 +121,15 @@ function engineStream(engine: Engine) {
 
 const rows: Row[] = [];
 rows.push(
-  await simulate(
-    `ours (${scorer.id} + policy)`,
-    engineStream(createEngine({ catalog, scorer, transitions, vectors })),
-  ),
+  await simulate(`ours (${scorer.id} + policy)`, engineStream(createEngine({ ...resources, scorer }))),
 );
 rows.push(
   await simulate(
     'ours, ranker only (no policy)',
     engineStream(
       createEngine({
-        catalog,
+        ...resources,
         scorer,
-        transitions,
-        vectors,
         config: { mmrLambda: 1, exploration: 0, artistGap: 0, albumGap: 0 },
       }),
     ),
@@ -149,7 +138,7 @@ rows.push(
 rows.push(
   await simulate(
     'fallback scorer + policy',
-    engineStream(createEngine({ catalog, scorer: createFallbackScorer(), transitions, vectors })),
+    engineStream(createEngine({ ...resources, scorer: createFallbackScorer() })),
   ),
 );
 rows.push(
