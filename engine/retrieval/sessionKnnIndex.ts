@@ -11,7 +11,7 @@ export interface SessionKnnOptions {
   maxItems: number;
 }
 
-export const SESSION_KNN_DEFAULTS: SessionKnnOptions = { k: 100, sampleSize: 500, maxItems: 100 };
+export const SESSION_KNN_DEFAULTS: SessionKnnOptions = { k: 10, sampleSize: 500, maxItems: 100 };
 
 /**
  * The result of one session-kNN scoring: the best items, and every voted item's score (the best scaled to 1).
