@@ -28,7 +28,7 @@ import {
   type SessionState,
   type Steer,
 } from './session.ts';
-import { appendPicks, applyFeedback, applySteer } from './sessionUpdate.ts';
+import { appendPicks, applyFeedback, applySteer, initialState } from './sessionUpdate.ts';
 
 /**
  * The pure engine: given a session's state, a clock reading and the state's seed, it returns the next
@@ -118,19 +118,7 @@ export function createEngine(resources: EngineResources): Engine {
           `Unknown profile "${profile}"; use one of ${PROFILES.join(', ')}.`,
         );
       }
-      return {
-        v: 1,
-        seed: seed | 0,
-        profile,
-        intent: resolveIntent(intent, catalog),
-        nextPos: 0,
-        decisions: 0,
-        history: [],
-        olderIds: [],
-        steers: [],
-        blockedArtists: [],
-        dislikedIds: [],
-      };
+      return initialState(seed, resolveIntent(intent, catalog), profile);
     },
 
     async next(state, { n, nowMs }) {

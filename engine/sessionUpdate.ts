@@ -4,12 +4,29 @@ import { engineError } from './errors.ts';
 import type { Pick } from './pick.ts';
 import { radioRuleBroken, type TimedPlay } from './policy/radioRules.ts';
 import { nextStart } from './policy/slatePolicy.ts';
-import type { Feedback, HistoryEntry, SessionState, Steer } from './session.ts';
+import type { Feedback, HistoryEntry, Intent, Profile, SessionState, Steer } from './session.ts';
 
 /** A state change and the queued positions it withdrew (to be replaced, and announced to the client). */
 export interface Update {
   state: SessionState;
   withdrawn: number[];
+}
+
+/** The state of a session before its first pick (intent already resolved against the catalog). */
+export function initialState(seed: number, intent: Intent, profile: Profile): SessionState {
+  return {
+    v: 1,
+    seed: seed | 0,
+    profile,
+    intent,
+    nextPos: 0,
+    decisions: 0,
+    history: [],
+    olderIds: [],
+    steers: [],
+    blockedArtists: [],
+    dislikedIds: [],
+  };
 }
 
 /** Records the picks as queued entries and keeps the history and freshness windows bounded. */

@@ -9,7 +9,8 @@ import type { SessionKnnIndex } from '../retrieval/sessionKnnIndex.ts';
 import type { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import type { VectorIndex } from '../retrieval/vectorIndex.ts';
 import { createRng, deriveSeed, hashString } from '../rng.ts';
-import type { HistoryEntry, Outcome, SessionState } from '../session.ts';
+import type { HistoryEntry, Outcome } from '../session.ts';
+import { initialState } from '../sessionUpdate.ts';
 
 /** A logged session as the trainer reads it (the sessions JSONL format). */
 export interface LoggedSequence {
@@ -99,7 +100,7 @@ export function buildTrainingSet(
   sessions.forEach((session, s) => {
     options.onProgress?.(s, sessions.length);
     if (y.length >= maxRows) return;
-    let state = emptyState(hashString(session.id));
+    let state = initialState(hashString(session.id), {}, 'default');
     let clock = 0;
     for (const play of session.items) {
       const target = catalog.indexOf(play.id);
@@ -213,20 +214,4 @@ function labelOf(outcome: Outcome | undefined, playedMs: number | undefined): nu
     case 'skipped':
       return (playedMs ?? 0) < 30_000 ? 0 : undefined;
   }
-}
-
-function emptyState(seed: number): SessionState {
-  return {
-    v: 1,
-    seed,
-    profile: 'default',
-    intent: {},
-    nextPos: 0,
-    decisions: 0,
-    history: [],
-    olderIds: [],
-    steers: [],
-    blockedArtists: [],
-    dislikedIds: [],
-  };
 }
