@@ -22,6 +22,8 @@ export interface SlateRequest {
 
 /** Rules a pick must meet. Hard rules are never relaxed; soft ones give way only when nothing else is left. */
 const SOFT_RULES = ['artist-gap', 'album-gap'] as const;
+/** Picks at the start of a session that always take the best candidate. */
+const SETTLE_PICKS = 3;
 /** Candidates the slate considers before widening to all of them. */
 const SHORTLIST = 120;
 
@@ -146,12 +148,14 @@ export function selectSlate(request: SlateRequest): Pick[] {
     if (slot === 0) removedFirst = removed;
 
     // The greedy choice is the best; an exploring slot draws uniformly from the rest of the top few.
-    const explore = best.size > 1 && rng.next() < config.exploration;
+    // The first picks of a session set its tone: they never explore.
+    const settled = request.firstPos + slot >= SETTLE_PICKS;
+    const explore = settled && best.size > 1 && rng.next() < config.exploration;
     const chosenAt = explore ? 1 + rng.int(best.size - 1) : 0;
     const c = best.at(chosenAt);
     const propensity = explore
       ? config.exploration / (best.size - 1)
-      : best.size > 1
+      : settled && best.size > 1
         ? 1 - config.exploration
         : 1;
 

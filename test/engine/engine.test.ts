@@ -190,6 +190,16 @@ describe('engine', () => {
     expect(out.picks.some((p) => p.reasons.explored)).toBe(out.picks.some((p) => p.propensity < 0.5));
   });
 
+  it('never explores on the first picks of a session: they set its tone', async () => {
+    for (let seed = 0; seed < 40; seed++) {
+      const out = await engine.next(engine.start({ seed }), { n: 3, nowMs: T0 });
+      for (const p of out.picks) {
+        expect(p.reasons.explored).toBe(false);
+        expect(p.propensity).toBe(1);
+      }
+    }
+  });
+
   it('falls back to the simple scorer, marked degraded, when the model throws', async () => {
     const broken: Scorer = {
       id: 'broken@1',
