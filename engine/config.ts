@@ -1,5 +1,3 @@
-import type { Profile } from './session.ts';
-
 /** Tunables of the engine. Every field has a default; callers override what they need. */
 export interface EngineConfig {
   /** Candidates scored per decision (the model sees one batch of this many). */
@@ -50,7 +48,3 @@ export const RADIO_RULES = {
   maxPerArtist: 4,
   maxConsecutivePerArtist: 3,
 } as const;
-
-export function profileUsesRadioRules(profile: Profile): boolean {
-  return profile === 'radio';
-}

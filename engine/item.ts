@@ -13,7 +13,7 @@ export interface Item {
   popularity: number;
 }
 
-/** A catalog row as written in the JSONL file format (docs/catalog-format.md). */
+/** A catalog row as written in the JSONL file format (docs/data-format.md). */
 export interface CatalogRow extends Item {
   /** Unit-normalised on load; if absent for every row, the engine derives one from tags and artist. */
   embedding?: number[];

@@ -1,4 +1,4 @@
-import { type Catalog, dot, normalise } from './catalog.ts';
+import { type Catalog, normalise } from './catalog.ts';
 import type { HistoryEntry, Intent, SessionState, Steer } from './session.ts';
 
 /**
@@ -228,11 +228,6 @@ function steerVector(steer: Steer, catalog: Catalog, directions: Directions): Fl
     case 'clear':
       return undefined;
   }
-}
-
-/** Cosine of two unit vectors, 0 when either is missing. */
-export function similarity(a: Float32Array | undefined, b: Float32Array): number {
-  return a === undefined ? 0 : dot(a, b);
 }
 
 /** Tag and artist directions (centroids of their items), computed once per engine on first use. */

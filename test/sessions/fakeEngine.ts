@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { engineError } from '../../engine/errors.ts';
 import type { Pick } from '../../engine/pick.ts';
 import type { HistoryEntry, SessionState } from '../../engine/session.ts';
+import { initialState } from '../../engine/sessionUpdate.ts';
 
 /**
  * A tiny deterministic engine for machine tests: walks the catalog from a seed-derived offset, never repeats
@@ -43,19 +44,7 @@ export function fakeEngine(options: { items?: number; artists?: number } = {}) {
       if (intent.itemId !== undefined && !catalog.get(intent.itemId)) {
         throw engineError('ENGINE_UNKNOWN_ITEM', `No item ${intent.itemId}.`);
       }
-      return {
-        v: 1,
-        seed,
-        profile,
-        intent,
-        nextPos: 0,
-        decisions: 0,
-        history: [],
-        olderIds: [],
-        steers: [],
-        blockedArtists: [],
-        dislikedIds: [],
-      };
+      return initialState(seed, intent, profile);
     },
     async next(state, { n, nowMs }) {
       calls.next++;
