@@ -60,6 +60,11 @@ export interface Engine {
   ): { state: SessionState; withdrawn: number[] };
   /** Applies steering; like `feedback`, withdraws queued picks that no longer fit. */
   steer(state: SessionState, steer: Steer, nowMs: number): { state: SessionState; withdrawn: number[] };
+  /**
+   * The state `next` returned along with `picks`: restores a logged decision without running the model
+   * again (a session rebuilt from its snapshot and log).
+   */
+  record(state: SessionState, picks: readonly Pick[]): SessionState;
 }
 
 /** What an engine is made of. Build the indexes once per catalog and share the engine across sessions. */
@@ -163,6 +168,11 @@ export function createEngine(resources: EngineResources): Engine {
     steer(state, steer, nowMs) {
       assertState(state);
       return applySteer(state, steer, catalog, config, nowMs);
+    },
+
+    record(state, picks) {
+      assertState(state);
+      return appendPicks(state, picks, config);
     },
   };
 }

@@ -37,6 +37,21 @@ export function fakeEngine(options: { items?: number; artists?: number } = {}) {
       withdrawn,
     };
   };
+  const record = (state: SessionState, picks: readonly Pick[]): SessionState => {
+    const entries: HistoryEntry[] = picks.map((p) => ({
+      pos: p.pos,
+      id: p.id,
+      artist: p.artist,
+      startMs: p.startMs,
+      durationMs: p.durationMs,
+    }));
+    return {
+      ...state,
+      decisions: state.decisions + 1,
+      nextPos: state.nextPos + picks.length,
+      history: [...state.history, ...entries],
+    };
+  };
   const engine: Engine = {
     catalog,
     modelId: 'fake',
@@ -84,23 +99,9 @@ export function fakeEngine(options: { items?: number; artists?: number } = {}) {
           },
         });
       }
-      const entries: HistoryEntry[] = picks.map((p) => ({
-        pos: p.pos,
-        id: p.id,
-        artist: p.artist,
-        startMs: p.startMs,
-        durationMs: p.durationMs,
-      }));
-      return {
-        picks,
-        state: {
-          ...state,
-          decisions: state.decisions + 1,
-          nextPos: state.nextPos + picks.length,
-          history: [...state.history, ...entries],
-        },
-      };
+      return { picks, state: record(state, picks) };
     },
+    record,
     feedback(state, feedback) {
       const entry = state.history.find((h) => h.pos === feedback.pos);
       if (!entry) throw engineError('ENGINE_UNKNOWN_POSITION', `No pick at position ${feedback.pos}.`);
