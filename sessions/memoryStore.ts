@@ -12,8 +12,10 @@ import {
 interface Entry {
   /** Kept as JSON text so callers can never share objects with the store (as with Redis). */
   snapshot?: string;
+  /** Log events up to this number are covered by the snapshot. */
+  covers: number;
   version: number;
-  log: { id: string; json: string }[];
+  log: { n: number; json: string }[];
   nextLogId: number;
   expiresAt: number;
 }
@@ -36,47 +38,53 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
     }
     return entry;
   };
-  const getOrCreate = (sessionId: string): Entry => {
-    let entry = live(sessionId);
-    if (!entry) {
-      entry = { version: 0, log: [], nextLogId: 1, expiresAt: now() + ttlMs };
-      entries.set(sessionId, entry);
+  /** The entry to write at `expectedVersion`, created when absent; SESSION_STORE_CONFLICT when stale. */
+  const writable = (sessionId: string, expectedVersion: number): Entry => {
+    const entry = live(sessionId) ?? { covers: 0, version: 0, log: [], nextLogId: 1, expiresAt: 0 };
+    if (entry.version !== expectedVersion) {
+      throw sessionError(
+        'SESSION_STORE_CONFLICT',
+        `Session ${sessionId} is at version ${entry.version}, not ${expectedVersion}: reload it and retry.`,
+        { details: { sessionId, expectedVersion, version: entry.version } },
+      );
     }
+    entries.set(sessionId, entry);
+    entry.version++;
+    entry.expiresAt = now() + ttlMs;
     return entry;
   };
+  const logged = ({ n, json }: { n: number; json: string }): LoggedEvent => ({
+    id: `${n}-0`,
+    event: JSON.parse(json),
+  });
 
   return {
     async load(sessionId): Promise<StoredSession | undefined> {
       const entry = live(sessionId);
       if (!entry?.snapshot) return undefined;
-      return { snapshot: JSON.parse(entry.snapshot), version: entry.version };
+      return {
+        snapshot: JSON.parse(entry.snapshot),
+        version: entry.version,
+        tail: entry.log.filter((e) => e.n > entry.covers).map(logged),
+      };
     },
     async save(sessionId, snapshot, expectedVersion) {
-      const current = live(sessionId);
-      const version = current?.snapshot ? current.version : 0;
-      if (version !== expectedVersion) {
-        throw sessionError(
-          'SESSION_STORE_CONFLICT',
-          `Session ${sessionId} is at version ${version}, not ${expectedVersion}: reload it and retry.`,
-          { details: { sessionId, expectedVersion, version } },
-        );
-      }
-      const entry = getOrCreate(sessionId);
-      entry.snapshot = JSON.stringify(snapshot);
-      entry.version = version + 1;
-      entry.expiresAt = now() + ttlMs;
+      const json = JSON.stringify(snapshot);
+      const entry = writable(sessionId, expectedVersion);
+      entry.snapshot = json;
+      entry.covers = entry.nextLogId - 1;
       return entry.version;
     },
     async delete(sessionId) {
       entries.delete(sessionId);
     },
-    async appendEvent(sessionId, event: SessionLogEvent) {
-      const entry = getOrCreate(sessionId);
-      const id = `${entry.nextLogId++}-0`;
-      entry.log.push({ id, json: JSON.stringify(event) });
+    async append(sessionId, event: SessionLogEvent, expectedVersion) {
+      const json = JSON.stringify(event);
+      const entry = writable(sessionId, expectedVersion);
+      const n = entry.nextLogId++;
+      entry.log.push({ n, json });
       if (entry.log.length > maxEvents) entry.log.splice(0, entry.log.length - maxEvents);
-      entry.expiresAt = now() + ttlMs;
-      return id;
+      return { version: entry.version, id: `${n}-0` };
     },
     async readEvents(sessionId, readOptions = {}): Promise<LoggedEvent[]> {
       const entry = live(sessionId);
@@ -84,9 +92,9 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
       const after = readOptions.fromId === undefined ? 0 : Number.parseInt(readOptions.fromId, 10);
       const count = readOptions.count ?? Number.POSITIVE_INFINITY;
       const out: LoggedEvent[] = [];
-      for (const { id, json } of entry.log) {
+      for (const e of entry.log) {
         if (out.length >= count) break;
-        if (Number.parseInt(id, 10) > after) out.push({ id, event: JSON.parse(json) });
+        if (e.n > after) out.push(logged(e));
       }
       return out;
     },

@@ -19,18 +19,40 @@ export interface RedisStoreOptions extends SessionStoreOptions {
   prefix?: string;
 }
 
-// Compare-and-swap in one round trip: Redis runs a script atomically, so no WATCH retry loop is needed.
-// Returns the new version, or -1 - current version on a mismatch.
+// Every write is a compare-and-swap on the hash's version `v`, in one round trip: Redis runs a script
+// atomically, so no WATCH retry loop is needed. Both return -1 - current version on a mismatch.
+// The hash also keeps `e`, the id of the last event appended, and `c`, the last event the snapshot covers.
 const SAVE_SCRIPT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 - current end
-redis.call('HSET', KEYS[1], 'v', current + 1, 's', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', current + 1, 's', ARGV[2], 'c', redis.call('HGET', KEYS[1], 'e') or '')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return current + 1
 `;
 
-type RedisWithSave = Redis & {
+const APPEND_SCRIPT = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return {-1 - current, ''} end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', current + 1, 'e', id)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return {current + 1, id}
+`;
+
+// The snapshot and the events after it, read at one instant.
+const LOAD_SCRIPT = `
+local fields = redis.call('HMGET', KEYS[1], 'v', 's', 'c')
+if not fields[1] or not fields[2] then return false end
+local from = '-'
+if fields[3] and fields[3] ~= '' then from = '(' .. fields[3] end
+return {fields[1], fields[2], redis.call('XRANGE', KEYS[2], from, '+')}
+`;
+
+type StreamRow = [id: string, fields: string[]];
+
+type RedisWithScripts = Redis & {
   omakaseSave(
     snapKey: string,
     logKey: string,
@@ -38,11 +60,20 @@ type RedisWithSave = Redis & {
     json: string,
     ttlMs: number,
   ): Promise<number>;
+  omakaseAppend(
+    snapKey: string,
+    logKey: string,
+    expected: number,
+    json: string,
+    maxEvents: number,
+    ttlMs: number,
+  ): Promise<[number, string]>;
+  omakaseLoad(snapKey: string, logKey: string): Promise<[string, string, StreamRow[]] | null>;
 };
 
 /**
  * A `SessionStore` in Redis, shared by every node: snapshot and version in a hash, the log in a stream
- * trimmed with `XADD MAXLEN ~`. Both keys carry the session id as a Cluster hash tag, so the save script
+ * trimmed with `XADD MAXLEN ~`. Both keys carry the session id as a Cluster hash tag, so every script
  * touches one slot.
  */
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
@@ -55,15 +86,28 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       // Fail calls fast while Redis is down instead of queueing them for ever; callers see a retryable code.
       maxRetriesPerRequest: 2,
       connectTimeout: 5_000,
-    })) as RedisWithSave;
+    })) as RedisWithScripts;
   // Connection errors surface on the calls as SESSION_STORE_UNAVAILABLE; without a listener ioredis would
   // also print each reconnect failure.
   if (owned) redis.on('error', () => {});
   if (typeof redis.omakaseSave !== 'function') {
     redis.defineCommand('omakaseSave', { numberOfKeys: 2, lua: SAVE_SCRIPT });
+    redis.defineCommand('omakaseAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+    redis.defineCommand('omakaseLoad', { numberOfKeys: 2, lua: LOAD_SCRIPT });
   }
   const snapKey = (id: string) => `${prefix}:{${id}}:snap`;
   const logKey = (id: string) => `${prefix}:{${id}}:log`;
+
+  const logged = ([id, fields]: StreamRow): LoggedEvent => ({
+    id,
+    event: JSON.parse(fields[fields.indexOf('e') + 1]!),
+  });
+  const conflict = (sessionId: string, expectedVersion: number, version: number) =>
+    sessionError(
+      'SESSION_STORE_CONFLICT',
+      `Session ${sessionId} is at version ${version}, not ${expectedVersion}: reload it and retry.`,
+      { details: { sessionId, expectedVersion, version } },
+    );
 
   async function call<T>(what: string, sessionId: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -81,9 +125,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
   return {
     load: (sessionId) =>
       call('load', sessionId, async (): Promise<StoredSession | undefined> => {
-        const [version, json] = await redis.hmget(snapKey(sessionId), 'v', 's');
-        if (version === null || json === null) return undefined;
-        return { snapshot: JSON.parse(json), version: Number(version) };
+        const found = await redis.omakaseLoad(snapKey(sessionId), logKey(sessionId));
+        if (!found) return undefined;
+        const [version, json, rows] = found;
+        return { snapshot: JSON.parse(json), version: Number(version), tail: rows.map(logged) };
       }),
     save: (sessionId, snapshot, expectedVersion) =>
       call('save', sessionId, async () => {
@@ -96,31 +141,25 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
             ttlMs,
           ),
         );
-        if (result < 0) {
-          const version = -1 - result;
-          throw sessionError(
-            'SESSION_STORE_CONFLICT',
-            `Session ${sessionId} is at version ${version}, not ${expectedVersion}: reload it and retry.`,
-            { details: { sessionId, expectedVersion, version } },
-          );
-        }
+        if (result < 0) throw conflict(sessionId, expectedVersion, -1 - result);
         return result;
       }),
     delete: (sessionId) =>
       call('delete', sessionId, async () => {
         await redis.del(snapKey(sessionId), logKey(sessionId));
       }),
-    appendEvent: (sessionId, event) =>
-      call('appendEvent', sessionId, async () => {
-        const key = logKey(sessionId);
-        const results = await redis
-          .multi()
-          .xadd(key, 'MAXLEN', '~', maxEvents, '*', 'e', JSON.stringify(event))
-          .pexpire(key, ttlMs)
-          .exec();
-        const failed = results?.find(([err]) => err);
-        if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
-        return results[0]![1] as string;
+    append: (sessionId, event, expectedVersion) =>
+      call('append', sessionId, async () => {
+        const [result, id] = await redis.omakaseAppend(
+          snapKey(sessionId),
+          logKey(sessionId),
+          expectedVersion,
+          JSON.stringify(event),
+          maxEvents,
+          ttlMs,
+        );
+        if (result < 0) throw conflict(sessionId, expectedVersion, -1 - result);
+        return { version: result, id };
       }),
     readEvents: (sessionId, readOptions = {}) =>
       call('readEvents', sessionId, async (): Promise<LoggedEvent[]> => {
@@ -129,7 +168,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
           readOptions.count === undefined
             ? await redis.xrange(logKey(sessionId), start, '+')
             : await redis.xrange(logKey(sessionId), start, '+', 'COUNT', readOptions.count);
-        return rows.map(([id, fields]) => ({ id, event: JSON.parse(fields[fields.indexOf('e') + 1]!) }));
+        return rows.map(logged);
       }),
     touch: (sessionId) =>
       call('touch', sessionId, async () => {

@@ -5,9 +5,11 @@ import type { DeliveredItem } from './sessionService.ts';
 
 /**
  * Walks a session log the way the session layer lived it: the lookahead buffer, deliveries and their seqs,
- * held `feed.more` calls, and one copy of the session per node with compare-and-swap saves, so a copy that
- * lost a store race (its node had been taken over) does not leak into the saved session. The engine part is
- * left to the caller: a replay runs a real engine, an export reads the logged picks.
+ * held `feed.more` calls, and one copy of the session per node with compare-and-swap writes, so a copy that
+ * lost a store race (its node had been taken over) does not leak into the stored session. Every logged event
+ * was such a write (the manager appends each one fenced by the session's version), so each one lands unless
+ * its node's copy was stale. The engine part is left to the caller: a replay runs a real engine, an export
+ * reads the logged picks.
  */
 export interface LedgerSteps<S> {
   start(entry: LogStart): S;
@@ -45,7 +47,7 @@ export async function walkLedger<S>(log: ReplayLog, steps: LedgerSteps<S>): Prom
   let storeVersion = 1;
   const copies = new Map<string, Copy<S>>([[log.start.node, saved]]);
 
-  /** A save after a change: it lands only when nobody else saved since this copy was loaded. */
+  /** A logged event: it lands only when nobody else wrote since this copy was loaded. */
   const save = (node: string, copy: Copy<S>) => {
     if (copy.version !== storeVersion) {
       // SESSION_STORE_CONFLICT: that node dropped its copy; its next call loads the saved one.
@@ -80,36 +82,31 @@ export async function walkLedger<S>(log: ReplayLog, steps: LedgerSteps<S>): Prom
       copy = { ...copy, state, buffer: [...copy.buffer, ...picks] };
       const exhausted = picks.length < entry.requested;
       const pending = copy.pending;
-      if (pending && (copy.buffer.length >= pending.n! || exhausted)) {
-        copies.set(node, deliverTo(copy, pending.n!, entry));
-        save(node, copies.get(node)!);
-      } else {
-        copies.set(node, copy);
-      }
+      if (pending && (copy.buffer.length >= pending.n! || exhausted))
+        copy = deliverTo(copy, pending.n!, entry);
+      copies.set(node, copy);
+      save(node, copy);
       continue;
     }
     if (entry.kind === 'failure') {
-      // A held `feed.more` is answered with SESSION_ENGINE_FAILED, and that is saved.
-      if (copy.pending) {
-        copy = { ...copy, pending: null };
-        copies.set(node, copy);
-        save(node, copy);
-      } else {
-        copies.set(node, copy);
-      }
+      // A held `feed.more` is answered with SESSION_ENGINE_FAILED.
+      copy = { ...copy, pending: null };
+      copies.set(node, copy);
+      save(node, copy);
       continue;
     }
     if (entry.ok === false) {
-      // Refused: nothing changed and nothing was saved.
+      // Refused: nothing changed.
       copies.set(node, copy);
       continue;
     }
-    // Held when the buffer could not cover it (the machine's own test); a logged `ok` says it was answered at once.
     if (entry.type === 'feed.more' && entry.ok === undefined && copy.buffer.length < entry.n!) {
-      copies.set(node, { ...copy, pending: entry });
-      continue;
-    }
-    if (entry.type === 'feed.more') {
+      // Held when the buffer could not cover it (the machine's own test); a logged `ok` says it was answered at once.
+      copy = { ...copy, pending: entry };
+    } else if (entry.type === 'client.resumed' || entry.type === 'client.disconnected') {
+      // A `more` still held for the old connection died with it.
+      copy = { ...copy, pending: null };
+    } else if (entry.type === 'feed.more') {
       copy = deliverTo(copy, entry.n!, entry);
     } else if (entry.type === 'user.feedback' || entry.type === 'user.steer') {
       const item =

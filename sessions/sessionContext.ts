@@ -54,6 +54,8 @@ export interface SessionContext {
   disconnectedAt: number | null;
   endedAt: number | null;
   endReason: EndReason | null;
+  /** Restored from a snapshot, its log tail not yet replayed: no refills until `session.restored`. */
+  replaying: boolean;
 }
 
 export interface SessionInput {
@@ -82,7 +84,11 @@ export type SessionEvent =
   | (Command & { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number })
   /** Sent after restoring from a store: timers are not persisted, so they are re-armed (or already due). */
   | (Command & { type: 'session.restored' })
-  | { type: 'session.idle' };
+  | { type: 'session.idle' }
+  /** A decision from the log tail, applied as it was taken (the engine does not run again). */
+  | { type: 'log.decision'; decision: number; requested: number; picks: Pick[] }
+  /** A refill failure from the log tail. */
+  | { type: 'log.refillFailed' };
 
 /** What the machine tells its owner besides replies: decisions for the log, and the end. */
 export type SessionEmitted =

@@ -141,12 +141,16 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         !(Number.isInteger(event.lastSeq) && event.lastSeq >= 0 && event.lastSeq <= context.lastSeq),
       needsRefill: ({ context }) =>
         context.engine !== null &&
+        !context.replaying &&
         !context.exhausted &&
         !context.stalled &&
         (context.buffer.length < context.settings.lookahead ||
           (context.pendingMore !== null && context.buffer.length < context.pendingMore.n)),
-      refillFresh: ({ context, event }) =>
-        (event as unknown as { output: RefillOutput }).output.version === context.version,
+      // Begun on the current state: no feedback or steer since, and no logged decision replayed over it.
+      refillFresh: ({ context, event }) => {
+        const { output } = event as unknown as { output: RefillOutput };
+        return output.version === context.version && output.state.decisions === context.engine!.decisions + 1;
+      },
       idleExpired: ({ context, event }) => cmd(event).nowMs - context.lastEventAt >= context.settings.idleMs,
       graceExpired: ({ context, event }) =>
         context.disconnectedAt !== null &&
@@ -238,6 +242,22 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           picks: output.picks,
         });
       }),
+      applyLoggedDecision: assign(({ context, event }) => {
+        assertType(event, 'log.decision');
+        return {
+          engine: engine.record(context.engine!, event.picks),
+          buffer: [...context.buffer, ...event.picks],
+          exhausted: event.picks.length < event.requested,
+        };
+      }),
+      applyLoggedFailure: assign(({ context }) => ({
+        stalled: true,
+        pendingMore: null,
+        reply: context.pendingMore
+          ? refusal(context.pendingMore.reqId, 'SESSION_ENGINE_FAILED', 'The engine failed; retry the call.')
+          : context.reply,
+      })),
+      endReplay: assign({ replaying: false }),
       failRefill: enqueueActions(({ context, event, enqueue }) => {
         const error = (event as unknown as { error: unknown }).error;
         const reply = engineRefusal(context.pendingMore?.reqId ?? -1, error);
@@ -296,6 +316,8 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           tokenHash: event.tokenHash,
           disconnectedAt: null,
           lastEventAt: event.nowMs,
+          // A `more` still held for the old connection died with it: the new one asks again.
+          pendingMore: null,
           reply: ok(event.reqId, missed),
         };
       }),
@@ -344,6 +366,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       disconnectedAt: null,
       endedAt: null,
       endReason: null,
+      replaying: false,
     }),
     initial: 'starting',
     states: {
@@ -399,7 +422,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                   target: '#session.ended',
                   actions: { type: 'endAs', params: { reason: 'idle' } },
                 },
-                { actions: ['ack', 'armIdle'] },
+                { actions: ['endReplay', 'ack', 'armIdle'] },
               ],
               'session.idle': {
                 target: '#session.ended',
@@ -429,12 +452,17 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                   }),
                   onDone: [
                     { guard: 'refillFresh', target: 'idle', actions: ['applyRefill', 'answerPendingMore'] },
-                    // Feedback or steering changed the state meanwhile: pick again from the new state.
-                    { target: 'refilling', reenter: true },
+                    // Feedback or steering changed the state meanwhile: pick again (from `idle`) if still needed.
+                    { target: 'idle' },
                   ],
                   onError: { target: 'idle', actions: 'failRefill' },
                 },
               },
+            },
+            on: {
+              // A store's log tail, replayed into a restored snapshot: decisions as they were taken.
+              'log.decision': { actions: ['applyLoggedDecision', 'answerPendingMore'] },
+              'log.refillFailed': { actions: 'applyLoggedFailure' },
             },
           },
         },
@@ -460,7 +488,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
               actions: { type: 'endAs', params: { reason: 'grace-expired' } },
             },
             // Re-entering re-arms the grace timer for the time that is left.
-            { target: 'disconnected', reenter: true, actions: 'ack' },
+            { target: 'disconnected', reenter: true, actions: ['endReplay', 'ack'] },
           ],
           '*': {
             guard: 'isCommand',

@@ -13,7 +13,7 @@ import {
   type SessionSettings,
 } from './sessionMachine.ts';
 import type { DeliveredItem, SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
-import type { SessionLogEvent, SessionStore } from './sessionStore.ts';
+import type { LoggedEvent, SessionLogEvent, SessionStore } from './sessionStore.ts';
 
 /** Time for the manager and its actors: a reading and timers (xstate's `SimulatedClock` fits). */
 export interface SessionClock {
@@ -40,6 +40,11 @@ export interface SessionManagerOptions {
   maxMore?: number;
   /** Written into the event log so a reader knows which node handled what. */
   nodeId?: string;
+  /**
+   * A snapshot is saved after this many logged events (default 50): a session restored elsewhere replays
+   * at most about this many events from the log on top of its snapshot.
+   */
+  snapshotEvery?: number;
   /** Model provenance (file hash, runtime version, threads) logged with each session's start, for replay. */
   provenance?: Record<string, unknown>;
   randomSeed?: () => number;
@@ -58,12 +63,28 @@ type Command = SessionEvent extends infer E
 
 interface Live {
   actor: SessionActor;
-  /** The store version this actor's state was last saved (or loaded) at. */
+  /** The store version after this copy's last write (or at its load). */
   version: number;
-  /** Appends to the event log, in order; commands wait for it before they resolve. */
+  /** This copy's writes (log appends, snapshots), in order; commands wait for it before they resolve. */
   log: Promise<void>;
+  /** The first write that failed: the copy is stale or holds changes the store lacks, so it was dropped. */
+  failure?: unknown;
+  /** Events logged since the last snapshot. */
+  sinceSnapshot: number;
   ending: boolean;
 }
+
+/** Logged commands a restored session takes again, as they were taken (refusals changed nothing). */
+const REPLAYED_COMMANDS = new Set<string>([
+  'feed.more',
+  'user.feedback',
+  'user.steer',
+  'user.pause',
+  'user.play',
+  'user.end',
+  'client.disconnected',
+  'client.resumed',
+]);
 
 const DEFAULT_CLOCK: SessionClock = {
   now: () => Date.now(),
@@ -114,6 +135,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     historyWindow: Math.max(options.historyWindow ?? 100, maxMore),
   };
   const nodeId = options.nodeId ?? 'local';
+  const snapshotEvery = options.snapshotEvery ?? 50;
   const randomSeed = options.randomSeed ?? (() => randomBytes(4).readInt32LE(0));
   const randomToken = options.randomToken ?? (() => randomBytes(32).toString('base64url'));
   const onError = options.onError ?? ((err: unknown) => console.warn('omakase sessions:', err));
@@ -147,15 +169,41 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     }
   }
 
+  /** Queues a write after this copy's earlier ones; the first failure drops the copy and stops the rest. */
+  function write(sessionId: string, live: Live, step: (version: number) => Promise<number>): void {
+    live.log = live.log.then(async () => {
+      if (live.failure !== undefined) return;
+      try {
+        live.version = await step(live.version);
+      } catch (err) {
+        live.failure = err;
+        evict(sessionId, live);
+      }
+    });
+  }
+
+  /** Logs an event (compare-and-swap on the version): once written, it is durable. */
   function appendLog(sessionId: string, live: Live, event: { type: string; [key: string]: unknown }): void {
     const entry: SessionLogEvent = { ...event, atMs: clock.now(), node: nodeId };
-    live.log = live.log
-      .then(() => store.appendEvent(sessionId, entry).then(() => {}), onError)
-      .catch(onError);
+    live.sinceSnapshot++;
+    write(sessionId, live, async (version) => (await store.append(sessionId, entry, version)).version);
+  }
+
+  /** Saves the state as it is now; it covers every event logged before it. */
+  function snapshot(sessionId: string, live: Live): void {
+    const persisted = live.actor.getPersistedSnapshot();
+    live.sinceSnapshot = 0;
+    write(sessionId, live, (version) => store.save(sessionId, persisted, version));
+  }
+
+  /** Waits for this copy's writes; throws the first that failed. */
+  async function flush(live: Live): Promise<void> {
+    await live.log;
+    if (live.failure !== undefined) throw live.failure;
   }
 
   function track(sessionId: string, actor: SessionActor, version: number): Live {
-    const live: Live = { actor, version, log: Promise.resolve(), ending: false };
+    const live: Live = { actor, version, log: Promise.resolve(), sinceSnapshot: 0, ending: false };
     actor.on('session.decision', (decision) =>
       appendLog(sessionId, live, { ...decision, type: 'engine.decision' }),
     );
@@ -185,15 +233,15 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
 
   async function finish(sessionId: string, live: Live): Promise<void> {
     if (lives.get(sessionId) !== live) return;
+    snapshot(sessionId, live);
     try {
-      await persist(sessionId, live);
+      await flush(live);
     } catch (err) {
       // Someone else wrote the session meanwhile: their copy decides how it ends.
       if (isOmakaseError(err, 'SESSION_STORE_CONFLICT')) return;
       throw err;
     } finally {
       evict(sessionId, live);
-      await live.log;
     }
     const reason = live.actor.getSnapshot().context.endReason ?? 'ended';
     // A listener-ended session was answered by its `end` call; the notice is for ends nobody asked for.
@@ -201,18 +249,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     listeners.delete(sessionId);
   }
 
-  async function persist(sessionId: string, live: Live): Promise<void> {
-    try {
-      live.version = await store.save(sessionId, live.actor.getPersistedSnapshot(), live.version);
-    } catch (err) {
-      if (isOmakaseError(err, 'SESSION_STORE_CONFLICT')) evict(sessionId, live);
-      throw err;
-    }
-  }
-
   /** The live actor, restored from the store when this node does not hold it (or, if `fresh`, holds an old copy). */
   async function acquire(sessionId: string, fresh = false): Promise<Live> {
     let live = lives.get(sessionId);
+    // This copy's own writes first, so its version compares with the store's.
+    if (live && fresh) await live.log;
     const stored = live && !fresh ? undefined : await store.load(sessionId);
     if (live && stored && stored.version !== live.version) {
       evict(sessionId, live);
@@ -220,42 +261,94 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     }
     if (!live) {
       if (!stored) throw sessionError('SESSION_NOT_FOUND', `No session ${sessionId}: start a new session.`);
-      const snapshot = stored.snapshot as { status?: string; context?: SessionContext };
-      if (snapshot.status === 'done') throw endedError(sessionId, snapshot.context?.endReason ?? null);
-      const actor = createActor(machine, {
-        snapshot: stored.snapshot as never,
-        clock,
-        input: undefined as never,
-      });
-      live = track(sessionId, actor, stored.version);
-      // Timers are not part of a snapshot: re-arm them, or end the session if they are already due.
-      await dispatch(sessionId, live, { type: 'session.restored' }, { log: false, saveOnlyIfEnded: true });
+      live = restore(sessionId, stored.snapshot, stored.version, stored.tail);
+      // Timers are not part of a snapshot: re-arm them, or end the session if they are already due. A session
+      // rebuilt from a log tail is saved again, so the next restore starts from here.
+      await dispatch(
+        sessionId,
+        live,
+        { type: 'session.restored' },
+        { log: false, snapshot: stored.tail.length > 0 },
+      );
     }
     const snapshot = live.actor.getSnapshot();
     if (snapshot.status !== 'active') throw endedError(sessionId, snapshot.context.endReason);
     return live;
   }
 
-  /** Sends one command, waits for its reply, saves, and flushes the log. */
+  /**
+   * A live copy from a stored snapshot and the events logged after it: the commands and decisions are
+   * taken again in log order (decisions as logged, without the engine), with refills held until the end.
+   */
+  function restore(sessionId: string, stored: unknown, version: number, tail: LoggedEvent[]): Live {
+    const persisted = stored as { status?: string; context?: SessionContext };
+    if (persisted.status === 'done') throw endedError(sessionId, persisted.context?.endReason ?? null);
+    const replaying = tail.length > 0;
+    const actor = createActor(machine, {
+      snapshot: (replaying
+        ? { ...persisted, context: { ...persisted.context, replaying: true } }
+        : persisted) as never,
+      clock,
+      input: undefined as never,
+    });
+    const live = track(sessionId, actor, version);
+    try {
+      let replayed = 0;
+      for (const { id, event } of tail) {
+        const logged = event as SessionLogEvent & Record<string, unknown>;
+        if (logged.type === 'engine.decision') {
+          const at = actor.getSnapshot().context.engine?.decisions;
+          if (at !== logged.decision) {
+            throw new Error(
+              `Session ${sessionId}: log event ${id} is decision ${logged.decision}, but the snapshot is at ${at}.`,
+            );
+          }
+          actor.send({
+            type: 'log.decision',
+            decision: logged.decision as number,
+            requested: logged.requested as number,
+            picks: logged.picks as never,
+          });
+        } else if (logged.type === 'engine.failed') {
+          actor.send({ type: 'log.refillFailed' });
+        } else if (REPLAYED_COMMANDS.has(logged.type) && logged.ok !== false) {
+          const { atMs: _at, node: _node, ok: _ok, withdrawn: _w, ...command } = logged;
+          // Negative ids: never one a live command of this node will wait for.
+          actor.send({ ...command, reqId: -++replayed } as unknown as SessionEvent);
+        }
+      }
+    } catch (err) {
+      evict(sessionId, live);
+      throw err;
+    }
+    live.sinceSnapshot = tail.length;
+    return live;
+  }
+
+  /**
+   * Sends one command, logs it, waits for its reply and for the log write: an answered command is durable.
+   * A snapshot follows every `snapshotEvery` logged events (or when asked).
+   */
   async function dispatch(
     sessionId: string,
     live: Live,
     command: Command,
-    how: { log?: boolean; saveOnlyIfEnded?: boolean } = {},
+    how: { log?: boolean; snapshot?: boolean } = {},
   ): Promise<SessionReply> {
     const reqId = ++nextReqId;
     const nowMs = clock.now();
     const before = how.log === false ? null : live.actor.getSnapshot().context;
     live.actor.send({ ...command, reqId, nowMs } as SessionEvent);
     // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
-    // command was taken (a held `feed.more` is answered later); replay feeds the engine from these fields.
+    // command was taken (a held `feed.more` is answered later); a restore takes it again from these fields.
     if (before) appendLog(sessionId, live, { ...command, reqId, nowMs, ...outcome(before, live, reqId) });
-    const reply = await replyTo(live.actor, reqId);
+    const reply = await replyTo(live, reqId);
+    // An ended session is saved by `finish`, in its own turn.
     const ended = live.actor.getSnapshot().status !== 'active';
-    // Refusals leave the session as it was (but for the reply), so there is nothing to save.
-    const changed = how.saveOnlyIfEnded ? ended : reply.ok || ended || reply.code === 'SESSION_ENGINE_FAILED';
-    if (changed) await persist(sessionId, live);
-    await live.log;
+    if (!ended && reply.ok && (how.snapshot || live.sinceSnapshot >= snapshotEvery)) {
+      snapshot(sessionId, live);
+    }
+    await flush(live);
     return reply;
   }
 
@@ -270,7 +363,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     return withdrawn.length > 0 ? { ok: true, withdrawn } : { ok: true };
   }
 
-  function replyTo(actor: SessionActor, reqId: number): Promise<SessionReply> {
+  function replyTo(live: Live, reqId: number): Promise<SessionReply> {
+    const { actor } = live;
     const answered = (context: SessionContext) =>
       context.reply?.reqId === reqId ? context.reply : undefined;
     const now = answered(actor.getSnapshot().context);
@@ -286,6 +380,37 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
           }
         },
         error: reject,
+        // Dropped while waiting (a failed write: the copy is stale): the caller retries on a fresh one.
+        complete: () =>
+          reject(
+            live.failure ??
+              sessionError('SESSION_STORE_CONFLICT', 'The session moved on while this call waited.'),
+          ),
+      });
+    });
+  }
+
+  /**
+   * Resolves once the refill running now (if any) is done. Feedback and steering wait for it: sent during
+   * a refill, they would make its picks stale and the engine would pick again from scratch; sent after,
+   * they apply to those picks like to any queued ones (withdrawing what no longer fits).
+   */
+  function refillDone(actor: SessionActor): Promise<void> {
+    const refilling = (snapshot: ReturnType<SessionActor['getSnapshot']>) =>
+      snapshot.status === 'active' && snapshot.matches({ active: { feed: 'refilling' } });
+    const start = actor.getSnapshot();
+    if (!refilling(start)) return Promise.resolve();
+    const decisions = start.context.engine?.decisions;
+    return new Promise((resolve) => {
+      const sub = actor.subscribe({
+        next: (snapshot) => {
+          if (!refilling(snapshot) || snapshot.context.engine?.decisions !== decisions) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+        error: () => resolve(),
+        complete: () => resolve(),
       });
     });
   }
@@ -302,6 +427,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
           );
         }
         try {
+          if (command.type === 'user.feedback' || command.type === 'user.steer') {
+            await refillDone(live.actor);
+          }
           const reply = await dispatch(sessionId, live, command);
           if (!reply.ok) throw sessionError(reply.code, reply.message, { details: { sessionId } });
           return { reply, context: live.actor.getSnapshot().context };
@@ -341,10 +469,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
           model: engine.modelId,
           ...(options.provenance ? { provenance: options.provenance } : {}),
         });
-        const reply = await dispatch(sessionId, live, command, { log: false }).catch((err: unknown) => {
-          evict(sessionId, live);
-          throw err;
-        });
+        const reply = await dispatch(sessionId, live, command, { log: false, snapshot: true }).catch(
+          (err: unknown) => {
+            evict(sessionId, live);
+            throw err;
+          },
+        );
         if (!reply.ok) {
           evict(sessionId, live);
           throw sessionError(reply.code, reply.message);

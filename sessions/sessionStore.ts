@@ -1,21 +1,30 @@
 /**
- * Where sessions live between calls and across nodes: the machine's persisted snapshot under a version
- * (compare-and-swap), and an append-only, bounded event log per session for audit and replay.
+ * Where sessions live between calls and across nodes: an append-only, bounded event log per session and,
+ * now and then, the machine's persisted snapshot, which covers the log up to the moment it was saved. A
+ * session is its latest snapshot plus the log events after it (the tail).
+ *
+ * Every write (append or snapshot) is a compare-and-swap on one version counter per session, so a node that
+ * lost the session to another (a takeover, a resume elsewhere) cannot write behind the new owner's back: its
+ * next write fails with SESSION_STORE_CONFLICT.
  * Implementations: `createMemoryStore` (one process) and `createRedisStore` (shared by nodes).
  */
 export interface SessionStore {
-  /** The latest snapshot and its version, or undefined when absent or expired. */
+  /** The latest snapshot, its version and the events logged after it, or undefined when absent or expired. */
   load(sessionId: string): Promise<StoredSession | undefined>;
   /**
-   * Writes `snapshot` if the stored version is still `expectedVersion` (0 = must not exist yet) and
-   * returns the new version; otherwise rejects with SESSION_STORE_CONFLICT and writes nothing.
+   * Writes `snapshot` if the stored version is still `expectedVersion` (0 = nothing written yet) and
+   * returns the new version; otherwise rejects with SESSION_STORE_CONFLICT and writes nothing. The snapshot
+   * covers every event appended before it: `load` returns only later ones as the tail.
    * Refreshes the session's TTL.
    */
   save(sessionId: string, snapshot: unknown, expectedVersion: number): Promise<number>;
   /** Removes the snapshot and the log. */
   delete(sessionId: string): Promise<void>;
-  /** Appends one JSON event to the session's log; returns its id (ids increase in append order). */
-  appendEvent(sessionId: string, event: SessionLogEvent): Promise<string>;
+  /**
+   * Appends one JSON event to the session's log if the version is still `expectedVersion`, like `save`;
+   * returns the new version and the event's id (ids increase in append order). Refreshes the TTL.
+   */
+  append(sessionId: string, event: SessionLogEvent, expectedVersion: number): Promise<Appended>;
   /** Events after `fromId` (exclusive; all kept ones when absent), oldest first, at most `count`. */
   readEvents(sessionId: string, options?: { fromId?: string; count?: number }): Promise<LoggedEvent[]>;
   /** Extends the snapshot's and log's TTL without writing (a live but quiet session). */
@@ -28,6 +37,13 @@ export interface StoredSession {
   /** Whatever `save` wrote, after a JSON round trip. */
   snapshot: unknown;
   version: number;
+  /** Events appended after the snapshot was saved, oldest first. */
+  tail: LoggedEvent[];
+}
+
+export interface Appended {
+  version: number;
+  id: string;
 }
 
 /** One log entry: `type` dotted like machine events (`user.feedback`, `engine.decision`), plus JSON. */

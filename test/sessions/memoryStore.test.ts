@@ -9,11 +9,15 @@ describe('createMemoryStore TTL', () => {
     let now = 1_000;
     const store = createMemoryStore({ ttlMs: 100, now: () => now });
     await store.save('a', { n: 1 }, 0);
-    await store.appendEvent('a', { type: 'x', atMs: now });
+    await store.append('a', { type: 'x', atMs: now }, 1);
     now += 90;
     await store.touch('a');
     now += 90;
-    expect(await store.load('a')).toEqual({ snapshot: { n: 1 }, version: 1 });
+    expect(await store.load('a')).toEqual({
+      snapshot: { n: 1 },
+      version: 2,
+      tail: [{ id: '1-0', event: { type: 'x', atMs: 1_000 } }],
+    });
     now += 100;
     expect(await store.load('a')).toBeUndefined();
     expect(await store.readEvents('a')).toEqual([]);

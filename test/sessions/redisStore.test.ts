@@ -18,21 +18,21 @@ afterAll(async () => {
 registerStoreContract('redis', (options) => createRedisStore({ ...options, url, prefix }));
 
 describe('createRedisStore', () => {
-  it('writes the snapshot under a hash-tagged key with a TTL refreshed by save and touch', async () => {
+  it('writes the snapshot under a hash-tagged key with a TTL refreshed by save, append and touch', async () => {
     const store = createRedisStore({ url, prefix, ttlMs: 60_000 });
     const id = `s-${randomUUID()}`;
     try {
       await store.save(id, { n: 1 }, 0);
-      await store.appendEvent(id, { type: 'x', atMs: 1 });
+      await store.append(id, { type: 'x', atMs: 1 }, 1);
       const snapKey = `${prefix}:{${id}}:snap`;
       const logKey = `${prefix}:{${id}}:log`;
-      expect(await admin.hget(snapKey, 'v')).toBe('1');
+      expect(await admin.hget(snapKey, 'v')).toBe('2');
       expect(await admin.xlen(logKey)).toBe(1);
       await admin.pexpire(snapKey, 10_000);
       await store.touch(id);
       expect(await admin.pttl(snapKey)).toBeGreaterThan(10_000);
       await admin.pexpire(snapKey, 10_000);
-      await store.save(id, { n: 2 }, 1);
+      await store.save(id, { n: 2 }, 2);
       expect(await admin.pttl(snapKey)).toBeGreaterThan(10_000);
       expect(await admin.pttl(logKey)).toBeGreaterThan(10_000);
     } finally {

@@ -38,7 +38,7 @@ describe('createSessionManager', () => {
     expect(await code(service.more(sid, 'c1', 1))).toBe('SESSION_ENDED');
   });
 
-  it('refuses invalid requests with codes and leaves the stored session as it was', async () => {
+  it('refuses invalid requests with codes and leaves the stored session as it was (refusals are only logged)', async () => {
     const { service, store } = manager();
     const { sessionId: sid } = await service.start({ connectionId: 'c1' });
     await service.more(sid, 'c1', 3);
@@ -51,7 +51,14 @@ describe('createSessionManager', () => {
       'SESSION_INVALID_REQUEST',
     );
     expect(await code(service.more('no-such-session', 'c1', 1))).toBe('SESSION_NOT_FOUND');
-    expect(await store.load(sid)).toEqual(before);
+    const after = await store.load(sid);
+    expect(after?.snapshot).toEqual(before?.snapshot);
+    const added = after!.tail.slice(before!.tail.length).map((e) => e.event);
+    expect(added.filter((e) => e.type !== 'engine.decision').map((e) => [e.type, e.ok])).toEqual([
+      ['user.play', false],
+      ['user.feedback', false],
+      ['user.steer', false],
+    ]);
     await service.pause(sid, 'c1');
     expect(await code(service.pause(sid, 'c1'))).toBe('SESSION_INVALID_EVENT');
   });
@@ -194,6 +201,50 @@ describe('createSessionManager', () => {
 });
 
 describe('two managers on one store', () => {
+  it('a session rebuilt from its snapshot and log tail continues exactly as if it had never moved', async () => {
+    // The same calls three times: the session stays on node A; it moves to B restoring from a snapshot per
+    // event (no tail); it moves to B restoring from the start snapshot and a tail of every event since.
+    const run = async (move: 'stay' | 'snapshots' | 'tail') => {
+      const store = createMemoryStore();
+      const snapshotEvery = move === 'snapshots' ? 1 : 1_000;
+      const a = manager({ store, nodeId: 'A', snapshotEvery, randomToken: () => 'token' });
+      const b =
+        move === 'stay' ? a : manager({ store, nodeId: 'B', snapshotEvery, randomToken: () => 'token' });
+      const { sessionId: sid } = await a.service.start({ connectionId: 'c1', seed: 11 });
+      const first = await a.service.more(sid, 'c1', 10);
+      for (const item of first.slice(0, 5))
+        await a.service.feedback(sid, 'c1', { type: 'completed', seq: item.seq });
+      await a.service.feedback(sid, 'c1', { type: 'skipped', seq: first[5]!.seq, atMs: 20_000 });
+      const { invalidated } = await a.service.feedback(sid, 'c1', { type: 'disliked', seq: first[6]!.seq });
+      await a.service.steer(sid, 'c1', { kind: 'less-artist', artist: first[7]!.artist });
+      await a.service.pause(sid, 'c1');
+      await a.service.play(sid, 'c1');
+      const second = await a.service.more(sid, 'c1', 5);
+      const tail = (await store.load(sid))!.tail.length;
+      const resumed = await b.service.resume({
+        connectionId: 'c2',
+        sessionId: sid,
+        resumeToken: 'token',
+        lastSeq: 12,
+      });
+      const after = await b.service.more(sid, 'c2', 20);
+      return { first, invalidated, second, tail, resumed, after };
+    };
+    const stay = await run('stay');
+    const snapshots = await run('snapshots');
+    const tail = await run('tail');
+    // Snapshots follow commands: a refill logged since the last command may still be in the tail.
+    expect(snapshots.tail).toBeLessThanOrEqual(1);
+    expect(tail.tail).toBeGreaterThan(10);
+    for (const moved of [snapshots, tail]) {
+      expect(moved.invalidated).toEqual(stay.invalidated);
+      expect(moved.second).toEqual(stay.second);
+      expect(moved.resumed.missed).toEqual(stay.resumed.missed);
+      expect(moved.resumed.lastSeq).toBe(stay.resumed.lastSeq);
+      expect(moved.after).toEqual(stay.after);
+    }
+  });
+
   it('a session moves to another node and continues without repeats', async () => {
     const shared = createMemoryStore();
     await continuesOnAnotherNode(() => shared);

@@ -42,11 +42,12 @@ export function registerStoreContract(
       const id = newId(store);
       const snapshot = { value: { active: 'streaming' }, context: { lastSeq: 3, list: [1, 2], none: null } };
       expect(await store.save(id, snapshot, 0)).toBe(1);
-      expect(await store.load(id)).toEqual({ snapshot, version: 1 });
+      expect(await store.load(id)).toEqual({ snapshot, version: 1, tail: [] });
       expect(await store.save(id, { ...snapshot, context: { lastSeq: 4 } }, 1)).toBe(2);
       expect(await store.load(id)).toEqual({
         snapshot: { ...snapshot, context: { lastSeq: 4 } },
         version: 2,
+        tail: [],
       });
     });
 
@@ -68,7 +69,7 @@ export function registerStoreContract(
       expect(isOmakaseError(stale, 'SESSION_STORE_CONFLICT')).toBe(true);
       const create = await store.save(id, { n: 98 }, 0).catch((err: unknown) => err);
       expect(isOmakaseError(create, 'SESSION_STORE_CONFLICT')).toBe(true);
-      expect(await store.load(id)).toEqual({ snapshot: { n: 2 }, version: 2 });
+      expect(await store.load(id)).toEqual({ snapshot: { n: 2 }, version: 2, tail: [] });
     });
 
     it('lets exactly one of several concurrent writers at the same version win', async () => {
@@ -85,15 +86,18 @@ export function registerStoreContract(
         expect(isOmakaseError((r as PromiseRejectedResult).reason, 'SESSION_STORE_CONFLICT')).toBe(true);
       }
       const winner = results.findIndex((r) => r.status === 'fulfilled');
-      expect(await store.load(id)).toEqual({ snapshot: { writer: winner }, version: 2 });
+      expect(await store.load(id)).toEqual({ snapshot: { writer: winner }, version: 2, tail: [] });
     });
 
-    it('appends events in order with increasing ids and reads after an id', async () => {
+    it('appends events in order with increasing ids, each a version, and reads after an id', async () => {
       const store = open();
       const id = newId(store);
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++)
-        ids.push(await store.appendEvent(id, { type: 'user.feedback', atMs: i, i }));
+      for (let i = 0; i < 5; i++) {
+        const appended = await store.append(id, { type: 'user.feedback', atMs: i, i }, i);
+        expect(appended.version).toBe(i + 1);
+        ids.push(appended.id);
+      }
       expect(new Set(ids).size).toBe(5);
       const all = await store.readEvents(id);
       expect(all.map((e) => e.event.i)).toEqual([0, 1, 2, 3, 4]);
@@ -105,12 +109,48 @@ export function registerStoreContract(
       expect(await store.readEvents(id, { fromId: ids[4] })).toEqual([]);
     });
 
+    it('fences appends: a stale version writes nothing and one of several concurrent appends wins', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.save(id, { n: 1 }, 0);
+      const stale = await store.append(id, { type: 'x', atMs: 1 }, 0).catch((err: unknown) => err);
+      expect(isOmakaseError(stale, 'SESSION_STORE_CONFLICT')).toBe(true);
+      const results = await Promise.allSettled(
+        [0, 1, 2].map((writer) => store.append(id, { type: 'x', atMs: 2, writer }, 1)),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const staleSave = await store.save(id, { n: 2 }, 1).catch((err: unknown) => err);
+      expect(isOmakaseError(staleSave, 'SESSION_STORE_CONFLICT')).toBe(true);
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      expect((await store.readEvents(id)).map((e) => e.event.writer)).toEqual([winner]);
+    });
+
+    it('loads the latest snapshot with the events appended after it as the tail', async () => {
+      const store = open();
+      const id = newId(store);
+      await store.append(id, { type: 'user.start', atMs: 0 }, 0);
+      // Only a log, no snapshot yet: nothing to load.
+      expect(await store.load(id)).toBeUndefined();
+      await store.save(id, { at: 'start' }, 1);
+      const a = await store.append(id, { type: 'x', atMs: 1, i: 1 }, 2);
+      await store.append(id, { type: 'x', atMs: 2, i: 2 }, a.version);
+      const loaded = await store.load(id);
+      expect(loaded?.snapshot).toEqual({ at: 'start' });
+      expect(loaded?.version).toBe(4);
+      expect(loaded?.tail.map((e) => e.event.i)).toEqual([1, 2]);
+      expect(loaded?.tail[0]?.id).toBe(a.id);
+      await store.save(id, { at: 'two' }, 4);
+      expect(await store.load(id)).toEqual({ snapshot: { at: 'two' }, version: 5, tail: [] });
+      const b = await store.append(id, { type: 'x', atMs: 3, i: 3 }, 5);
+      expect((await store.load(id))?.tail).toEqual([{ id: b.id, event: { type: 'x', atMs: 3, i: 3 } }]);
+    });
+
     it('keeps each session its own log', async () => {
       const store = open();
       const a = newId(store);
       const b = newId(store);
-      await store.appendEvent(a, { type: 'x', atMs: 1, who: 'a' });
-      await store.appendEvent(b, { type: 'x', atMs: 1, who: 'b' });
+      await store.append(a, { type: 'x', atMs: 1, who: 'a' }, 0);
+      await store.append(b, { type: 'x', atMs: 1, who: 'b' }, 0);
       expect((await store.readEvents(a)).map((e) => e.event.who)).toEqual(['a']);
       expect(await store.readEvents(newId(store))).toEqual([]);
     });
@@ -118,7 +158,7 @@ export function registerStoreContract(
     it('bounds the log, keeping the newest events', async () => {
       const store = open({ maxEvents: 20 });
       const id = newId(store);
-      for (let i = 0; i < 400; i++) await store.appendEvent(id, { type: 'x', atMs: i, i });
+      for (let i = 0; i < 400; i++) await store.append(id, { type: 'x', atMs: i, i }, i);
       const kept = (await store.readEvents(id)).map((e) => e.event.i as number);
       // Redis trims with `MAXLEN ~` (whole stream nodes of up to 100 entries), so allow that slack.
       expect(kept.length).toBeGreaterThanOrEqual(20);
@@ -131,7 +171,7 @@ export function registerStoreContract(
       const store = open();
       const id = newId(store);
       await store.save(id, { n: 1 }, 0);
-      await store.appendEvent(id, { type: 'x', atMs: 1 });
+      await store.append(id, { type: 'x', atMs: 1 }, 1);
       await store.delete(id);
       expect(await store.load(id)).toBeUndefined();
       expect(await store.readEvents(id)).toEqual([]);
@@ -145,7 +185,7 @@ export function registerStoreContract(
       expect(await store.load(id)).toBeUndefined();
       await store.save(id, { n: 1 }, 0);
       await store.touch(id);
-      expect(await store.load(id)).toEqual({ snapshot: { n: 1 }, version: 1 });
+      expect(await store.load(id)).toEqual({ snapshot: { n: 1 }, version: 1, tail: [] });
     });
   });
 }
