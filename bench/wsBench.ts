@@ -354,8 +354,14 @@ function instantService(item: {
       const out: DeliveredItem[] = [];
       for (let i = 0; i < n; i++) {
         seq++;
+        // Fields written out: on this Node an object spread costs microseconds per item, which would be
+        // charged to the server under test.
         out.push({
-          ...item,
+          id: item.id,
+          title: item.title,
+          artist: item.artist,
+          album: item.album,
+          durationMs: item.durationMs,
           seq,
           pos: seq - 1,
           startMs: seq,
