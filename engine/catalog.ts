@@ -158,3 +158,46 @@ export function dot(a: Float32Array, b: Float32Array): number {
   for (let d = 0; d < a.length; d++) s += a[d] * b[d];
   return s;
 }
+
+/**
+ * `out[k] = dot(v, embedding of item rows[k])` for k in [from, to). Each product is summed in dimension order,
+ * exactly as `dot` does, so results are bit-identical; four rows run side by side so the additions overlap.
+ */
+export function dotRows(
+  v: Float32Array,
+  embeddings: Float32Array,
+  dim: number,
+  rows: ArrayLike<number>,
+  from: number,
+  to: number,
+  out: Float64Array,
+): void {
+  let k = from;
+  for (; k + 4 <= to; k += 4) {
+    const o0 = rows[k] * dim;
+    const o1 = rows[k + 1] * dim;
+    const o2 = rows[k + 2] * dim;
+    const o3 = rows[k + 3] * dim;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let d = 0; d < dim; d++) {
+      const q = v[d];
+      s0 += q * embeddings[o0 + d];
+      s1 += q * embeddings[o1 + d];
+      s2 += q * embeddings[o2 + d];
+      s3 += q * embeddings[o3 + d];
+    }
+    out[k] = s0;
+    out[k + 1] = s1;
+    out[k + 2] = s2;
+    out[k + 3] = s3;
+  }
+  for (; k < to; k++) {
+    const o = rows[k] * dim;
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += v[d] * embeddings[o + d];
+    out[k] = s;
+  }
+}

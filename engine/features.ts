@@ -1,5 +1,5 @@
 import { FEATURE_INDEX as F, FEATURE_COUNT } from '../models/featureSchema.ts';
-import type { Catalog } from './catalog.ts';
+import { type Catalog, dotRows } from './catalog.ts';
 import type { SessionQuery } from './query.ts';
 import { type Candidates, SOURCE_BIT } from './retrieval/retrieve.ts';
 
@@ -25,12 +25,6 @@ export function assembleFeatures(
   const tagPos = tagWeights(catalog, query.tagPos);
   const tagNeg = tagWeights(catalog, query.tagNeg);
   const { tagIds, tagOffsets } = catalog;
-  // The six session vectors side by side (zeros where the session has none): one pass over each candidate's
-  // embedding computes all six similarities.
-  const Q = new Float32Array(6 * dim);
-  [query.vector, query.pos, query.neg, query.last, query.intent, query.steer].forEach((v, k) => {
-    if (v) Q.set(v, k * dim);
-  });
   // Column numbers as locals: FEATURE_INDEX is a lookup table, too slow to consult per cell.
   const {
     artist_neg: colArtistNeg,
@@ -60,31 +54,21 @@ export function assembleFeatures(
   const lastArtist = query.lastArtistId ?? -1;
   const meanYear = query.meanYear ?? Number.NaN;
 
+  // The six similarities, one session vector at a time over all candidates; a vector the session lacks
+  // gives 0 without a pass.
+  const sims = new Float64Array(n);
+  const vectors = [query.vector, query.pos, query.neg, query.last, query.intent, query.steer];
+  const simColumns = [colSimQuery, colSimPos, colSimNeg, colSimLast, colSimIntent, colSimSteer];
+  for (let k = 0; k < vectors.length; k++) {
+    const v = vectors[k];
+    const col = simColumns[k];
+    if (v) dotRows(v, emb, dim, candidates.indexes, 0, n, sims);
+    for (let c = 0; c < n; c++) rows[c * FEATURE_COUNT + col] = v ? sims[c] : 0;
+  }
+
   for (let c = 0; c < n; c++) {
     const index = candidates.indexes[c];
     const row = c * FEATURE_COUNT;
-    const off = index * dim;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let s4 = 0;
-    let s5 = 0;
-    for (let d = 0; d < dim; d++) {
-      const e = emb[off + d];
-      s0 += Q[d] * e;
-      s1 += Q[dim + d] * e;
-      s2 += Q[2 * dim + d] * e;
-      s3 += Q[3 * dim + d] * e;
-      s4 += Q[4 * dim + d] * e;
-      s5 += Q[5 * dim + d] * e;
-    }
-    rows[row + colSimQuery] = s0;
-    rows[row + colSimPos] = s1;
-    rows[row + colSimNeg] = s2;
-    rows[row + colSimLast] = s3;
-    rows[row + colSimIntent] = s4;
-    rows[row + colSimSteer] = s5;
     rows[row + colPopularity] = catalog.popularityScore[index];
     rows[row + colTransition] = candidates.transition[c];
     const artistId = artistIds[index];
