@@ -1,10 +1,10 @@
-import type { Catalog } from '../catalog.ts';
+import { type Catalog, dotRows } from '../catalog.ts';
 import type { EngineConfig } from '../config.ts';
 import type { Pick, Source } from '../pick.ts';
 import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
 import type { HistoryEntry, Profile } from '../session.ts';
-import { radioRuleBroken, type TimedPlay } from './radioRules.ts';
+import { radioChecker, type TimedPlay } from './radioRules.ts';
 
 export interface SlateRequest {
   catalog: Catalog;
@@ -62,17 +62,27 @@ export function selectSlate(request: SlateRequest): Pick[] {
 
   // The slate looks at a shortlist of the best-scored candidates first (the diversity term is the costly
   // part) and widens to all of them only when the rules leave the shortlist empty.
-  // A native sort of the scores finds the cut; no comparator sort over all candidates.
+  // A selection finds the cut; no sort over all candidates.
   const want = Math.min(count, Math.max(SHORTLIST, 4 * request.n + config.explorationTop));
-  const cut = Float32Array.from(scores.subarray(0, count)).sort()[count - want];
+  const cut = kthSmallest(scores.slice(0, count), count - want);
   const order: number[] = [];
   for (let c = 0; c < count; c++) if (scores[c] >= cut) order.push(c);
   const shortlist = order.length;
   for (let c = 0; c < count; c++) if (scores[c] < cut) order.push(c);
-  // Candidate embeddings side by side, and each one's highest similarity to the recent stream (the last
+  // Each candidate's item in `order`, and its highest similarity to the recent stream (the last
   // `diversityWindow` plays, then every pick of this decision), filled as candidates enter the shortlist.
-  const vectors = new Float32Array(count * dim);
+  const orderItems = new Int32Array(count);
+  for (let k = 0; k < count; k++) orderItems[k] = candidates.indexes[order[k]];
   const maxSim = new Float32Array(count).fill(-1);
+  const sims = new Float64Array(count);
+  /** Raises the similarity of candidates order[from..to) to the item `seed`. */
+  const raiseMaxSim = (from: number, to: number, seed: number) => {
+    dotRows(emb.subarray(seed * dim, (seed + 1) * dim), emb, dim, orderItems, from, to, sims);
+    for (let k = from; k < to; k++) {
+      const c = order[k];
+      if (sims[k] > maxSim[c]) maxSim[c] = sims[k];
+    }
+  };
   const seeds: number[] = [];
   for (const h of request.history.slice(-config.diversityWindow)) {
     const i = catalog.indexOf(h.id);
@@ -80,12 +90,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
   }
   let active = 0;
   const activate = (upTo: number) => {
-    for (let k = active; k < upTo; k++) {
-      const c = order[k];
-      const index = candidates.indexes[c];
-      vectors.set(emb.subarray(index * dim, (index + 1) * dim), c * dim);
-    }
-    for (const seed of seeds) raiseMaxSim(maxSim, vectors, order, active, upTo, emb, dim, seed);
+    for (const seed of seeds) raiseMaxSim(active, upTo, seed);
     active = upTo;
   };
   activate(shortlist);
@@ -113,12 +118,13 @@ export function selectSlate(request: SlateRequest): Pick[] {
     const nearAlbums = lastOf(recentAlbums, config.albumGap);
     top.clear();
     topRelaxed.clear();
+    const radioRule = radio ? radioChecker(timeline, clock) : undefined;
     for (let k = 0; k < active; k++) {
       const c = order[k];
       if (taken[c]) continue;
-      if (radio) {
+      if (radioRule) {
         const item = catalog.items[candidates.indexes[c]];
-        const rule = radioRuleBroken(timeline, { artist: item.artist, album: item.album, startMs: clock });
+        const rule = radioRule(item.artist, item.album);
         if (rule) {
           removed[rule] = (removed[rule] ?? 0) + 1;
           continue;
@@ -126,10 +132,10 @@ export function selectSlate(request: SlateRequest): Pick[] {
       }
       // MMR: relevance against similarity to what just played (and what this decision already picked).
       const value = relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0);
-      if (nearArtists.includes(artists[c])) {
+      if (contains(nearArtists, artists[c])) {
         removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
         topRelaxed.offer(c, value);
-      } else if (albums[c] >= 0 && nearAlbums.includes(albums[c])) {
+      } else if (albums[c] >= 0 && contains(nearAlbums, albums[c])) {
         removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
         topRelaxed.offer(c, value);
       } else {
@@ -163,7 +169,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     const item = catalog.items[index];
     taken[c] = 1;
     seeds.push(index);
-    raiseMaxSim(maxSim, vectors, order, 0, active, emb, dim, index);
+    raiseMaxSim(0, active, index);
     if (radio) timeline.push({ artist: item.artist, album: item.album, startMs: clock });
     recentArtists.push(artists[c]);
     recentAlbums.push(albums[c]);
@@ -244,30 +250,46 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   return Math.max(nowMs, end);
 }
 
+/**
+ * The value at position `k` of `values` sorted ascending, as `values.sort()[k]` gives it (a NaN sorts last),
+ * by selection instead of a full sort. Reorders `values`.
+ */
+export function kthSmallest(values: Float32Array, k: number): number {
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return values.sort()[k];
+  let lo = 0;
+  let hi = values.length - 1;
+  while (hi > lo) {
+    // Hoare partition around the middle value; the k-th value stays inside [lo, hi].
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+/** Membership in a short list (a few recent artists or albums), checked per candidate and slot. */
+function contains(list: readonly number[], x: number): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === x) return true;
+  return false;
+}
+
 /** The last `k` entries (none for k = 0, where `slice(-0)` would give them all). */
 function lastOf<T>(list: readonly T[], k: number): readonly T[] {
   return k > 0 ? list.slice(-k) : [];
-}
-
-/** Raises the similarity of candidates order[from..to) to the item `picked`. */
-function raiseMaxSim(
-  maxSim: Float32Array,
-  vectors: Float32Array,
-  order: readonly number[],
-  from: number,
-  to: number,
-  emb: Float32Array,
-  dim: number,
-  picked: number,
-): void {
-  const p = emb.subarray(picked * dim, (picked + 1) * dim);
-  for (let k = from; k < to; k++) {
-    const c = order[k];
-    const off = c * dim;
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += vectors[off + d] * p[d];
-    if (s > maxSim[c]) maxSim[c] = s;
-  }
 }
 
 function sourcesOf(bits: number): Source[] {
