@@ -3,11 +3,16 @@
  * items (`more` n=10) and acking every item with feedback, for a fixed number of rounds; items/s, p50/p99 of
  * more→first item and more→last item, heap and RSS per connected session. In the same run a bare `ws` echo
  * server answers the same frames with frames of the same size, so throughput is also a ratio to the
- * transport's ceiling. Then 100,000 sessions opened in process (no sockets) for heap per session.
- * The clients run in a worker thread (their own heap and core). Last line: one JSON object.
+ * transport's ceiling, and the omakase server runs over an instant service (its own cost, without the
+ * session layer). Both servers write the frames one tick produces in one socket write (cork at the tick's
+ * first frame, uncork on the next tick), so the ceiling batches as the server does. Then 100,000 sessions
+ * opened in process (no sockets) for heap per session. The clients run in a worker thread (their own heap
+ * and core). Last line: one JSON object; on Linux it also holds the server thread's CPU time per item for
+ * each phase (from /proc, steadier than items/s on a shared machine).
  *
  *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes)
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
@@ -107,8 +112,39 @@ const log = (m: string): void => void process.stdout.write(`${m}\n`);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-/** Runs the clients against `url`; `atReady` is called with every session connected, before the rounds. */
-async function phase(url: string, atReady: () => void): Promise<DriverResult> {
+/**
+ * CPU time (user + system) of this process's main thread in ms, where /proc has it (Linux), else NaN. The
+ * main thread runs only the servers, so this is the server's CPU without the clients' worker thread.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in 10 ms ticks.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Runs the clients against `url`; `atReady` is called with every session connected, before the rounds.
+ * Adds the server thread's CPU µs per item over the rounds.
+ */
+async function phase(
+  url: string,
+  atReady: () => void,
+): Promise<DriverResult & { serverCpuUsPerItem: number }> {
+  let cpu0 = Number.NaN;
+  const result = await drivePhase(url, () => {
+    atReady();
+    cpu0 = mainThreadCpuMs();
+  });
+  const serverCpuUsPerItem = Math.round(((mainThreadCpuMs() - cpu0) * 1000 * 10) / result.items) / 10;
+  return { ...result, serverCpuUsPerItem };
+}
+
+async function drivePhase(url: string, atReady: () => void): Promise<DriverResult> {
   // A .ts entry is resolved before the loader hooks a worker inherits, so the worker registers tsx first.
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: { url, sessions: SESSIONS, rounds: ROUNDS } });
@@ -126,7 +162,11 @@ async function phase(url: string, atReady: () => void): Promise<DriverResult> {
   });
 }
 
-/** A bare `ws` server answering `more` with n copies of `itemFrame` and each other request with an ack. */
+/**
+ * A bare `ws` server answering `more` with n copies of `itemFrame` and each other request with an ack. Like
+ * the omakase server, it corks the socket at a tick's first frame and uncorks it once the tick's jobs have run,
+ * so the frames a tick produces leave in one write.
+ */
 async function echoServer(itemFrame: string): Promise<{ url: string; close: () => Promise<void> }> {
   const http = createServer();
   const wss = new WebSocketServer({
@@ -136,7 +176,17 @@ async function echoServer(itemFrame: string): Promise<{ url: string; close: () =
   });
   http.on('upgrade', (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
+      let corked = false;
+      const uncork = (): void => {
+        corked = false;
+        socket.uncork();
+      };
       ws.on('message', (data) => {
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
         const msg = JSON.parse(data.toString()) as { type: string; id: unknown; n?: number };
         if (msg.type === 'more') for (let i = 0; i < (msg.n ?? 0); i++) ws.send(itemFrame);
         else
@@ -275,6 +325,9 @@ async function main(): Promise<void> {
       instantServiceItemsPerSec: Math.round(serverRate),
       instantServiceRatioToBare: Math.round((serverRate / bareRate) * 1000) / 1000,
       instantServiceMoreToFirstUs: bareServer.firstUs,
+      bareServerCpuUsPerItem: bare.serverCpuUsPerItem,
+      instantServiceServerCpuUsPerItem: bareServer.serverCpuUsPerItem,
+      serverCpuUsPerItem: real.serverCpuUsPerItem,
       heapBytesPerSession: heapPerSession,
       rssBytesPerSession: rssPerSession,
       inProcessSessions: INPROC,

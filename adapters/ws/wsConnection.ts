@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { OmakaseError } from '../../models/omakaseError.ts';
 import type {
@@ -71,7 +72,14 @@ export class WsConnection {
   private helloSeen = false;
   /** Ended or taken over: nothing to tell the session when the socket closes. */
   private sessionOver = false;
-  private lastFlush: Promise<void> = Promise.resolve();
+  /** The TCP socket under `ws`, corked while a tick writes frames so they leave in one write. */
+  private readonly socket: Duplex;
+  private corked = false;
+  /** Frames handed to `ws`, and frames whose write callback came back (in order: the socket writes in order). */
+  private sent = 0;
+  private written = 0;
+  /** Set while `flushed` waits: called once `written` reaches `sent` as it was when the wait began. */
+  private onFlushed: { upTo: number; resolve: () => void } | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly gone: Promise<void>;
@@ -80,6 +88,8 @@ export class WsConnection {
     readonly ws: WebSocket,
     private readonly ctx: ConnectionContext,
   ) {
+    // `ws` has no cork of its own; its maintainers point to the socket's (websockets/ws#1999).
+    this.socket = (ws as unknown as { _socket: Duplex })._socket;
     this.handshakeTimer = setTimeout(
       () => this.close(4408, 'no hello within the handshake time box'),
       ctx.limits.handshakeTimeoutMs,
@@ -339,11 +349,35 @@ export class WsConnection {
     this.write(JSON.stringify(msg));
   }
 
-  /** Every frame is written with a callback, so `flushed` can wait for all of them, not only items. */
+  /**
+   * Frames written in one tick (a pump pass, the acks of a burst of feedback) go to the OS in one write: the
+   * first corks the socket, and it is uncorked once the tick's promise jobs have run. Every frame is written
+   * with a callback, so `flushed` can wait for all of them, not only items.
+   */
   private write(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.lastFlush = new Promise((resolve) => this.ws.send(frame, () => resolve()));
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.sent++;
+    this.ws.send(frame, this.wrote);
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  private readonly wrote = (): void => {
+    this.written++;
+    const waiter = this.onFlushed;
+    if (waiter !== undefined && this.written >= waiter.upTo) {
+      this.onFlushed = undefined;
+      waiter.resolve();
+    }
+  };
 
   /**
    * Resolves once every frame sent so far has been handed to the OS (or the socket closed: a socket that dies
@@ -351,7 +385,13 @@ export class WsConnection {
    * letting the socket drain.
    */
   private async flushed(): Promise<void> {
-    await Promise.race([this.lastFlush, this.gone]);
+    if (this.written < this.sent) {
+      const upTo = this.sent;
+      const all = new Promise<void>((resolve) => {
+        this.onFlushed = { upTo, resolve };
+      });
+      await Promise.race([all, this.gone]);
+    }
     await new Promise((resolve) => setImmediate(resolve));
   }
 
