@@ -14,6 +14,7 @@ import {
   type CloseCode,
   type FeedbackMessage,
   type HelloMessage,
+  type ItemMessage,
   isParseError,
   type Limits,
   type ParseError,
@@ -157,13 +158,18 @@ export class WsConnection {
     this.pending++;
     this.chain = this.chain
       .then(() => this.handle(parsed))
-      .catch((err) => this.fail(err, parsed.id))
-      .finally(() => {
-        this.pending--;
+      .then(this.settled, (err) => {
+        this.settled();
+        this.fail(err, parsed.id);
       });
   }
 
-  private async handle(msg: ClientMessage): Promise<void> {
+  private readonly settled = (): void => {
+    this.pending--;
+  };
+
+  /** Runs one request; the promise (when the request waits on the session) settles once it is answered. */
+  private handle(msg: ClientMessage): Promise<void> | undefined {
     if (this.state === 'closed') return;
     if (msg.type === 'hello') return this.hello(msg);
     if (this.state === 'handshake') {
@@ -185,25 +191,22 @@ export class WsConnection {
         return;
       case 'feedback':
         return this.feedback(msg);
-      case 'steer': {
-        const changed = await service.steer(sid, this.connectionId, msg.steer);
-        this.answered(msg.id, changed.invalidated, 'steer');
-        return;
-      }
+      case 'steer':
+        return service
+          .steer(sid, this.connectionId, msg.steer)
+          .then((changed) => this.answered(msg.id, changed.invalidated, 'steer'));
       case 'pause':
       case 'play':
-        await (msg.type === 'pause'
-          ? service.pause(sid, this.connectionId)
-          : service.play(sid, this.connectionId));
-        this.answered(msg.id, [], msg.type);
-        return;
+        return (
+          msg.type === 'pause' ? service.pause(sid, this.connectionId) : service.play(sid, this.connectionId)
+        ).then(() => this.answered(msg.id, [], msg.type));
       case 'end':
-        await service.end(sid, this.connectionId);
-        this.send({ type: 'ack', id: msg.id });
-        this.sessionOver = true;
-        this.send({ type: 'ended', reason: 'ended', id: msg.id });
-        this.close(4000, 'session ended');
-        return;
+        return service.end(sid, this.connectionId).then(() => {
+          this.send({ type: 'ack', id: msg.id });
+          this.sessionOver = true;
+          this.send({ type: 'ended', reason: 'ended', id: msg.id });
+          this.close(4000, 'session ended');
+        });
     }
   }
 
@@ -261,7 +264,7 @@ export class WsConnection {
     for (const item of opened.missed) this.sendItem(item, undefined);
   }
 
-  private async feedback(msg: FeedbackMessage): Promise<void> {
+  private feedback(msg: FeedbackMessage): Promise<void> {
     if (msg.seq > this.highestSeq) {
       throw protoError(
         'PROTO_UNKNOWN_SEQ',
@@ -272,8 +275,9 @@ export class WsConnection {
       msg.kind === 'skipped'
         ? { type: msg.kind, seq: msg.seq, atMs: msg.atMs as number }
         : { type: msg.kind, seq: msg.seq };
-    const changed = await this.ctx.service.feedback(this.sessionId as string, this.connectionId, feedback);
-    this.answered(msg.id, changed.invalidated, 'feedback');
+    return this.ctx.service
+      .feedback(this.sessionId as string, this.connectionId, feedback)
+      .then((changed) => this.answered(msg.id, changed.invalidated, 'feedback'));
   }
 
   /** The durable ack, then what the change withdrew; a change may also unblock a starved pump. */
@@ -325,6 +329,7 @@ export class WsConnection {
     return grant.id;
   }
 
+  /** One object literal, encoded once: JSON leaves out the fields that are undefined (album, reasons, re). */
   private sendItem(item: DeliveredItem, re: RequestId | undefined): void {
     const wire: WireItem = {
       id: item.id,
@@ -333,16 +338,12 @@ export class WsConnection {
       durationMs: item.durationMs,
       startMs: item.startMs,
       degraded: item.degraded,
+      album: item.album,
+      reasons: this.ctx.reasons ? { ...item.reasons } : undefined,
     };
-    if (item.album !== undefined) wire.album = item.album;
-    if (this.ctx.reasons) wire.reasons = { ...item.reasons };
-    this.highestSeq = Math.max(this.highestSeq, item.seq);
-    const frame = JSON.stringify(
-      re === undefined
-        ? { type: 'item', seq: item.seq, item: wire }
-        : { type: 'item', seq: item.seq, item: wire, re },
-    );
-    this.write(frame);
+    if (item.seq > this.highestSeq) this.highestSeq = item.seq;
+    const frame: ItemMessage = { type: 'item', seq: item.seq, item: wire, re };
+    this.write(JSON.stringify(frame));
   }
 
   private send(msg: ServerMessage): void {
