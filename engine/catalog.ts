@@ -160,11 +160,13 @@ export function dot(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * `out[k] = dot(v, embedding of item rows[k])` for k in [from, to). Each product is summed in dimension order,
- * exactly as `dot` does, so results are bit-identical; four rows run side by side so the additions overlap.
+ * `out[k] = dot(v, embedding of item rows[k])` for k in [from, to), where v is `v[vOffset .. vOffset + dim)`.
+ * Each product is summed in dimension order, exactly as `dot` does, so results are bit-identical; four rows
+ * run side by side so the additions overlap.
  */
 export function dotRows(
   v: Float32Array,
+  vOffset: number,
   embeddings: Float32Array,
   dim: number,
   rows: ArrayLike<number>,
@@ -183,7 +185,7 @@ export function dotRows(
     let s2 = 0;
     let s3 = 0;
     for (let d = 0; d < dim; d++) {
-      const q = v[d];
+      const q = v[vOffset + d];
       s0 += q * embeddings[o0 + d];
       s1 += q * embeddings[o1 + d];
       s2 += q * embeddings[o2 + d];
@@ -197,7 +199,7 @@ export function dotRows(
   for (; k < to; k++) {
     const o = rows[k] * dim;
     let s = 0;
-    for (let d = 0; d < dim; d++) s += v[d] * embeddings[o + d];
+    for (let d = 0; d < dim; d++) s += v[vOffset + d] * embeddings[o + d];
     out[k] = s;
   }
 }

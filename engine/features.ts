@@ -62,7 +62,7 @@ export function assembleFeatures(
   for (let k = 0; k < vectors.length; k++) {
     const v = vectors[k];
     const col = simColumns[k];
-    if (v) dotRows(v, emb, dim, candidates.indexes, 0, n, sims);
+    if (v) dotRows(v, 0, emb, dim, candidates.indexes, 0, n, sims);
     for (let c = 0; c < n; c++) rows[c * FEATURE_COUNT + col] = v ? sims[c] : 0;
   }
 

@@ -26,6 +26,10 @@ const SOFT_RULES = ['artist-gap', 'album-gap'] as const;
 const SETTLE_PICKS = 3;
 /** Candidates the slate considers before widening to all of them. */
 const SHORTLIST = 120;
+/** How a candidate stands with the rules in one slot (see `fit`). */
+const OUT = 0;
+const SPACED = 1;
+const RELAXED = 2;
 
 /**
  * The slate policy: picks `n` items one slot at a time from scored candidates. Each slot removes what breaks
@@ -69,31 +73,36 @@ export function selectSlate(request: SlateRequest): Pick[] {
   for (let c = 0; c < count; c++) if (scores[c] >= cut) order.push(c);
   const shortlist = order.length;
   for (let c = 0; c < count; c++) if (scores[c] < cut) order.push(c);
-  // Each candidate's item in `order`, and its highest similarity to the recent stream (the last
-  // `diversityWindow` plays, then every pick of this decision), filled as candidates enter the shortlist.
-  const orderItems = new Int32Array(count);
-  for (let k = 0; k < count; k++) orderItems[k] = candidates.indexes[order[k]];
-  const maxSim = new Float32Array(count).fill(-1);
-  const sims = new Float64Array(count);
-  /** Raises the similarity of candidates order[from..to) to the item `seed`. */
-  const raiseMaxSim = (from: number, to: number, seed: number) => {
-    dotRows(emb.subarray(seed * dim, (seed + 1) * dim), emb, dim, orderItems, from, to, sims);
-    for (let k = from; k < to; k++) {
-      const c = order[k];
-      if (sims[k] > maxSim[c]) maxSim[c] = sims[k];
-    }
-  };
+  // Each candidate's highest similarity to the recent stream (the seeds: the last `diversityWindow` plays,
+  // then every pick of this decision), brought up to date only when the candidate could still make the top:
+  // `seen[c]` seeds are counted in `maxSim[c]`, always in seed order, so the value is the same as if every
+  // seed were counted at once. Fewer seeds counted can only overstate a candidate's value.
   const seeds: number[] = [];
   for (const h of request.history.slice(-config.diversityWindow)) {
     const i = catalog.indexOf(h.id);
     if (i !== undefined) seeds.push(i);
   }
-  let active = 0;
-  const activate = (upTo: number) => {
-    for (const seed of seeds) raiseMaxSim(active, upTo, seed);
-    active = upTo;
+  const maxSim = new Float32Array(count).fill(-1);
+  const seen = new Int32Array(count);
+  const seedSims = new Float64Array(seeds.length + request.n);
+  const catchUp = (c: number) => {
+    const index = candidates.indexes[c];
+    const from = seen[c];
+    dotRows(emb, index * dim, emb, dim, seeds, from, seeds.length, seedSims);
+    for (let s = from; s < seeds.length; s++) if (seedSims[s] > maxSim[c]) maxSim[c] = seedSims[s];
+    seen[c] = seeds.length;
   };
-  activate(shortlist);
+  // Positions in `order` by relevance, best first (ties: earlier position first). Every shortlisted
+  // candidate scores at least as high as any other, so the shortlist's ranking is a prefix of the full one.
+  const byRelevance = (from: number, to: number) => {
+    const ks: number[] = [];
+    for (let k = from; k < to; k++) ks.push(k);
+    return ks.sort((a, b) => relevance[order[b]] - relevance[order[a]] || a - b);
+  };
+  let ranked = byRelevance(0, shortlist);
+  let active = shortlist;
+  /** Per position in `order`, for this slot: out (taken, radio rule), meets the spacing, or relaxed only. */
+  const fit = new Uint8Array(count);
   const timeline: TimedPlay[] = radio
     ? request.history.map((h) => ({ artist: h.artist, album: h.album, startMs: h.startMs }))
     : [];
@@ -109,18 +118,17 @@ export function selectSlate(request: SlateRequest): Pick[] {
   let clock = nextStart(request.history, request.nowMs);
   const picks: Pick[] = [];
   let removedFirst: Record<string, number> = {};
-  const top = new TopK(config.explorationTop);
-  const topRelaxed = new TopK(config.explorationTop);
 
   for (let slot = 0; slot < request.n; slot++) {
     const removed: Record<string, number> = {};
     const nearArtists = lastOf(recentArtists, config.artistGap);
     const nearAlbums = lastOf(recentAlbums, config.albumGap);
-    top.clear();
-    topRelaxed.clear();
     const radioRule = radio ? radioChecker(timeline, clock) : undefined;
+    let spaced = 0;
+    let relaxedOnly = 0;
     for (let k = 0; k < active; k++) {
       const c = order[k];
+      fit[k] = OUT;
       if (taken[c]) continue;
       if (radioRule) {
         const item = catalog.items[candidates.indexes[c]];
@@ -130,46 +138,63 @@ export function selectSlate(request: SlateRequest): Pick[] {
           continue;
         }
       }
-      // MMR: relevance against similarity to what just played (and what this decision already picked).
-      const value = relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0);
       if (contains(nearArtists, artists[c])) {
         removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
-        topRelaxed.offer(c, value);
+        fit[k] = RELAXED;
+        relaxedOnly++;
       } else if (albums[c] >= 0 && contains(nearAlbums, albums[c])) {
         removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
-        topRelaxed.offer(c, value);
+        fit[k] = RELAXED;
+        relaxedOnly++;
       } else {
-        top.offer(c, value);
+        fit[k] = SPACED;
+        spaced++;
       }
     }
-    if (top.size === 0 && active < count) {
-      activate(count);
+    if (spaced === 0 && active < count) {
+      ranked = ranked.concat(byRelevance(active, count));
+      active = count;
       slot--;
       continue;
     }
     // Soft spacing gives way only when no candidate meets it (a tiny catalog or a narrow steer).
-    const relaxed = top.size === 0 && topRelaxed.size > 0;
-    const best = relaxed ? topRelaxed : top;
-    if (best.size === 0) break;
+    const relaxed = spaced === 0 && relaxedOnly > 0;
+    const pool = relaxed ? RELAXED : SPACED;
+    // The top few by MMR (the greedy choice and what an exploring slot draws from).
+    const topSize = Math.min(config.explorationTop, relaxed ? relaxedOnly : spaced);
+    if (topSize === 0) break;
     if (slot === 0) removedFirst = removed;
 
     // The greedy choice is the best; an exploring slot draws uniformly from the rest of the top few.
     // The first picks of a session set its tone: they never explore.
     const settled = request.firstPos + slot >= SETTLE_PICKS;
-    const explore = settled && best.size > 1 && rng.next() < config.exploration;
-    const chosenAt = explore ? 1 + rng.int(best.size - 1) : 0;
-    const c = best.at(chosenAt);
+    const explore = settled && topSize > 1 && rng.next() < config.exploration;
+    const chosenAt = explore ? 1 + rng.int(topSize - 1) : 0;
     const propensity = explore
-      ? config.exploration / (best.size - 1)
-      : settled && best.size > 1
+      ? config.exploration / (topSize - 1)
+      : settled && topSize > 1
         ? 1 - config.exploration
         : 1;
+
+    // Only the top `chosenAt + 1` by MMR (relevance against similarity to what just played and what this
+    // decision already picked) matter. Walked by relevance, an upper bound of the value: once they are found
+    // and a candidate's relevance is below the last one's value, no later candidate can enter.
+    const best = new TopK(chosenAt + 1);
+    for (let r = 0; r < active; r++) {
+      const k = ranked[r];
+      if (fit[k] !== pool) continue;
+      const c = order[k];
+      if (best.full && relevance[c] < best.lastValue) break;
+      if (!best.admits(relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0), k)) continue;
+      if (seen[c] < seeds.length) catchUp(c);
+      best.offer(c, relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0), k);
+    }
+    const c = best.at(chosenAt);
 
     const index = candidates.indexes[c];
     const item = catalog.items[index];
     taken[c] = 1;
     seeds.push(index);
-    raiseMaxSim(0, active, index);
     if (radio) timeline.push({ artist: item.artist, album: item.album, startMs: clock });
     recentArtists.push(artists[c]);
     recentAlbums.push(albums[c]);
@@ -206,31 +231,53 @@ export function selectSlate(request: SlateRequest): Pick[] {
   return picks;
 }
 
-/** The k best (candidate, value) pairs seen, best first; ties keep the earlier candidate. */
+/**
+ * The k best candidates by value, best first; between equal values the earlier position (in `order`) wins, so
+ * the result does not depend on the order of the offers.
+ */
 class TopK {
   private readonly ids: Int32Array;
   private readonly values: Float64Array;
+  private readonly positions: Int32Array;
   size = 0;
 
   constructor(private readonly k: number) {
     this.ids = new Int32Array(k);
     this.values = new Float64Array(k);
+    this.positions = new Int32Array(k);
   }
 
-  clear(): void {
-    this.size = 0;
+  get full(): boolean {
+    return this.size === this.k;
   }
 
-  offer(id: number, value: number): void {
-    if (this.size === this.k && value <= this.values[this.k - 1]) return;
+  /** The value of the last kept candidate (only meaningful when full). */
+  get lastValue(): number {
+    return this.values[this.k - 1];
+  }
+
+  /** Whether a candidate with this value at this position would be kept. */
+  admits(value: number, position: number): boolean {
+    if (this.size < this.k) return true;
+    const last = this.values[this.k - 1];
+    return value > last || (value === last && position < this.positions[this.k - 1]);
+  }
+
+  offer(id: number, value: number, position: number): void {
+    if (!this.admits(value, position)) return;
     let j = this.size < this.k ? this.size++ : this.k - 1;
-    while (j > 0 && this.values[j - 1] < value) {
+    while (
+      j > 0 &&
+      (this.values[j - 1] < value || (this.values[j - 1] === value && this.positions[j - 1] > position))
+    ) {
       this.values[j] = this.values[j - 1];
       this.ids[j] = this.ids[j - 1];
+      this.positions[j] = this.positions[j - 1];
       j--;
     }
     this.values[j] = value;
     this.ids[j] = id;
+    this.positions[j] = position;
   }
 
   at(i: number): number {

@@ -14,7 +14,7 @@ describe('dotRows', () => {
       [1, 1],
     ]) {
       const out = new Float64Array(rows.length).fill(-5);
-      dotRows(v, catalog.embeddings, catalog.dim, rows, from, to, out);
+      dotRows(v, 0, catalog.embeddings, catalog.dim, rows, from, to, out);
       rows.forEach((row, k) => {
         expect(out[k]).toBe(k >= from && k < to ? dot(v, catalog.embedding(row)) : -5);
       });
