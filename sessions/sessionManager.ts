@@ -184,7 +184,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
 
   /** Logs an event (compare-and-swap on the version): once written, it is durable. */
   function appendLog(sessionId: string, live: Live, event: { type: string; [key: string]: unknown }): void {
-    const entry: SessionLogEvent = { ...event, atMs: clock.now(), node: nodeId };
+    // Object.assign, not a spread: on Node 20, adding keys to a spread copy costs microseconds.
+    const entry: SessionLogEvent = Object.assign({}, event, { atMs: clock.now(), node: nodeId });
     live.sinceSnapshot++;
     write(sessionId, live, async (version) => (await store.append(sessionId, entry, version)).version);
   }
@@ -205,10 +206,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   function track(sessionId: string, actor: SessionActor, version: number): Live {
     const live: Live = { actor, version, log: Promise.resolve(), sinceSnapshot: 0, ending: false };
     actor.on('session.decision', (decision) =>
-      appendLog(sessionId, live, { ...decision, type: 'engine.decision' }),
+      appendLog(sessionId, live, Object.assign({}, decision, { type: 'engine.decision' })),
     );
     actor.on('session.refillFailed', (failure) =>
-      appendLog(sessionId, live, { ...failure, type: 'engine.failed' }),
+      appendLog(sessionId, live, Object.assign({}, failure, { type: 'engine.failed' })),
     );
     actor.subscribe({
       next: (snapshot) => {
@@ -338,10 +339,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     const reqId = ++nextReqId;
     const nowMs = clock.now();
     const before = how.log === false ? null : live.actor.getSnapshot().context;
-    live.actor.send({ ...command, reqId, nowMs } as SessionEvent);
+    live.actor.send({ reqId, nowMs, ...command } as SessionEvent);
     // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
     // command was taken (a held `feed.more` is answered later); a restore takes it again from these fields.
-    if (before) appendLog(sessionId, live, { ...command, reqId, nowMs, ...outcome(before, live, reqId) });
+    if (before)
+      appendLog(sessionId, live, Object.assign({}, command, { reqId, nowMs }, outcome(before, live, reqId)));
     const reply = await replyTo(live, reqId);
     // An ended session is saved by `finish`, in its own turn.
     const ended = live.actor.getSnapshot().status !== 'active';
