@@ -10,7 +10,8 @@
  * and core). Last line: one JSON object; on Linux it also holds the server thread's CPU time per item for
  * each phase (from /proc, steadier than items/s on a shared machine).
  *
- *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes)
+ *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes;
+ *                         BENCH_WS_REDIS_URL=redis://127.0.0.1:6379 runs the full stack on the Redis store)
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -23,10 +24,13 @@ import { loadRuntime } from '../adapters/runtime.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
 import type { Engine } from '../engine/engine.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
+import { createRedisStore } from '../sessions/redisStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
 import type { DeliveredItem, SessionService } from '../sessions/sessionService.ts';
 
 const SESSIONS = Number(process.env.BENCH_WS_SESSIONS ?? 200);
+/** The full-stack phase's store: Redis at this URL (a prefix of its own, deleted after), else memory. */
+const REDIS_URL = process.env.BENCH_WS_REDIS_URL;
 const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 20);
 const BATCH = 10;
 const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
@@ -248,7 +252,7 @@ async function inProcess(
 async function main(): Promise<void> {
   if ((globalThis as { gc?: unknown }).gc === undefined)
     log('warning: run with node --expose-gc for stable memory figures');
-  const bench = await createBenchService();
+  const bench = await createBenchService(undefined, REDIS_URL);
   log(`service: ${bench.description}; ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`);
   log(
     `${SESSIONS} sessions × ${ROUNDS} rounds × ${BATCH} items, feedback on every item; clients in a worker thread`,
@@ -348,21 +352,47 @@ async function main(): Promise<void> {
 let demoEngine: Engine | undefined;
 
 /**
- * The real session layer: session manager and memory store over the engine as `npm start` builds it (the
- * built-in demo catalog, its transition memory and the shipped ONNX model).
+ * The real session layer: session manager and store (memory, or Redis at `redisUrl`) over the engine as
+ * `npm start` builds it (the built-in demo catalog, its transition memory and the shipped ONNX model).
  */
 async function createBenchService(
   lookahead?: number,
+  redisUrl?: string,
 ): Promise<{ service: SessionService; description: string }> {
   if (!demoEngine) demoEngine = (await loadRuntime()).engine;
-  const service = createSessionManager({
+  const prefix = `omakase-bench-${process.pid}`;
+  const store = redisUrl
+    ? createRedisStore({ url: redisUrl, prefix, ttlMs: 10 * 60_000 })
+    : createMemoryStore();
+  const manager = createSessionManager({
     engine: demoEngine,
-    store: createMemoryStore(),
+    store,
     lookahead,
     onError: (err) => log(`session error: ${err}`),
   });
-  const description = `session manager + memory store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}`;
+  const service: SessionService = {
+    ...manager,
+    async close() {
+      await manager.close();
+      if (redisUrl) await deleteKeys(redisUrl, `${prefix}:*`);
+      await store.close();
+    },
+  };
+  const description = `session manager + ${redisUrl ? 'Redis' : 'memory'} store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}`;
   return { service, description };
+}
+
+/** Removes the bench's own keys (its prefix is unique to this process). */
+async function deleteKeys(url: string, pattern: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
 }
 
 /** Answers every call at once: what is left is the ws server and the protocol. */
