@@ -3,6 +3,7 @@ import type { EngineConfig } from '../config.ts';
 import type { Pick, Source } from '../pick.ts';
 import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
+import { kthSmallest } from '../selection.ts';
 import type { HistoryEntry, Profile } from '../session.ts';
 import { radioChecker, type TimedPlay } from './radioRules.ts';
 
@@ -295,37 +296,6 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   if (!last) return nowMs;
   const end = last.startMs + (last.outcome === 'skipped' ? (last.playedMs ?? 0) : last.durationMs);
   return Math.max(nowMs, end);
-}
-
-/**
- * The value at position `k` of `values` sorted ascending, as `values.sort()[k]` gives it (a NaN sorts last),
- * by selection instead of a full sort. Reorders `values`.
- */
-export function kthSmallest(values: Float32Array, k: number): number {
-  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return values.sort()[k];
-  let lo = 0;
-  let hi = values.length - 1;
-  while (hi > lo) {
-    // Hoare partition around the middle value; the k-th value stays inside [lo, hi].
-    const pivot = values[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i] < pivot) i++;
-      while (values[j] > pivot) j--;
-      if (i <= j) {
-        const t = values[i];
-        values[i] = values[j];
-        values[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k];
-  }
-  return values[k];
 }
 
 /** Membership in a short list (a few recent artists or albums), checked per candidate and slot. */

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog.ts';
+import { kthSmallest } from '../selection.ts';
 import type { PlaySequence } from './transitionIndex.ts';
 
 /** Settings of the session-kNN scores, named as session-rec's SKNN (`knn/sknn.py`). */
@@ -133,17 +134,35 @@ export class SessionKnnIndex {
         overlap[s]++;
       }
     }
-    // session-rec's "recent" sampling: log order stands in for time.
-    touched.sort((a, b) => b - a);
-    const sample = touched.slice(0, sampleSize).map((s) => ({
-      s,
-      sim: overlap[s] / Math.sqrt(items.length * (sessionOffsets[s + 1] - sessionOffsets[s])),
-    }));
+    // session-rec's "recent" sampling: log order stands in for time. Session numbers are distinct, so a native
+    // ascending sort read from the end gives the most recent first.
+    const recent = Int32Array.from(touched).sort();
+    const sampled = Math.min(sampleSize, recent.length);
+    // The k most similar of the sample (ties: the more recent), best first.
+    const near = new Int32Array(Math.max(0, k));
+    const nearSim = new Float64Array(near.length);
+    let nearCount = 0;
+    for (let r = 1; r <= sampled; r++) {
+      const s = recent[recent.length - r];
+      const sim = overlap[s] / Math.sqrt(items.length * (sessionOffsets[s + 1] - sessionOffsets[s]));
+      if (nearCount === near.length) {
+        const last = nearCount - 1;
+        if (last < 0 || sim < nearSim[last] || (sim === nearSim[last] && s < near[last])) continue;
+      }
+      let j = nearCount < near.length ? nearCount++ : nearCount - 1;
+      for (; j > 0 && (sim > nearSim[j - 1] || (sim === nearSim[j - 1] && s > near[j - 1])); j--) {
+        near[j] = near[j - 1];
+        nearSim[j] = nearSim[j - 1];
+      }
+      near[j] = s;
+      nearSim[j] = sim;
+    }
     for (const s of touched) overlap[s] = 0;
-    sample.sort((a, b) => b.sim - a.sim || b.s - a.s);
     const voted: number[] = [];
     let max = 0;
-    for (const { s, sim } of sample.slice(0, k)) {
+    for (let j = 0; j < nearCount; j++) {
+      const s = near[j];
+      const sim = nearSim[j];
       for (let p = sessionOffsets[s]; p < sessionOffsets[s + 1]; p++) {
         const x = sessionItems[p];
         if (votes[x] === 0) voted.push(x);
@@ -151,9 +170,10 @@ export class SessionKnnIndex {
         if (votes[x] > max) max = votes[x];
       }
     }
-    // The cut for the best `limit` by a native sort of the values; only those few get a comparator sort.
-    const values = Float64Array.from(voted, (x) => votes[x]).sort();
-    const cut = values.length > limit ? values[values.length - limit] : 0;
+    // The cut for the best `limit` by a selection over the values; only those few get a comparator sort.
+    const values = new Float64Array(voted.length);
+    for (let j = 0; j < voted.length; j++) values[j] = votes[voted[j]];
+    const cut = values.length > limit ? kthSmallest(values, values.length - limit) : 0;
     const best = voted.filter((x) => votes[x] >= cut);
     best.sort((a, b) => votes[b] - votes[a] || a - b);
     if (best.length > limit) best.length = limit;
@@ -162,9 +182,11 @@ export class SessionKnnIndex {
       votes[x] = 0;
     }
     this.lastVoted = voted;
+    const scores = new Float32Array(best.length);
+    for (let j = 0; j < best.length; j++) scores[j] = lastVotes[best[j]];
     return {
       items: Int32Array.from(best),
-      scores: Float32Array.from(best, (x) => lastVotes[x]),
+      scores,
       vote: (x) => lastVotes[x],
     };
   }
