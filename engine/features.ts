@@ -22,8 +22,8 @@ export function assembleFeatures(
   const dim = catalog.dim;
   const emb = catalog.embeddings;
   const progress = Math.min(1, Math.log1p(position) / Math.log1p(1000));
-  const tagPos = tagWeights(catalog, query.tagPos);
-  const tagNeg = tagWeights(catalog, query.tagNeg);
+  const tagPos = tagWeights(query.tagPos);
+  const tagNeg = tagWeights(query.tagNeg);
   const { tagIds, tagOffsets } = catalog;
   // Column numbers as locals: FEATURE_INDEX is a lookup table, too slow to consult per cell.
   const {
@@ -96,16 +96,13 @@ export function assembleFeatures(
   return rows;
 }
 
-/** A tag profile as weights by tag number, scaled so the strongest tag weighs 1; undefined when empty. */
-function tagWeights(catalog: Catalog, profile: Map<string, number>): Float32Array | undefined {
+/** A tag profile scaled so the strongest tag weighs 1; undefined when empty. */
+function tagWeights(profile: Float64Array): Float32Array | undefined {
   let max = 0;
-  for (const w of profile.values()) if (w > max) max = w;
+  for (let n = 0; n < profile.length; n++) if (profile[n] > max) max = profile[n];
   if (max <= 0) return undefined;
-  const weights = new Float32Array(catalog.tagNames.length);
-  for (const [tag, w] of profile) {
-    const n = catalog.tagNumber(tag);
-    if (n !== undefined) weights[n] = w / max;
-  }
+  const weights = new Float32Array(profile.length);
+  for (let n = 0; n < profile.length; n++) weights[n] = profile[n] / max;
   return weights;
 }
 

@@ -20,8 +20,9 @@ export interface SessionQuery {
   /** Positive and negative outcome weight per artist (by `catalog.artistIds`). */
   artistScore: Map<number, { pos: number; neg: number }>;
   lastArtistId?: number;
-  tagPos: Map<string, number>;
-  tagNeg: Map<string, number>;
+  /** Recency-weighted outcome weight per tag number (see `catalog.tagIds`): positives and negatives. */
+  tagPos: Float64Array;
+  tagNeg: Float64Array;
   meanYear?: number;
   skipRate: number;
   /** Tag or artist the intent or steering names: retrieval adds items of it. */
@@ -64,8 +65,9 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
   let posMass = 0;
   let negMass = 0;
   const artistScore = new Map<number, { pos: number; neg: number }>();
-  const tagPos = new Map<string, number>();
-  const tagNeg = new Map<string, number>();
+  const tagPos = new Float64Array(catalog.tagNames.length);
+  const tagNeg = new Float64Array(catalog.tagNames.length);
+  const { tagIds, tagOffsets } = catalog;
   const recentPositives: number[] = [];
   // Transitions follow taste from before a steer back where the listener asked to leave: after steering,
   // only positives that came after it seed them.
@@ -100,7 +102,7 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
       posMass += w * decay;
       score.pos += w;
       if (recentPositives.length < 5 && entry.pos >= steeredAt) recentPositives.push(index);
-      for (const tag of item.tags) tagPos.set(tag, (tagPos.get(tag) ?? 0) + w * decay);
+      for (let t = tagOffsets[index]; t < tagOffsets[index + 1]; t++) tagPos[tagIds[t]] += w * decay;
       if (item.year !== undefined) {
         yearSum += item.year * w;
         yearWeight += w;
@@ -109,7 +111,7 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
       for (let d = 0; d < dim; d++) neg[d] -= w * decay * e[d];
       negMass -= w * decay;
       score.neg -= w;
-      for (const tag of item.tags) tagNeg.set(tag, (tagNeg.get(tag) ?? 0) - w * decay);
+      for (let t = tagOffsets[index]; t < tagOffsets[index + 1]; t++) tagNeg[tagIds[t]] -= w * decay;
     }
     artistScore.set(artistId, score);
   }
