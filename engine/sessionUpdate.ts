@@ -67,7 +67,9 @@ export function applyFeedback(
       },
     );
   }
-  const entry = { ...state.history[at] };
+  // Object.assign, not a spread: the switch below adds keys, and on Node 20 adding keys to a spread copy
+  // costs microseconds.
+  const entry: HistoryEntry = Object.assign({}, state.history[at]);
   let next: SessionState = { ...state };
   switch (feedback.type) {
     case 'started':
