@@ -360,6 +360,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     const reply = after.reply?.reqId === reqId ? after.reply : undefined;
     if (!reply) return {};
     if (!reply.ok) return { ok: false, code: reply.code };
+    // Only feedback and steering change the engine state in the command's own turn.
+    if (after.engine === before.engine) return { ok: true };
     const kept = new Set(after.engine?.history.map((h) => h.pos));
     const withdrawn = (before.engine?.history ?? []).map((h) => h.pos).filter((pos) => !kept.has(pos));
     return withdrawn.length > 0 ? { ok: true, withdrawn } : { ok: true };
