@@ -88,6 +88,33 @@ describe('createSessionManager', () => {
     expect(new Set(batches.flat().map((i) => i.id)).size).toBe(24);
   });
 
+  it('feedback sent while a refill runs waits for it instead of making the engine pick again', async () => {
+    let decisions = 0;
+    // A model call that takes real time, as the ONNX one does, so the feedback can arrive during it.
+    const slow: typeof engine = {
+      ...engine,
+      async next(state, options) {
+        decisions++;
+        const out = await engine.next(state, options);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return out;
+      },
+    };
+    const { service } = manager({ engine: slow, lookahead: 8 });
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 4 });
+    const first = await service.more(sid, 'c1', 8);
+    // The buffer is empty and a refill has just begun; every feedback arrives while it runs.
+    const startedAt = decisions;
+    const acks = await Promise.all(
+      first.map((item) => service.feedback(sid, 'c1', { type: 'completed', seq: item.seq })),
+    );
+    expect(acks).toHaveLength(8);
+    const second = await service.more(sid, 'c1', 8);
+    expect(seqs(second)).toEqual(range(9, 16));
+    // Only the refill the second `more` started: the one running during the feedback was kept, not run again.
+    expect(decisions - startedAt).toBe(1);
+  });
+
   it('resumes within the grace window: missed items re-sent, token rotated, old connection locked out', async () => {
     const { service, clock } = manager();
     const opened = await service.start({ connectionId: 'c1' });
