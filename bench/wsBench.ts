@@ -282,15 +282,23 @@ async function main(): Promise<void> {
   gc();
   const base = process.memoryUsage();
   let open = base;
+  let decisionsAtGo = 0;
   const real = await phase(url, () => {
     gc();
     open = process.memoryUsage();
+    decisionsAtGo = decisions.calls;
   });
   const rate = real.items / (real.wallMs / 1000);
+  // Engine decisions (refills) while the clients ran; the clients' last ones may land just after.
+  const decided = decisions.calls - decisionsAtGo;
+  const decisionRate = decided / (real.wallMs / 1000);
   const heapPerSession = Math.round((open.heapUsed - base.heapUsed) / SESSIONS);
   const rssPerSession = Math.round((open.rss - base.rss) / SESSIONS);
   log(
     `omakase ws:   ${Math.round(rate)} items/s (${((rate / bareRate) * 100).toFixed(1)} % of bare), more→first p50 ${real.firstUs.p50.toFixed(0)} µs p99 ${real.firstUs.p99.toFixed(0)} µs, more→last p50 ${real.lastUs.p50.toFixed(0)} µs p99 ${real.lastUs.p99.toFixed(0)} µs`,
+  );
+  log(
+    `engine decisions: ${decided} (${Math.round(decisionRate)}/s, ${(decisions.picks / Math.max(1, decisions.calls)).toFixed(1)} picks each on average)`,
   );
   log(
     `per connected session: heap ${(heapPerSession / 1024).toFixed(1)} KiB, rss ${(rssPerSession / 1024).toFixed(1)} KiB (${SESSIONS} sessions)`,
@@ -321,6 +329,8 @@ async function main(): Promise<void> {
       batch: BATCH,
       items: real.items,
       itemsPerSec: Math.round(rate),
+      engineDecisions: decided,
+      engineDecisionsPerSec: Math.round(decisionRate),
       bareItemsPerSec: Math.round(bareRate),
       ratioToBare: Math.round((rate / bareRate) * 1000) / 1000,
       moreToFirstUs: real.firstUs,
@@ -350,6 +360,8 @@ async function main(): Promise<void> {
 // ---- the service under the server ----
 
 let demoEngine: Engine | undefined;
+/** Every `engine.next` the bench's session managers made, and the picks they got. */
+const decisions = { calls: 0, picks: 0 };
 
 /**
  * The real session layer: session manager and store (memory, or Redis at `redisUrl`) over the engine as
@@ -359,7 +371,20 @@ async function createBenchService(
   lookahead?: number,
   redisUrl?: string,
 ): Promise<{ service: SessionService; description: string }> {
-  if (!demoEngine) demoEngine = (await loadRuntime()).engine;
+  if (!demoEngine) {
+    const engine = (await loadRuntime()).engine;
+    demoEngine = {
+      ...engine,
+      catalog: engine.catalog,
+      modelId: engine.modelId,
+      async next(state, options) {
+        decisions.calls++;
+        const out = await engine.next(state, options);
+        decisions.picks += out.picks.length;
+        return out;
+      },
+    };
+  }
   const prefix = `omakase-bench-${process.pid}`;
   const store = redisUrl
     ? createRedisStore({ url: redisUrl, prefix, ttlMs: 10 * 60_000 })
