@@ -94,7 +94,8 @@ type RawEvent = {
   provenance?: Record<string, unknown>;
 };
 
-const COMMANDS = new Set([
+/** The machine commands the manager logs; a replay and a restore take them again in log order. */
+export const LOGGED_COMMANDS: ReadonlySet<string> = new Set([
   'feed.more',
   'user.feedback',
   'user.steer',
@@ -157,7 +158,7 @@ export function readReplayLog(input: ReplayInput): ReplayLog {
         code: e.code ?? 'INTERNAL',
         message: e.message ?? '',
       });
-    } else if (COMMANDS.has(e.type)) {
+    } else if (LOGGED_COMMANDS.has(e.type)) {
       entries.push({
         kind: 'command',
         index,

@@ -3,6 +3,7 @@ import { type Actor, createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { type SessionErrorCode, sessionError } from './errors.ts';
+import { LOGGED_COMMANDS } from './replayLog.ts';
 import {
   createSessionMachine,
   type EndReason,
@@ -73,18 +74,6 @@ interface Live {
   sinceSnapshot: number;
   ending: boolean;
 }
-
-/** Logged commands a restored session takes again, as they were taken (refusals changed nothing). */
-const REPLAYED_COMMANDS = new Set<string>([
-  'feed.more',
-  'user.feedback',
-  'user.steer',
-  'user.pause',
-  'user.play',
-  'user.end',
-  'client.disconnected',
-  'client.resumed',
-]);
 
 const DEFAULT_CLOCK: SessionClock = {
   now: () => Date.now(),
@@ -312,7 +301,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
           });
         } else if (logged.type === 'engine.failed') {
           actor.send({ type: 'log.refillFailed' });
-        } else if (REPLAYED_COMMANDS.has(logged.type) && logged.ok !== false) {
+        } else if (LOGGED_COMMANDS.has(logged.type) && logged.ok !== false) {
           const { atMs: _at, node: _node, ok: _ok, withdrawn: _w, ...command } = logged;
           // Negative ids: never one a live command of this node will wait for.
           actor.send({ ...command, reqId: -++replayed } as unknown as SessionEvent);
