@@ -242,8 +242,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   /** The live actor, restored from the store when this node does not hold it (or, if `fresh`, holds an old copy). */
   async function acquire(sessionId: string, fresh = false): Promise<Live> {
     let live = lives.get(sessionId);
-    // This copy's own writes first, so its version compares with the store's.
-    if (live && fresh) await live.log;
+    // This copy's own writes first, so its version compares with the store's (a failed one drops the copy).
+    if (live && fresh) {
+      await live.log;
+      if (lives.get(sessionId) !== live) live = undefined;
+    }
     const stored = live && !fresh ? undefined : await store.load(sessionId);
     if (live && stored && stored.version !== live.version) {
       evict(sessionId, live);

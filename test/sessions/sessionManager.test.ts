@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sessionError } from '../../sessions/errors.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
 import {
   code,
@@ -113,6 +114,32 @@ describe('createSessionManager', () => {
     expect(seqs(second)).toEqual(range(9, 16));
     // Only the refill the second `more` started: the one running during the feedback was kept, not run again.
     expect(decisions - startedAt).toBe(1);
+  });
+
+  it('a failed log write fails the call and drops the copy; the next call continues from the store', async () => {
+    const store = createMemoryStore();
+    let failNext = false;
+    const append = store.append.bind(store);
+    store.append = (sessionId, event, expected) => {
+      if (!failNext) return append(sessionId, event, expected);
+      failNext = false;
+      return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
+    };
+    const { service } = manager({ store });
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 2 });
+    const first = await service.more(sid, 'c1', 5);
+    failNext = true;
+    expect(await code(service.feedback(sid, 'c1', { type: 'disliked', seq: 2 }))).toBe(
+      'SESSION_STORE_UNAVAILABLE',
+    );
+    // Not acknowledged, so not kept: the retry is taken as new, once.
+    await service.feedback(sid, 'c1', { type: 'disliked', seq: 2 });
+    const next = await service.more(sid, 'c1', 5);
+    expect(seqs(next)).toEqual(range(6, 10));
+    const ids = [...first, ...next].map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const dislikes = (await store.readEvents(sid)).filter((e) => e.event.type === 'user.feedback');
+    expect(dislikes).toHaveLength(1);
   });
 
   it('resumes within the grace window: missed items re-sent, token rotated, old connection locked out', async () => {
