@@ -167,6 +167,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       } catch (err) {
         live.failure = err;
         evict(sessionId, live);
+        // A conflict is another node's newer copy (a takeover); anything else the operator should see.
+        if (!isOmakaseError(err, 'SESSION_STORE_CONFLICT')) onError(err);
       }
     });
   }

@@ -125,7 +125,8 @@ describe('createSessionManager', () => {
       failNext = false;
       return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
     };
-    const { service } = manager({ store });
+    const reported: unknown[] = [];
+    const { service } = manager({ store, onError: (err) => reported.push(err) });
     const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 2 });
     const first = await service.more(sid, 'c1', 5);
     failNext = true;
@@ -140,6 +141,7 @@ describe('createSessionManager', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const dislikes = (await store.readEvents(sid)).filter((e) => e.event.type === 'user.feedback');
     expect(dislikes).toHaveLength(1);
+    expect(reported).toEqual([expect.objectContaining({ code: 'SESSION_STORE_UNAVAILABLE' })]);
   });
 
   it('resumes within the grace window: missed items re-sent, token rotated, old connection locked out', async () => {
