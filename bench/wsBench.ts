@@ -34,7 +34,7 @@ const REDIS_URL = process.env.BENCH_WS_REDIS_URL;
 const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 20);
 const BATCH = 10;
 const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
-/** Sessions started with the default lookahead (each start runs the engine for its first picks). */
+/** Sessions started with the default settings (each start runs the engine for its first picks), then paged once. */
 const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
 
 interface DriverResult {
@@ -236,7 +236,9 @@ async function sampleItemFrame(url: string): Promise<string> {
 async function inProcess(
   service: SessionService,
   count: number,
-): Promise<{ heapBytesPerSession: number; msPerStart: number }> {
+  options: { page?: boolean } = {},
+): Promise<{ heapBytesPerSession: number; msPerStart: number; pagedHeapBytesPerSession?: number }> {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
   gc();
   const before = process.memoryUsage().heapUsed;
   const t0 = performance.now();
@@ -244,9 +246,17 @@ async function inProcess(
   for (let i = 0; i < count; i++)
     ids.push((await service.start({ connectionId: `c${i}`, seed: i })).sessionId);
   const ms = performance.now() - t0;
+  await settle();
   gc();
   const after = process.memoryUsage().heapUsed;
-  return { heapBytesPerSession: Math.round((after - before) / count), msPerStart: ms / count };
+  const started = { heapBytesPerSession: Math.round((after - before) / count), msPerStart: ms / count };
+  if (!options.page) return started;
+  // Each asks for a page of 10, as the web client does: it then keeps its full lookahead ready.
+  for (let i = 0; i < count; i++) await service.more(ids[i]!, `c${i}`, BATCH);
+  await settle();
+  gc();
+  const paged = process.memoryUsage().heapUsed;
+  return { ...started, pagedHeapBytesPerSession: Math.round((paged - before) / count) };
 }
 
 async function main(): Promise<void> {
@@ -305,8 +315,9 @@ async function main(): Promise<void> {
   );
   await server.close();
 
-  // 100,000 starts with the default lookahead would run the engine 100,000 times (~15 min): the large count
-  // runs with lookahead 0 (the session's own footprint), a smaller one with the default (20 picks held ready).
+  // 100,000 starts with the default lookahead would run the engine 100,000 times: the large count runs with
+  // lookahead 0 (the session's own footprint), a smaller one with the default settings, measured once
+  // started (4 picks ready) and again after a page of 10 (20 ready, the most a session keeps).
   const bare0 = await createBenchService(0);
   const inproc = await inProcess(bare0.service, INPROC);
   await bare0.service.close();
@@ -314,10 +325,11 @@ async function main(): Promise<void> {
     `in process, lookahead 0: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
   );
   const filled = await createBenchService();
-  const inprocFilled = await inProcess(filled.service, INPROC_FILLED);
+  const inprocFilled = await inProcess(filled.service, INPROC_FILLED, { page: true });
   await filled.service.close();
+  const paged = inprocFilled.pagedHeapBytesPerSession ?? Number.NaN;
   log(
-    `in process, default lookahead: ${INPROC_FILLED} sessions, heap ${(inprocFilled.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${inprocFilled.msPerStart.toFixed(2)} ms per start`,
+    `in process, default lookahead: ${INPROC_FILLED} sessions, heap ${(inprocFilled.heapBytesPerSession / 1024).toFixed(2)} KiB per session started (4 ready), ${(paged / 1024).toFixed(2)} KiB after a page of ${BATCH} (20 ready), ${inprocFilled.msPerStart.toFixed(2)} ms per start`,
   );
   const mem = process.memoryUsage();
   log(
@@ -349,6 +361,7 @@ async function main(): Promise<void> {
       inProcessUsPerStart: Math.round(inproc.msPerStart * 1000 * 10) / 10,
       inProcessFilledSessions: INPROC_FILLED,
       inProcessFilledHeapBytesPerSession: inprocFilled.heapBytesPerSession,
+      inProcessPagedHeapBytesPerSession: paged,
       inProcessFilledMsPerStart: Math.round(inprocFilled.msPerStart * 100) / 100,
       heapMiB: mib(mem.heapUsed),
       rssMiB: mib(mem.rss),

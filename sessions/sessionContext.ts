@@ -10,7 +10,7 @@ import type { DeliveredItem, SeqFeedback } from './sessionService.ts';
 
 /** Per-session limits, kept in context so a session restored on another node keeps its own. */
 export interface SessionSettings {
-  /** Picks kept ready ahead of delivery. */
+  /** At most this many picks kept ready ahead of delivery (see `readyTarget`). */
   lookahead: number;
   /** Delivered items kept for feedback mapping and resend on resume (at least `maxMore`). */
   historyWindow: number;
@@ -41,6 +41,8 @@ export interface SessionContext {
   delivered: DeliveredItem[];
   lastSeq: number;
   paused: boolean;
+  /** `n` of the latest `feed.more` (0 before the first; absent in snapshots from before it was kept). */
+  ask?: number;
   /** Bumped when `engine` changes other than by a refill: a refill begun on an older state is dropped. */
   version: number;
   /** The last refill got fewer picks than asked: the rules allow nothing more for now. */

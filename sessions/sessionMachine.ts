@@ -63,9 +63,22 @@ function engineRefusal(reqId: number, err: unknown): SessionReply {
   return refusal(reqId, 'SESSION_ENGINE_FAILED', `The engine failed: ${message} Retry the call.`);
 }
 
+/** Picks kept ready before a session's first `more`, and the fewest kept after (within `lookahead`). */
+export const MIN_READY = 4;
+
+/**
+ * How many picks to keep ready: about two requests' worth, from `MIN_READY` up to `settings.lookahead`. A
+ * page of 10 keeps 20 ready; a voice client asking for one at a time keeps 4, so its skips reach a new
+ * decision after a few items instead of twenty, and an idle session holds little.
+ */
+export function readyTarget(context: Ctx): number {
+  const { lookahead } = context.settings;
+  return Math.min(lookahead, Math.max(MIN_READY, 2 * (context.ask ?? 0)));
+}
+
 function refillCount(context: Ctx): number {
   const want = Math.max(
-    context.settings.lookahead - context.buffer.length,
+    readyTarget(context) - context.buffer.length,
     (context.pendingMore?.n ?? 0) - context.buffer.length,
   );
   return Math.min(MAX_REFILL, Math.max(1, want));
@@ -143,7 +156,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         !context.replaying &&
         !context.exhausted &&
         !context.stalled &&
-        (context.buffer.length < context.settings.lookahead ||
+        (context.buffer.length < readyTarget(context) ||
           (context.pendingMore !== null && context.buffer.length < context.pendingMore.n)),
       // Begun on the current state: no feedback or steer since, and no logged decision replayed over it.
       refillFresh: ({ context, event }) => {
@@ -205,12 +218,17 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           event.n,
           context.settings.historyWindow,
         );
-        return { ...out, reply: ok(event.reqId, seqs) };
+        return { ...out, ask: event.n, reply: ok(event.reqId, seqs) };
       }),
       holdMore: assign(({ event }) => {
         assertType(event, 'feed.more');
         // Exhaustion may have passed (time moves the radio rules' windows): let this request try once more.
-        return { pendingMore: { reqId: event.reqId, n: event.n }, exhausted: false, stalled: false };
+        return {
+          pendingMore: { reqId: event.reqId, n: event.n },
+          ask: event.n,
+          exhausted: false,
+          stalled: false,
+        };
       }),
       answerPendingMore: assign(({ context }) => {
         const pending = context.pendingMore;
@@ -353,6 +371,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       buffer: [],
       delivered: [],
       lastSeq: 0,
+      ask: 0,
       paused: false,
       version: 0,
       exhausted: false,

@@ -29,7 +29,7 @@ export interface SessionManagerOptions {
   engine: Engine;
   store: SessionStore;
   clock?: SessionClock;
-  /** Picks kept ready ahead of `more` (default 20). */
+  /** At most this many picks kept ready ahead of `more` (default 20): about two requests' worth, at least 4. */
   lookahead?: number;
   /** How long a disconnected session waits for a resume (default 120 000 ms). */
   graceMs?: number;

@@ -214,6 +214,33 @@ function live(
 }
 
 describe('session machine, live actors on a simulated clock', () => {
+  it('keeps about two requests worth ready: 4 before the first more and for one at a time, 20 for pages of 10', async () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const fake = fakeEngine({ items: 200, artists: 20 });
+    const machine = createSessionMachine({ engine: fake.engine, now: () => clock.now() });
+    const actor = createActor(machine, {
+      input: { ...input, settings: { ...settings, lookahead: 20, maxMore: 10 } },
+      clock,
+    });
+    actor.start();
+    const ready = async (event?: Record<string, unknown> & { type: string }) => {
+      if (event) actor.send({ ...event, reqId: ++reqId, nowMs: clock.now() } as SessionEvent);
+      const snap = await waitFor(actor, (x) => !x.matches({ active: { feed: 'refilling' } }), {
+        timeout: 2000,
+      });
+      return snap.context.buffer.length;
+    };
+    expect(await ready({ type: 'user.start', seed: 1 })).toBe(4);
+    expect(await ready({ type: 'feed.more', n: 1 })).toBe(4);
+    expect(await ready({ type: 'feed.more', n: 2 })).toBe(4);
+    expect(await ready({ type: 'feed.more', n: 10 })).toBe(20);
+    expect(await ready({ type: 'feed.more', n: 10 })).toBe(20);
+    // Back to one at a time: no refill until fewer than 4 are left.
+    expect(await ready({ type: 'feed.more', n: 1 })).toBe(19);
+    actor.stop();
+  });
+
   it('answers a feed.more larger than the buffer once the refill lands', async () => {
     const s = live();
     await s.command({ type: 'user.start', seed: 3 });
