@@ -11,6 +11,8 @@
  * each phase (from /proc, steadier than items/s on a shared machine).
  *
  *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes;
+ *                         BENCH_WS_INPROC_LOOKAHEAD=20 opens the large count with the default settings, 4 picks
+ *                         ready each: one engine decision per start, about 4 minutes for 100,000;
  *                         BENCH_WS_REDIS_URL=redis://127.0.0.1:6379 runs the full stack on the Redis store)
  */
 import { readFileSync } from 'node:fs';
@@ -34,6 +36,8 @@ const REDIS_URL = process.env.BENCH_WS_REDIS_URL;
 const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 20);
 const BATCH = 10;
 const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
+/** The large count's lookahead: 0 (no engine work, the session's own footprint) unless set. */
+const INPROC_LOOKAHEAD = Number(process.env.BENCH_WS_INPROC_LOOKAHEAD ?? 0);
 /** Sessions started with the default settings (each start runs the engine for its first picks), then paged once. */
 const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
 
@@ -318,11 +322,11 @@ async function main(): Promise<void> {
   // 100,000 starts with the default lookahead would run the engine 100,000 times: the large count runs with
   // lookahead 0 (the session's own footprint), a smaller one with the default settings, measured once
   // started (4 picks ready) and again after a page of 10 (20 ready, the most a session keeps).
-  const bare0 = await createBenchService(0);
+  const bare0 = await createBenchService(INPROC_LOOKAHEAD);
   const inproc = await inProcess(bare0.service, INPROC);
   await bare0.service.close();
   log(
-    `in process, lookahead 0: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
+    `in process, lookahead ${INPROC_LOOKAHEAD}: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
   );
   const filled = await createBenchService();
   const inprocFilled = await inProcess(filled.service, INPROC_FILLED, { page: true });
@@ -357,6 +361,7 @@ async function main(): Promise<void> {
       heapBytesPerSession: heapPerSession,
       rssBytesPerSession: rssPerSession,
       inProcessSessions: INPROC,
+      inProcessLookahead: INPROC_LOOKAHEAD,
       inProcessHeapBytesPerSession: inproc.heapBytesPerSession,
       inProcessUsPerStart: Math.round(inproc.msPerStart * 1000 * 10) / 10,
       inProcessFilledSessions: INPROC_FILLED,
