@@ -149,8 +149,7 @@ function orderedRow(row: CatalogRow): Record<string, unknown> {
 class CatalogChecker {
   private readonly rows: CatalogRow[] = [];
   private readonly lines: number[] = [];
-  private readonly problems: RowProblem[] = [];
-  private problemCount = 0;
+  private readonly problems = new RowProblems();
   private readonly firstLineOfId = new Map<string, number>();
   private duplicate: { id: string; lines: [number, number] } | undefined;
 
@@ -164,7 +163,7 @@ class CatalogChecker {
     const found: RowProblem[] = [];
     const row = checkCatalogRow(value, line, found);
     if (row === undefined) {
-      this.record(found);
+      this.problems.add(found);
       return;
     }
     const first = this.firstLineOfId.get(row.id);
@@ -177,21 +176,8 @@ class CatalogChecker {
     this.lines.push(line);
   }
 
-  private record(found: RowProblem[]): void {
-    this.problemCount += found.length;
-    for (const p of found) if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
-  }
-
   finish(): CatalogRow[] {
-    if (this.problemCount > 0) {
-      throw problemsError(
-        'ENGINE_CATALOG_INVALID_ROW',
-        this.source,
-        this.problems,
-        this.problemCount,
-        `Fix the rows and try again. ${this.outcome}`,
-      );
-    }
+    this.problems.throwIfAny('ENGINE_CATALOG_INVALID_ROW', this.source, this.outcome);
     if (this.duplicate) {
       const { id, lines } = this.duplicate;
       throw engineError(
@@ -233,6 +219,24 @@ class CatalogChecker {
         `${this.source} line ${line}: embedding has ${got} numbers but line ${this.lines[0]} has ${dim}; all embeddings must have the same length. ${this.outcome}`,
         { details: { line, expected: dim, got } },
       );
+    }
+  }
+}
+
+/** A file's row problems: every one counted, the first `MAX_PROBLEMS` kept for the error's details. */
+export class RowProblems {
+  private readonly kept: RowProblem[] = [];
+  private count = 0;
+
+  add(found: readonly RowProblem[]): void {
+    this.count += found.length;
+    for (const p of found) if (this.kept.length < MAX_PROBLEMS) this.kept.push(p);
+  }
+
+  /** Throws the one error that describes them all, if there are any. */
+  throwIfAny(code: EngineErrorCode, source: string, outcome: string): void {
+    if (this.count > 0) {
+      throw problemsError(code, source, this.kept, this.count, `Fix the rows and try again. ${outcome}`);
     }
   }
 }

@@ -5,8 +5,8 @@ import {
   forEachJsonlLine,
   JsonLineError,
   type ProgressCallback,
-  problemsError,
   type RowProblem,
+  RowProblems,
   show,
   writeJsonlAtomically,
 } from './catalogFile.ts';
@@ -27,7 +27,6 @@ export interface LoggedSession {
 }
 
 const OUTCOMES: readonly Outcome[] = ['completed', 'skipped', 'liked', 'disliked'];
-const MAX_PROBLEMS = 20;
 
 /**
  * Reads a sessions JSONL file. All or nothing: any bad line throws ENGINE_SESSIONS_INVALID_ROW (with every
@@ -141,8 +140,7 @@ export function checkSessionRow(
 
 class SessionsCollector {
   private readonly sessions: LoggedSession[] = [];
-  private readonly problems: RowProblem[] = [];
-  private problemCount = 0;
+  private readonly problems = new RowProblems();
   private readonly firstLineOfId = new Map<string, number>();
 
   constructor(
@@ -162,20 +160,11 @@ class SessionsCollector {
         found.push({ line, field: 'id', problem: `id ${show(session.id)} is already used on line ${first}` });
       }
     }
-    this.problemCount += found.length;
-    for (const p of found) if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+    this.problems.add(found);
   }
 
   finish(): LoggedSession[] {
-    if (this.problemCount > 0) {
-      throw problemsError(
-        'ENGINE_SESSIONS_INVALID_ROW',
-        this.source,
-        this.problems,
-        this.problemCount,
-        `Fix the rows and try again. ${this.outcome}`,
-      );
-    }
+    this.problems.throwIfAny('ENGINE_SESSIONS_INVALID_ROW', this.source, this.outcome);
     return this.sessions;
   }
 }
