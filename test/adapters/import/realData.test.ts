@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importThirtyMusic } from '../../../adapters/import/importThirtyMusic.ts';
 import { importYes } from '../../../adapters/import/importYes.ts';
+import { missing } from '../../requirements.ts';
 
 // The shared datasets sit beside the project (`../shared/data`), for developers and CI alike.
 const DATA = resolve(import.meta.dirname, '../../../../shared/data');
@@ -10,7 +11,7 @@ const YES = `${DATA}/yes-radio-playlists`;
 const THIRTY = `${DATA}/30music-sessions-sample`;
 
 /** Counts from the datasets' own READMEs (yes-radio-playlists/README.md, 30music-sessions-sample/README.md). */
-describe.skipIf(!existsSync(YES))(
+describe.skipIf(missing(existsSync(YES)))(
   'importYes on the real Yes.com data (skipped: ../shared/data absent)',
   () => {
     it('yes_big matches the README: 18,139 playlists, 190,649 plays, 9,765 of 9,775 songs played', async () => {
@@ -36,7 +37,7 @@ describe.skipIf(!existsSync(YES))(
   },
 );
 
-describe.skipIf(!existsSync(THIRTY))(
+describe.skipIf(missing(existsSync(THIRTY)))(
   'importThirtyMusic on the real slices (skipped: ../shared/data absent)',
   () => {
     it('matches the README: 121,547 plays, 9,519 sessions, 57,684 tracks, 10,355 artists', async () => {

@@ -13,12 +13,13 @@ import { createMemoryStore } from '../../../sessions/memoryStore.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
 import type { SessionService } from '../../../sessions/sessionService.ts';
 import { smallCatalog } from '../../engine/fixtures.ts';
+import { missing } from '../../requirements.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 // The page is tested in a real browser: Debian's chromium, which .ci/run installs.
-describe.skipIf(!existsSync(CHROMIUM))(
-  'web client in a real browser (needs /usr/bin/chromium: apt-get install chromium)',
+describe.skipIf(missing(existsSync(CHROMIUM)))(
+  'web client in a real browser (skipped without /usr/bin/chromium: apt-get install chromium)',
   () => {
     let http: Server;
     let ws: WsServer;
