@@ -393,8 +393,6 @@ async function createBenchService(
     const engine = (await loadRuntime()).engine;
     demoEngine = {
       ...engine,
-      catalog: engine.catalog,
-      modelId: engine.modelId,
       async next(state, options) {
         decisions.calls++;
         const out = await engine.next(state, options);

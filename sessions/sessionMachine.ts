@@ -1,5 +1,6 @@
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
+import type { Pick } from '../engine/pick.ts';
 import type { SessionState } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import type { SessionErrorCode } from './errors.ts';
@@ -82,6 +83,21 @@ function refillCount(context: Ctx): number {
     (context.pendingMore?.n ?? 0) - context.buffer.length,
   );
   return Math.min(MAX_REFILL, Math.max(1, want));
+}
+
+/** A decision landed (live or from the log): its picks join the buffer; fewer than asked means exhausted. */
+function landed(context: Ctx, state: SessionState, picks: Pick[], requested: number): Partial<Ctx> {
+  return { engine: state, buffer: [...context.buffer, ...picks], exhausted: picks.length < requested };
+}
+
+/** A refill failed (live or from the log): no retry until the next command; a held `more` is refused. */
+function stall(context: Ctx, error: unknown): Partial<Ctx> {
+  const pending = context.pendingMore;
+  return {
+    stalled: true,
+    pendingMore: null,
+    reply: pending ? engineRefusal(pending.reqId, error) : context.reply,
+  };
 }
 
 /** Engine feedback or steer, then withdrawal from buffer and window; the reply lists invalidated seqs. */
@@ -244,11 +260,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       }),
       applyRefill: enqueueActions(({ context, event, enqueue }) => {
         const output = (event as unknown as { output: RefillOutput }).output;
-        enqueue.assign({
-          engine: output.state,
-          buffer: [...context.buffer, ...output.picks],
-          exhausted: output.picks.length < output.requested,
-        });
+        enqueue.assign(landed(context, output.state, output.picks, output.requested));
         enqueue.emit({
           type: 'session.decision',
           nowMs: output.nowMs,
@@ -260,28 +272,15 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       }),
       applyLoggedDecision: assign(({ context, event }) => {
         assertType(event, 'log.decision');
-        return {
-          engine: engine.record(context.engine!, event.picks),
-          buffer: [...context.buffer, ...event.picks],
-          exhausted: event.picks.length < event.requested,
-        };
+        return landed(context, engine.record(context.engine!, event.picks), event.picks, event.requested);
       }),
-      applyLoggedFailure: assign(({ context }) => ({
-        stalled: true,
-        pendingMore: null,
-        reply: context.pendingMore
-          ? refusal(context.pendingMore.reqId, 'SESSION_ENGINE_FAILED', 'The engine failed; retry the call.')
-          : context.reply,
-      })),
+      applyLoggedFailure: assign(({ context }) =>
+        stall(context, new Error('The engine failed (logged refill failure).')),
+      ),
       endReplay: assign({ replaying: false }),
       failRefill: enqueueActions(({ context, event, enqueue }) => {
         const error = (event as unknown as { error: unknown }).error;
-        const reply = engineRefusal(context.pendingMore?.reqId ?? -1, error);
-        enqueue.assign({
-          stalled: true,
-          pendingMore: null,
-          reply: context.pendingMore ? reply : context.reply,
-        });
+        enqueue.assign(stall(context, error));
         enqueue.emit({
           type: 'session.refillFailed',
           code: isOmakaseError(error) ? error.code : 'INTERNAL',
