@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket, { WebSocketServer } from 'ws';
+import { defaultEngineWorkers, type EngineWorkers, startEngineWorkers } from '../adapters/engineWorkers.ts';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
 import { loadRuntime } from '../adapters/runtime.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
@@ -40,9 +41,13 @@ const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
 const INPROC_LOOKAHEAD = Number(process.env.BENCH_WS_INPROC_LOOKAHEAD ?? 0);
 /** Sessions started with the default settings (each start runs the engine for its first picks), then paged once. */
 const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
+/** Engine worker threads, as `npm start` runs them: one per spare core unless set (0: the main thread). */
+const ENGINE_WORKERS = Number(process.env.BENCH_WS_ENGINE_WORKERS ?? defaultEngineWorkers());
 
 interface DriverResult {
   items: number;
+  /** CPU time of the clients' thread over the rounds. */
+  clientCpuMs: number;
   wallMs: number;
   firstUs: { p50: number; p99: number };
   lastUs: { p50: number; p99: number };
@@ -76,6 +81,7 @@ async function drive(url: string, sessions: number, rounds: number): Promise<voi
   port.postMessage({ ready: true });
   await new Promise((resolve) => port.once('message', resolve));
   const t0 = performance.now();
+  const cpu0 = threadCpuMs('thread-self');
   await Promise.all(
     clients.map(async ({ ws, inbox }) => {
       for (let r = 0; r < rounds; r++) {
@@ -104,9 +110,11 @@ async function drive(url: string, sessions: number, rounds: number): Promise<voi
     }),
   );
   const wallMs = performance.now() - t0;
+  const clientCpuMs = threadCpuMs('thread-self') - cpu0;
   for (const { ws } of clients) ws.close();
   const result: DriverResult = {
     items,
+    clientCpuMs,
     wallMs,
     firstUs: { p50: quantile(firsts, 0.5), p99: quantile(firsts, 0.99) },
     lastUs: { p50: quantile(lasts, 0.5), p99: quantile(lasts, 0.99) },
@@ -121,12 +129,13 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 /**
- * CPU time (user + system) of this process's main thread in ms, where /proc has it (Linux), else NaN. The
- * main thread runs only the servers, so this is the server's CPU without the clients' worker thread.
+ * CPU time (user + system) of one thread in ms, where /proc has it (Linux), else NaN: `thread-self` is the
+ * calling thread, `self/task/<pid>` the main thread. The main thread runs only the servers, so that is the
+ * server's CPU without the clients' worker thread (and without the engine's worker threads, if any).
  */
-function mainThreadCpuMs(): number {
+function threadCpuMs(which: 'thread-self' | `self/task/${number}`): number {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${which}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in 10 ms ticks.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -135,21 +144,31 @@ function mainThreadCpuMs(): number {
   }
 }
 
+const mainThreadCpuMs = (): number => threadCpuMs(`self/task/${process.pid}`);
+
 /**
  * Runs the clients against `url`; `atReady` is called with every session connected, before the rounds.
- * Adds the server thread's CPU µs per item over the rounds.
+ * Adds CPU µs per item over the rounds: the server's main thread, and every thread of the process but the
+ * clients' (the main thread, engine workers, the model's and the runtime's own threads).
  */
 async function phase(
   url: string,
   atReady: () => void,
-): Promise<DriverResult & { serverCpuUsPerItem: number }> {
+): Promise<DriverResult & { serverCpuUsPerItem: number; serverAllThreadsCpuUsPerItem: number }> {
   let cpu0 = Number.NaN;
+  let all0 = process.cpuUsage();
   const result = await drivePhase(url, () => {
     atReady();
     cpu0 = mainThreadCpuMs();
+    all0 = process.cpuUsage();
   });
-  const serverCpuUsPerItem = Math.round(((mainThreadCpuMs() - cpu0) * 1000 * 10) / result.items) / 10;
-  return { ...result, serverCpuUsPerItem };
+  const all = process.cpuUsage(all0);
+  const perItem = (ms: number): number => Math.round((ms * 1000 * 10) / result.items) / 10;
+  return {
+    ...result,
+    serverCpuUsPerItem: perItem(mainThreadCpuMs() - cpu0),
+    serverAllThreadsCpuUsPerItem: perItem((all.user + all.system) / 1000 - result.clientCpuMs),
+  };
 }
 
 async function drivePhase(url: string, atReady: () => void): Promise<DriverResult> {
@@ -312,6 +331,9 @@ async function main(): Promise<void> {
     `omakase ws:   ${Math.round(rate)} items/s (${((rate / bareRate) * 100).toFixed(1)} % of bare), more→first p50 ${real.firstUs.p50.toFixed(0)} µs p99 ${real.firstUs.p99.toFixed(0)} µs, more→last p50 ${real.lastUs.p50.toFixed(0)} µs p99 ${real.lastUs.p99.toFixed(0)} µs`,
   );
   log(
+    `server CPU per item: ${real.serverCpuUsPerItem} µs on the main thread, ${real.serverAllThreadsCpuUsPerItem} µs on all its threads (bare echo ${bare.serverCpuUsPerItem} / ${bare.serverAllThreadsCpuUsPerItem}, instant service ${bareServer.serverCpuUsPerItem} / ${bareServer.serverAllThreadsCpuUsPerItem})`,
+  );
+  log(
     `engine decisions: ${decided} (${Math.round(decisionRate)}/s, ${(decisions.picks / Math.max(1, decisions.calls)).toFixed(1)} picks each on average)`,
   );
   log(
@@ -358,6 +380,9 @@ async function main(): Promise<void> {
       bareServerCpuUsPerItem: bare.serverCpuUsPerItem,
       instantServiceServerCpuUsPerItem: bareServer.serverCpuUsPerItem,
       serverCpuUsPerItem: real.serverCpuUsPerItem,
+      serverAllThreadsCpuUsPerItem: real.serverAllThreadsCpuUsPerItem,
+      bareServerAllThreadsCpuUsPerItem: bare.serverAllThreadsCpuUsPerItem,
+      engineWorkers: ENGINE_WORKERS,
       heapBytesPerSession: heapPerSession,
       rssBytesPerSession: rssPerSession,
       inProcessSessions: INPROC,
@@ -373,11 +398,13 @@ async function main(): Promise<void> {
     }),
   );
   await bench.service.close();
+  await engineWorkers?.close();
 }
 
 // ---- the service under the server ----
 
 let demoEngine: Engine | undefined;
+let engineWorkers: EngineWorkers | undefined;
 /** Every `engine.next` the bench's session managers made, and the picks they got. */
 const decisions = { calls: 0, picks: 0 };
 
@@ -390,7 +417,9 @@ async function createBenchService(
   redisUrl?: string,
 ): Promise<{ service: SessionService; description: string }> {
   if (!demoEngine) {
-    const engine = (await loadRuntime()).engine;
+    const runtime = await loadRuntime();
+    if (ENGINE_WORKERS > 0) engineWorkers = await startEngineWorkers(runtime, {}, ENGINE_WORKERS);
+    const engine = engineWorkers?.engine ?? runtime.engine;
     demoEngine = {
       ...engine,
       async next(state, options) {
@@ -419,7 +448,7 @@ async function createBenchService(
       await store.close();
     },
   };
-  const description = `session manager + ${redisUrl ? 'Redis' : 'memory'} store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}`;
+  const description = `session manager + ${redisUrl ? 'Redis' : 'memory'} store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}, decisions on ${ENGINE_WORKERS > 0 ? `${ENGINE_WORKERS} worker thread(s)` : 'the main thread'}`;
   return { service, description };
 }
 
