@@ -85,9 +85,25 @@ function refillCount(context: Ctx): number {
   return Math.min(MAX_REFILL, Math.max(1, want));
 }
 
-/** A decision landed (live or from the log): its picks join the buffer; fewer than asked means exhausted. */
+/**
+ * A decision landed (live or from the log): its picks join the buffer; fewer than asked means exhausted.
+ * A held `more` is answered in the same update once the buffer covers it or the rules allow no more.
+ */
 function landed(context: Ctx, state: SessionState, picks: Pick[], requested: number): Partial<Ctx> {
-  return { engine: state, buffer: [...context.buffer, ...picks], exhausted: picks.length < requested };
+  const buffer = [...context.buffer, ...picks];
+  const exhausted = picks.length < requested;
+  const pending = context.pendingMore;
+  if (!pending || (buffer.length < pending.n && !exhausted)) return { engine: state, buffer, exhausted };
+  const out = deliver(buffer, context.delivered, context.lastSeq, pending.n, context.settings.historyWindow);
+  return {
+    engine: state,
+    buffer: out.buffer,
+    exhausted,
+    delivered: out.delivered,
+    lastSeq: out.lastSeq,
+    pendingMore: null,
+    reply: ok(pending.reqId, out.seqs),
+  };
 }
 
 /** A refill failed (live or from the log): no retry until the next command; a held `more` is refused. */
@@ -100,10 +116,13 @@ function stall(context: Ctx, error: unknown): Partial<Ctx> {
   };
 }
 
-/** Engine feedback or steer, then withdrawal from buffer and window; the reply lists invalidated seqs. */
+/**
+ * Engine feedback or steer, then withdrawal from buffer and window; the reply lists invalidated seqs. The
+ * command marks the session active either way.
+ */
 function applyChange(
   context: Ctx,
-  reqId: number,
+  command: Command,
   run: (state: SessionState) => { state: SessionState; withdrawn: number[] },
 ): Partial<Ctx> {
   try {
@@ -116,10 +135,11 @@ function applyChange(
       version: context.version + 1,
       exhausted: false,
       stalled: false,
-      reply: ok(reqId, [], after.invalidated),
+      reply: ok(command.reqId, [], after.invalidated),
+      lastEventAt: command.nowMs,
     };
   } catch (err) {
-    return { reply: engineRefusal(reqId, err) };
+    return { reply: engineRefusal(command.reqId, err), lastEventAt: command.nowMs };
   }
 }
 
@@ -127,6 +147,10 @@ function applyChange(
  * The session machine: `starting` → `active` (playback `streaming` ⇄ `paused`, alongside a `feed` that keeps
  * the lookahead buffer filled by a named `refill` actor) → `disconnected` (grace) → `ended`. Commands get a
  * reply in `context.reply`, including coded refusals for events the current state does not take.
+ *
+ * Each event runs at most one `assign`: xstate copies the whole context per assign (on Node 20 a context
+ * this size is a dictionary-mode object, so each copy costs microseconds), so a command's own update also
+ * records its time (`lastEventAt`) and its reply.
  */
 export function createSessionMachine(deps: SessionMachineDeps) {
   const { engine } = deps;
@@ -207,17 +231,17 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         return {
           engine: engine.start({ seed: event.seed, intent: event.intent, profile: event.profile }),
           reply: ok(event.reqId),
+          lastEventAt: event.nowMs,
         };
       }),
-      // Only the time: the idle timer is armed once and, when it fires early, armed again for the rest
-      // (re-arming it on every command was a third of the machine's cost per command).
-      markActive: assign(({ event }) => ({ lastEventAt: cmd(event).nowMs })),
+      // Commands set only the time (`lastEventAt`): the idle timer is armed once and, when it fires early,
+      // armed again for the rest (re-arming it on every command was a third of the machine's cost per command).
       armIdle: enqueueActions(({ enqueue }) => {
         enqueue.cancel('idle');
         enqueue.raise({ type: 'session.idle' }, { id: 'idle', delay: 'idle' });
       }),
       disarmIdle: enqueueActions(({ enqueue }) => enqueue.cancel('idle')),
-      ack: assign(({ event }) => ({ reply: ok(cmd(event).reqId) })),
+      endReplay: assign(({ event }) => ({ replaying: false, reply: ok(cmd(event).reqId) })),
       rejectBadCount: assign(({ context, event }) => ({
         reply: refusal(
           cmd(event).reqId,
@@ -227,14 +251,21 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       })),
       deliverNow: assign(({ context, event }) => {
         assertType(event, 'feed.more');
-        const { seqs, ...out } = deliver(
+        const out = deliver(
           context.buffer,
           context.delivered,
           context.lastSeq,
           event.n,
           context.settings.historyWindow,
         );
-        return { ...out, ask: event.n, reply: ok(event.reqId, seqs) };
+        return {
+          buffer: out.buffer,
+          delivered: out.delivered,
+          lastSeq: out.lastSeq,
+          ask: event.n,
+          reply: ok(event.reqId, out.seqs),
+          lastEventAt: event.nowMs,
+        };
       }),
       holdMore: assign(({ event }) => {
         assertType(event, 'feed.more');
@@ -244,19 +275,8 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           ask: event.n,
           exhausted: false,
           stalled: false,
+          lastEventAt: event.nowMs,
         };
-      }),
-      answerPendingMore: assign(({ context }) => {
-        const pending = context.pendingMore;
-        if (!pending || (context.buffer.length < pending.n && !context.exhausted)) return {};
-        const { seqs, ...out } = deliver(
-          context.buffer,
-          context.delivered,
-          context.lastSeq,
-          pending.n,
-          context.settings.historyWindow,
-        );
-        return { ...out, pendingMore: null, reply: ok(pending.reqId, seqs) };
       }),
       applyRefill: enqueueActions(({ context, event, enqueue }) => {
         const output = (event as unknown as { output: RefillOutput }).output;
@@ -277,7 +297,6 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       applyLoggedFailure: assign(({ context }) =>
         stall(context, new Error('The engine failed (logged refill failure).')),
       ),
-      endReplay: assign({ replaying: false }),
       failRefill: enqueueActions(({ context, event, enqueue }) => {
         const error = (event as unknown as { error: unknown }).error;
         enqueue.assign(stall(context, error));
@@ -301,16 +320,24 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         assertType(event, 'user.feedback');
         const { seq, ...rest } = event.feedback;
         const pos = context.delivered.find((d) => d.seq === seq)!.pos;
-        return applyChange(context, event.reqId, (state) =>
+        return applyChange(context, event, (state) =>
           engine.feedback(state, { ...rest, pos } as Parameters<typeof engine.feedback>[1], event.nowMs),
         );
       }),
       applySteer: assign(({ context, event }) => {
         assertType(event, 'user.steer');
-        return applyChange(context, event.reqId, (state) => engine.steer(state, event.steer, event.nowMs));
+        return applyChange(context, event, (state) => engine.steer(state, event.steer, event.nowMs));
       }),
-      setPaused: assign({ paused: true }),
-      setPlaying: assign({ paused: false }),
+      pause: assign(({ event }) => ({
+        paused: true,
+        reply: ok(cmd(event).reqId),
+        lastEventAt: cmd(event).nowMs,
+      })),
+      play: assign(({ event }) => ({
+        paused: false,
+        reply: ok(cmd(event).reqId),
+        lastEventAt: cmd(event).nowMs,
+      })),
       recordDisconnect: assign(({ event }) => ({
         disconnectedAt: cmd(event).nowMs,
         pendingMore: null,
@@ -390,7 +417,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         on: {
           'user.start': [
             { guard: 'startFails', actions: 'rejectStart' },
-            { target: 'active', actions: ['startEngine', 'markActive'] },
+            { target: 'active', actions: 'startEngine' },
           ],
           '*': { guard: 'isCommand', actions: { type: 'rejectInvalidEvent', params: { state: 'starting' } } },
         },
@@ -407,23 +434,23 @@ export function createSessionMachine(deps: SessionMachineDeps) {
             states: {
               route: { always: [{ guard: 'isPaused', target: 'paused' }, { target: 'streaming' }] },
               streaming: {
-                on: { 'user.pause': { target: 'paused', actions: ['setPaused', 'ack', 'markActive'] } },
+                on: { 'user.pause': { target: 'paused', actions: 'pause' } },
               },
               paused: {
-                on: { 'user.play': { target: 'streaming', actions: ['setPlaying', 'ack', 'markActive'] } },
+                on: { 'user.play': { target: 'streaming', actions: 'play' } },
               },
             },
             on: {
               'feed.more': [
                 { guard: 'badCount', actions: 'rejectBadCount' },
-                { guard: 'bufferCovers', actions: ['deliverNow', 'markActive'] },
-                { actions: ['holdMore', 'markActive'] },
+                { guard: 'bufferCovers', actions: 'deliverNow' },
+                { actions: 'holdMore' },
               ],
               'user.feedback': [
                 { guard: 'unknownSeq', actions: 'rejectUnknownSeq' },
-                { actions: ['applyFeedback', 'markActive'] },
+                { actions: 'applyFeedback' },
               ],
-              'user.steer': { actions: ['applySteer', 'markActive'] },
+              'user.steer': { actions: 'applySteer' },
               'user.end': {
                 target: '#session.ended',
                 actions: { type: 'endAs', params: { reason: 'ended' } },
@@ -431,7 +458,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
               'client.disconnected': { target: '#session.disconnected', actions: 'recordDisconnect' },
               'client.resumed': [
                 { guard: 'badLastSeq', actions: 'rejectBadLastSeq' },
-                { actions: ['takeOver', 'markActive'] },
+                { actions: 'takeOver' },
               ],
               'session.restored': [
                 {
@@ -439,7 +466,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                   target: '#session.ended',
                   actions: { type: 'endAs', params: { reason: 'idle' } },
                 },
-                { actions: ['endReplay', 'ack', 'armIdle'] },
+                { actions: ['endReplay', 'armIdle'] },
               ],
               'session.idle': [
                 {
@@ -472,7 +499,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                     version: context.version,
                   }),
                   onDone: [
-                    { guard: 'refillFresh', target: 'idle', actions: ['applyRefill', 'answerPendingMore'] },
+                    { guard: 'refillFresh', target: 'idle', actions: 'applyRefill' },
                     // Feedback or steering changed the state meanwhile: pick again (from `idle`) if still needed.
                     { target: 'idle' },
                   ],
@@ -482,7 +509,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
             },
             on: {
               // A store's log tail, replayed into a restored snapshot: decisions as they were taken.
-              'log.decision': { actions: ['applyLoggedDecision', 'answerPendingMore'] },
+              'log.decision': { actions: 'applyLoggedDecision' },
               'log.refillFailed': { actions: 'applyLoggedFailure' },
             },
           },
@@ -500,7 +527,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
               actions: { type: 'endAs', params: { reason: 'grace-expired' } },
             },
             { guard: 'badLastSeq', actions: 'rejectBadLastSeq' },
-            { target: 'active', actions: ['takeOver', 'markActive'] },
+            { target: 'active', actions: 'takeOver' },
           ],
           'session.restored': [
             {
@@ -509,7 +536,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
               actions: { type: 'endAs', params: { reason: 'grace-expired' } },
             },
             // Re-entering re-arms the grace timer for the time that is left.
-            { target: 'disconnected', reenter: true, actions: ['endReplay', 'ack'] },
+            { target: 'disconnected', reenter: true, actions: 'endReplay' },
           ],
           '*': {
             guard: 'isCommand',
