@@ -94,6 +94,18 @@ function tokenMatches(token: string, hash: string): boolean {
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
+/** Positions in `before` that `after` no longer has, in `before`'s order. */
+function withdrawnPositions(before: readonly { pos: number }[], after: readonly { pos: number }[]): number[] {
+  // Most feedback withdraws nothing: the same positions in the same order, checked without a Set.
+  if (before.length === after.length) {
+    let i = 0;
+    while (i < before.length && before[i].pos === after[i].pos) i++;
+    if (i === before.length) return [];
+  }
+  const kept = new Set(after.map((h) => h.pos));
+  return before.map((h) => h.pos).filter((pos) => !kept.has(pos));
+}
+
 function endedError(sessionId: string, reason: EndReason | null) {
   return reason === 'ended'
     ? sessionError('SESSION_ENDED', `Session ${sessionId} has ended; start a new session.`)
@@ -176,7 +188,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   /** Logs an event (compare-and-swap on the version): once written, it is durable. */
   function appendLog(sessionId: string, live: Live, event: { type: string; [key: string]: unknown }): void {
     // Object.assign, not a spread: on Node 20, adding keys to a spread copy costs microseconds.
-    const entry: SessionLogEvent = Object.assign({}, event, { atMs: clock.now(), node: nodeId });
+    appendEntry(sessionId, live, Object.assign({}, event, { atMs: clock.now(), node: nodeId }));
+  }
+
+  function appendEntry(sessionId: string, live: Live, entry: SessionLogEvent): void {
     live.sinceSnapshot++;
     write(sessionId, live, async (version) => (await store.append(sessionId, entry, version)).version);
   }
@@ -336,8 +351,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     live.actor.send({ reqId, nowMs, ...command } as SessionEvent);
     // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
     // command was taken (a held `feed.more` is answered later); a restore takes it again from these fields.
-    if (before)
-      appendLog(sessionId, live, Object.assign({}, command, { reqId, nowMs }, outcome(before, live, reqId)));
+    if (before) {
+      // One copy with every field (the time and node last, as `appendLog` adds them).
+      const entry = Object.assign({}, command, { reqId, nowMs }, outcome(before, live, reqId), {
+        atMs: clock.now(),
+        node: nodeId,
+      });
+      appendEntry(sessionId, live, entry);
+    }
     const reply = await replyTo(live, reqId);
     // An ended session is saved by `finish`, in its own turn.
     const ended = live.actor.getSnapshot().status !== 'active';
@@ -356,8 +377,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     if (!reply.ok) return { ok: false, code: reply.code };
     // Only feedback and steering change the engine state in the command's own turn.
     if (after.engine === before.engine) return { ok: true };
-    const kept = new Set(after.engine?.history.map((h) => h.pos));
-    const withdrawn = (before.engine?.history ?? []).map((h) => h.pos).filter((pos) => !kept.has(pos));
+    const withdrawn = withdrawnPositions(before.engine?.history ?? [], after.engine?.history ?? []);
     return withdrawn.length > 0 ? { ok: true, withdrawn } : { ok: true };
   }
 
