@@ -19,21 +19,12 @@ export interface ServerConfig {
   voicePort: number;
   /** Name of this node in logs and session ownership records. */
   nodeId: string;
-  /** Threads that run engine decisions; 0 runs them on the main thread; unset: one per spare core. */
-  engineWorkers?: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = env.PORT === undefined ? 8080 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535 (got "${env.PORT}").`);
-  }
-  const engineWorkers =
-    env.OMAKASE_ENGINE_WORKERS === undefined || env.OMAKASE_ENGINE_WORKERS === ''
-      ? undefined
-      : Number(env.OMAKASE_ENGINE_WORKERS);
-  if (engineWorkers !== undefined && !(Number.isInteger(engineWorkers) && engineWorkers >= 0)) {
-    throw new Error(`OMAKASE_ENGINE_WORKERS must be 0 or more (got "${env.OMAKASE_ENGINE_WORKERS}").`);
   }
   return {
     host: env.HOST ?? '127.0.0.1',
@@ -47,6 +38,5 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     streamUrlTemplate: env.OMAKASE_STREAM_URL || undefined,
     voicePort: env.OMAKASE_VOICE_PORT === undefined ? 8081 : Number(env.OMAKASE_VOICE_PORT),
     nodeId: env.OMAKASE_NODE_ID ?? `node-${process.pid}`,
-    engineWorkers,
   };
 }

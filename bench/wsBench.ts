@@ -21,7 +21,6 @@ import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket, { WebSocketServer } from 'ws';
-import { defaultEngineWorkers, type EngineWorkers, startEngineWorkers } from '../adapters/engineWorkers.ts';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
 import { loadRuntime } from '../adapters/runtime.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
@@ -41,8 +40,6 @@ const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
 const INPROC_LOOKAHEAD = Number(process.env.BENCH_WS_INPROC_LOOKAHEAD ?? 0);
 /** Sessions started with the default settings (each start runs the engine for its first picks), then paged once. */
 const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
-/** Engine worker threads, as `npm start` runs them: one per spare core unless set (0: the main thread). */
-const ENGINE_WORKERS = Number(process.env.BENCH_WS_ENGINE_WORKERS ?? defaultEngineWorkers());
 
 interface DriverResult {
   items: number;
@@ -382,7 +379,6 @@ async function main(): Promise<void> {
       serverCpuUsPerItem: real.serverCpuUsPerItem,
       serverAllThreadsCpuUsPerItem: real.serverAllThreadsCpuUsPerItem,
       bareServerAllThreadsCpuUsPerItem: bare.serverAllThreadsCpuUsPerItem,
-      engineWorkers: ENGINE_WORKERS,
       heapBytesPerSession: heapPerSession,
       rssBytesPerSession: rssPerSession,
       inProcessSessions: INPROC,
@@ -398,13 +394,11 @@ async function main(): Promise<void> {
     }),
   );
   await bench.service.close();
-  await engineWorkers?.close();
 }
 
 // ---- the service under the server ----
 
 let demoEngine: Engine | undefined;
-let engineWorkers: EngineWorkers | undefined;
 /** Every `engine.next` the bench's session managers made, and the picks they got. */
 const decisions = { calls: 0, picks: 0 };
 
@@ -417,9 +411,7 @@ async function createBenchService(
   redisUrl?: string,
 ): Promise<{ service: SessionService; description: string }> {
   if (!demoEngine) {
-    const runtime = await loadRuntime();
-    if (ENGINE_WORKERS > 0) engineWorkers = await startEngineWorkers(runtime, {}, ENGINE_WORKERS);
-    const engine = engineWorkers?.engine ?? runtime.engine;
+    const engine = (await loadRuntime()).engine;
     demoEngine = {
       ...engine,
       async next(state, options) {
@@ -448,7 +440,7 @@ async function createBenchService(
       await store.close();
     },
   };
-  const description = `session manager + ${redisUrl ? 'Redis' : 'memory'} store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}, decisions on ${ENGINE_WORKERS > 0 ? `${ENGINE_WORKERS} worker thread(s)` : 'the main thread'}`;
+  const description = `session manager + ${redisUrl ? 'Redis' : 'memory'} store, engine on the demo catalog (${demoEngine.catalog.size} items), model ${demoEngine.modelId}`;
   return { service, description };
 }
 

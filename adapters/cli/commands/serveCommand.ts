@@ -4,7 +4,6 @@ import { createMemoryStore } from '../../../sessions/memoryStore.ts';
 import { createRedisStore } from '../../../sessions/redisStore.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
 import { configFromEnv } from '../../config.ts';
-import { defaultEngineWorkers, startEngineWorkers } from '../../engineWorkers.ts';
 import { loadRuntime } from '../../runtime.ts';
 import { createAlexaHandler } from '../../voice/alexaHandler.ts';
 import { createRequestVerifier } from '../../voice/requestVerifier.ts';
@@ -27,10 +26,6 @@ export function serveCommand(): Command {
     .option('--catalog <file>', 'a JSONL catalog (env OMAKASE_CATALOG)')
     .option('--sessions <file>', 'logged sessions for the transition memory (env OMAKASE_SESSIONS)')
     .option('--model <dir>', 'a model directory (env OMAKASE_MODEL)')
-    .option(
-      '--engine-workers <n>',
-      'threads for engine decisions, 0 = the main thread (env OMAKASE_ENGINE_WORKERS; default one per spare core, up to 4)',
-    )
     .action(async (opts) => {
       const env = configFromEnv();
       const config = {
@@ -41,18 +36,9 @@ export function serveCommand(): Command {
         catalogPath: opts.catalog ?? env.catalogPath,
         sessionsPath: opts.sessions ?? env.sessionsPath,
         modelDir: opts.model ?? env.modelDir,
-        engineWorkers: opts.engineWorkers === undefined ? env.engineWorkers : Number(opts.engineWorkers),
       };
       const log = (m: string) => process.stdout.write(`${m}\n`);
-      const runtimeOptions = { ...config, warn: (m: string) => process.stderr.write(`omakase: ${m}\n`) };
-      const runtime = await loadRuntime(runtimeOptions);
-      const workerCount = config.engineWorkers ?? defaultEngineWorkers();
-      if (!(Number.isInteger(workerCount) && workerCount >= 0)) {
-        throw new Error(`--engine-workers must be 0 or more (got "${opts.engineWorkers}").`);
-      }
-      // Decisions on their own threads when there is a core to spare (adapters/engineWorkers.ts).
-      const workers =
-        workerCount > 0 ? await startEngineWorkers(runtime, runtimeOptions, workerCount) : undefined;
+      const runtime = await loadRuntime({ ...config, warn: (m) => process.stderr.write(`omakase: ${m}\n`) });
       const store = config.redisUrl
         ? createRedisStore({ url: config.redisUrl, prefix: config.redisPrefix })
         : createMemoryStore();
@@ -62,7 +48,7 @@ export function serveCommand(): Command {
         runtime: runtime.card.runtime,
       };
       const service = createSessionManager({
-        engine: workers?.engine ?? runtime.engine,
+        engine: runtime.engine,
         store,
         nodeId: config.nodeId,
         provenance,
@@ -77,7 +63,7 @@ export function serveCommand(): Command {
       const address = http.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       log(
-        `omakase ${config.nodeId}: ${runtime.description}; sessions in ${config.redisUrl ? `Redis (${config.redisUrl})` : 'memory'}; decisions on ${workers ? `${workers.workers} worker thread${workers.workers > 1 ? 's' : ''}` : 'the main thread'}`,
+        `omakase ${config.nodeId}: ${runtime.description}; sessions in ${config.redisUrl ? `Redis (${config.redisUrl})` : 'memory'}`,
       );
       log(`listening on ws://${config.host}:${port}/ws  (web client: http://${config.host}:${port}/)`);
       let voice: VoiceServer | undefined;
@@ -107,7 +93,6 @@ export function serveCommand(): Command {
         await ws.close();
         await new Promise((resolve) => http.close(resolve));
         await service.close();
-        await workers?.close();
         await store.close();
         process.exit(0);
       };
