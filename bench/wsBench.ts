@@ -128,7 +128,7 @@ const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 
 /**
  * CPU time (user + system) of one thread in ms, where /proc has it (Linux), else NaN: `thread-self` is the
  * calling thread, `self/task/<pid>` the main thread. The main thread runs only the servers, so that is the
- * server's CPU without the clients' worker thread (and without the engine's worker threads, if any).
+ * server's CPU without the clients' worker thread.
  */
 function threadCpuMs(which: 'thread-self' | `self/task/${number}`): number {
   try {
@@ -146,7 +146,8 @@ const mainThreadCpuMs = (): number => threadCpuMs(`self/task/${process.pid}`);
 /**
  * Runs the clients against `url`; `atReady` is called with every session connected, before the rounds.
  * Adds CPU µs per item over the rounds: the server's main thread, and every thread of the process but the
- * clients' (the main thread, engine workers, the model's and the runtime's own threads).
+ * clients' (the main thread, the model's and libuv's threads, V8's helper threads; those also do some of the
+ * clients' garbage collection, so this slightly overstates the server).
  */
 async function phase(
   url: string,

@@ -238,8 +238,9 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           lastEventAt: event.nowMs,
         };
       }),
-      // Commands set only the time (`lastEventAt`): the idle timer is armed once and, when it fires early,
-      // armed again for the rest (re-arming it on every command was a third of the machine's cost per command).
+      // Commands only record their time (`lastEventAt`, in their own assign); the idle timer is armed once per
+      // active period and, when it fires early, armed again for the rest (re-arming it on every command was a
+      // third of the machine's cost per command).
       armIdle: enqueueActions(({ enqueue }) => {
         enqueue.cancel('idle');
         enqueue.raise({ type: 'session.idle' }, { id: 'idle', delay: 'idle' });

@@ -185,13 +185,13 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     });
   }
 
-  /** Logs an event (compare-and-swap on the version): once written, it is durable. */
-  function appendLog(sessionId: string, live: Live, event: { type: string; [key: string]: unknown }): void {
-    // Object.assign, not a spread: on Node 20, adding keys to a spread copy costs microseconds.
-    appendEntry(sessionId, live, Object.assign({}, event, { atMs: clock.now(), node: nodeId }));
-  }
-
-  function appendEntry(sessionId: string, live: Live, entry: SessionLogEvent): void {
+  /**
+   * Logs an event made of `parts`, stamped with the time and this node (compare-and-swap on the version):
+   * once written, it is durable. One `Object.assign` copy: on Node 20, adding keys to a spread copy costs
+   * microseconds.
+   */
+  function appendLog(sessionId: string, live: Live, ...parts: object[]): void {
+    const entry = Object.assign({}, ...parts, { atMs: clock.now(), node: nodeId }) as SessionLogEvent;
     live.sinceSnapshot++;
     write(sessionId, live, async (version) => (await store.append(sessionId, entry, version)).version);
   }
@@ -212,10 +212,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   function track(sessionId: string, actor: SessionActor, version: number): Live {
     const live: Live = { actor, version, log: Promise.resolve(), sinceSnapshot: 0, ending: false };
     actor.on('session.decision', (decision) =>
-      appendLog(sessionId, live, Object.assign({}, decision, { type: 'engine.decision' })),
+      appendLog(sessionId, live, decision, { type: 'engine.decision' }),
     );
     actor.on('session.refillFailed', (failure) =>
-      appendLog(sessionId, live, Object.assign({}, failure, { type: 'engine.failed' })),
+      appendLog(sessionId, live, failure, { type: 'engine.failed' }),
     );
     actor.subscribe({
       next: (snapshot) => {
@@ -351,14 +351,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     live.actor.send({ reqId, nowMs, ...command } as SessionEvent);
     // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
     // command was taken (a held `feed.more` is answered later); a restore takes it again from these fields.
-    if (before) {
-      // One copy with every field (the time and node last, as `appendLog` adds them).
-      const entry = Object.assign({}, command, { reqId, nowMs }, outcome(before, live, reqId), {
-        atMs: clock.now(),
-        node: nodeId,
-      });
-      appendEntry(sessionId, live, entry);
-    }
+    if (before) appendLog(sessionId, live, command, { reqId, nowMs }, outcome(before, live, reqId));
     const reply = await replyTo(live, reqId);
     // An ended session is saved by `finish`, in its own turn.
     const ended = live.actor.getSnapshot().status !== 'active';
