@@ -26,9 +26,20 @@ export type SessionReply =
   | { reqId: number; ok: true; seqs: number[]; invalidated: number[] }
   | { reqId: number; ok: false; code: SessionErrorCode; message: string };
 
-/** Plain JSON and bounded: it is what the store keeps. */
+/**
+ * Why refills stopped until the next command: the last refill got fewer picks than asked (`exhausted`: the
+ * rules allow nothing more for now) or failed (`stalled`).
+ */
+export type Halt = 'exhausted' | 'stalled';
+
+/**
+ * Plain JSON and bounded: it is what the store keeps. Keep it under 20 top-level keys: xstate copies the
+ * context with `Object.assign` on every `assign`, and on Node 20 a copy with 20 keys or more comes out in
+ * V8's dictionary mode, which makes every later copy several times slower (a test holds the count).
+ */
 export interface SessionContext {
-  v: 1;
+  /** 2 since `exhausted`/`stalled` became `halted` and `startedAt`/`endedAt` went; `upgradeContext` reads 1. */
+  v: 2;
   sessionId: string;
   owner: string;
   /** sha256 (hex) of the current resume token; the token itself is never stored. */
@@ -45,19 +56,33 @@ export interface SessionContext {
   ask?: number;
   /** Bumped when `engine` changes other than by a refill: a refill begun on an older state is dropped. */
   version: number;
-  /** The last refill got fewer picks than asked: the rules allow nothing more for now. */
-  exhausted: boolean;
-  /** The last refill failed: no retry until the next command. */
-  stalled: boolean;
+  /** Set when refills stop until the next command; null while they run as needed. */
+  halted: Halt | null;
   pendingMore: { reqId: number; n: number } | null;
   reply: SessionReply | null;
-  startedAt: number;
   lastEventAt: number;
   disconnectedAt: number | null;
-  endedAt: number | null;
   endReason: EndReason | null;
   /** Restored from a snapshot, its log tail not yet replayed: no refills until `session.restored`. */
   replaying: boolean;
+}
+
+/** A context as a store may hold it: this version's, or version 1's (written before `halted`). */
+export type StoredContext =
+  | SessionContext
+  | (Omit<SessionContext, 'v' | 'halted'> & {
+      v: 1;
+      exhausted: boolean;
+      stalled: boolean;
+      startedAt: number;
+      endedAt: number | null;
+    });
+
+/** The current shape of a stored context: version 1's flags become `halted`, its unread times go. */
+export function upgradeContext(context: StoredContext): SessionContext {
+  if (context.v === 2) return context;
+  const { v: _v, exhausted, stalled, startedAt: _started, endedAt: _ended, ...rest } = context;
+  return { v: 2, ...rest, halted: stalled ? 'stalled' : exhausted ? 'exhausted' : null };
 }
 
 export interface SessionInput {

@@ -92,13 +92,14 @@ function refillCount(context: Ctx): number {
 function landed(context: Ctx, state: SessionState, picks: Pick[], requested: number): Partial<Ctx> {
   const buffer = [...context.buffer, ...picks];
   const exhausted = picks.length < requested;
+  const halted = exhausted ? 'exhausted' : null;
   const pending = context.pendingMore;
-  if (!pending || (buffer.length < pending.n && !exhausted)) return { engine: state, buffer, exhausted };
+  if (!pending || (buffer.length < pending.n && !exhausted)) return { engine: state, buffer, halted };
   const out = deliver(buffer, context.delivered, context.lastSeq, pending.n, context.settings.historyWindow);
   return {
     engine: state,
     buffer: out.buffer,
-    exhausted,
+    halted,
     delivered: out.delivered,
     lastSeq: out.lastSeq,
     pendingMore: null,
@@ -110,7 +111,7 @@ function landed(context: Ctx, state: SessionState, picks: Pick[], requested: num
 function stall(context: Ctx, error: unknown): Partial<Ctx> {
   const pending = context.pendingMore;
   return {
-    stalled: true,
+    halted: 'stalled',
     pendingMore: null,
     reply: pending ? engineRefusal(pending.reqId, error) : context.reply,
   };
@@ -137,8 +138,7 @@ function applyChange(
       buffer: after.buffer,
       delivered: after.delivered,
       version: context.version + 1,
-      exhausted: false,
-      stalled: false,
+      halted: null,
       reply: ok(command.reqId, [], after.invalidated),
       lastEventAt: command.nowMs,
     };
@@ -198,8 +198,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       needsRefill: ({ context }) =>
         context.engine !== null &&
         !context.replaying &&
-        !context.exhausted &&
-        !context.stalled &&
+        context.halted === null &&
         (context.buffer.length < readyTarget(context) ||
           (context.pendingMore !== null && context.buffer.length < context.pendingMore.n)),
       // Begun on the current state: no feedback or steer since, and no logged decision replayed over it.
@@ -278,8 +277,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         return {
           pendingMore: { reqId: event.reqId, n: event.n },
           ask: event.n,
-          exhausted: false,
-          stalled: false,
+          halted: null,
           lastEventAt: event.nowMs,
         };
       }),
@@ -372,7 +370,6 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         };
       }),
       endAs: assign(({ event }, params: { reason: EndReason }) => {
-        const nowMs = 'nowMs' in event ? event.nowMs : deps.now();
         const reply: SessionReply | null =
           'reqId' in event
             ? params.reason === 'ended'
@@ -383,7 +380,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                   `The session ended (${params.reason}); start a new one.`,
                 )
             : null;
-        return { endReason: params.reason, endedAt: nowMs, pendingMore: null, ...(reply ? { reply } : {}) };
+        return { endReason: params.reason, pendingMore: null, ...(reply ? { reply } : {}) };
       }),
       announceEnd: emit(({ context }) => ({
         type: 'session.ended' as const,
@@ -393,7 +390,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
   }).createMachine({
     id: 'session',
     context: ({ input }) => ({
-      v: 1,
+      v: 2,
       sessionId: input.sessionId,
       owner: input.owner,
       tokenHash: input.tokenHash,
@@ -408,14 +405,11 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       ask: 0,
       paused: false,
       version: 0,
-      exhausted: false,
-      stalled: false,
+      halted: null,
       pendingMore: null,
       reply: null,
-      startedAt: input.nowMs,
       lastEventAt: input.nowMs,
       disconnectedAt: null,
-      endedAt: null,
       endReason: null,
       replaying: false,
     }),

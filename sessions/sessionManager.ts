@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { type SessionErrorCode, sessionError } from './errors.ts';
 import { LOGGED_COMMANDS } from './replayLog.ts';
+import { type StoredContext, upgradeContext } from './sessionContext.ts';
 import {
   createSessionMachine,
   type EndReason,
@@ -291,13 +292,15 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
    * taken again in log order (decisions as logged, without the engine), with refills held until the end.
    */
   function restore(sessionId: string, stored: unknown, version: number, tail: LoggedEvent[]): Live {
-    const persisted = stored as { status?: string; context?: SessionContext };
+    const persisted = stored as { status?: string; context: StoredContext };
     if (persisted.status === 'done') throw endedError(sessionId, persisted.context?.endReason ?? null);
+    const context = upgradeContext(persisted.context);
     const replaying = tail.length > 0;
     const actor = createActor(machine, {
-      snapshot: (replaying
-        ? { ...persisted, context: { ...persisted.context, replaying: true } }
-        : persisted) as never,
+      snapshot: {
+        ...persisted,
+        context: replaying ? { ...context, replaying: true } : context,
+      } as never,
       clock,
       input: undefined as never,
     });

@@ -8,6 +8,7 @@ import {
   transition,
   waitFor,
 } from 'xstate';
+import { upgradeContext } from '../../sessions/sessionContext.ts';
 import {
   createSessionMachine,
   type RefillOutput,
@@ -288,7 +289,7 @@ describe('session machine, live actors on a simulated clock', () => {
     s.fake.failNextWith(new Error('boom'));
     await s.command({ type: 'user.start', seed: 3 });
     await s.settled();
-    expect(s.actor.getSnapshot().context.stalled).toBe(true);
+    expect(s.actor.getSnapshot().context.halted).toBe('stalled');
     expect(s.emitted.some((e) => e.type === 'session.refillFailed')).toBe(true);
     const r = await s.command({ type: 'feed.more', n: 2 });
     expect(r).toMatchObject({ ok: true, seqs: [1, 2] });
@@ -354,5 +355,45 @@ describe('session machine, persist → JSON → restore', () => {
     expect(fromControl).toHaveLength(16);
     control.actor.stop();
     restored.actor.stop();
+  });
+});
+
+describe('session context', () => {
+  it('stays under 20 keys through a whole session (V8 copies a larger one slowly on every assign)', async () => {
+    const s = live();
+    const widest = { keys: 0, at: '' };
+    const check = (after: string) => {
+      const keys = Object.keys(s.actor.getSnapshot().context).length;
+      if (keys > widest.keys) Object.assign(widest, { keys, at: after });
+    };
+    check('input');
+    const steps: (Record<string, unknown> & { type: string })[] = [
+      { type: 'user.start', seed: 5 },
+      { type: 'feed.more', n: 3 },
+      { type: 'user.feedback', feedback: { type: 'skipped', seq: 1, atMs: 5_000 } },
+      { type: 'user.steer', steer: { kind: 'tag', tag: 'calm' } },
+      { type: 'user.pause' },
+      { type: 'user.play' },
+      { type: 'client.disconnected' },
+      { type: 'client.resumed', connectionId: 'c2', tokenHash: 'h2', lastSeq: 3 },
+      { type: 'feed.more', n: 10 },
+      { type: 'user.end' },
+    ];
+    for (const step of steps) {
+      await s.command(step);
+      check(step.type);
+    }
+    expect(widest.keys, `widest after ${widest.at}`).toBeLessThan(20);
+  });
+
+  it('reads a version 1 context: its refill flags become `halted`, its unread times go', () => {
+    const v2 = live().actor.getSnapshot().context;
+    const { v: _v, halted: _h, ...rest } = v2;
+    const v1 = { ...rest, v: 1 as const, startedAt: T0, endedAt: null, exhausted: false, stalled: false };
+    expect(upgradeContext(v1)).toEqual({ ...v2, halted: null });
+    expect(upgradeContext({ ...v1, stalled: true }).halted).toBe('stalled');
+    expect(upgradeContext({ ...v1, exhausted: true }).halted).toBe('exhausted');
+    expect(Object.keys(upgradeContext(v1)).sort()).toEqual(Object.keys(v2).sort());
+    expect(upgradeContext(v2)).toBe(v2);
   });
 });

@@ -301,6 +301,45 @@ describe('two managers on one store', () => {
     }
   });
 
+  it('a snapshot of context version 1 (written before `halted`) restores and continues as version 2', async () => {
+    const store = createMemoryStore();
+    const a = manager({ store, nodeId: 'A', snapshotEvery: 1, randomToken: () => 'token' });
+    const { sessionId: sid } = await a.service.start({ connectionId: 'c1', seed: 7 });
+    const first = await a.service.more(sid, 'c1', 10);
+    await a.service.feedback(sid, 'c1', { type: 'skipped', seq: first[1]!.seq, atMs: 10_000 });
+    const stored = (await store.load(sid))!;
+    expect(stored.tail).toHaveLength(0);
+    const { context } = stored.snapshot as { context: Record<string, unknown> };
+    const { halted, ...rest } = context;
+    const v1 = {
+      ...(stored.snapshot as object),
+      context: {
+        ...rest,
+        v: 1,
+        exhausted: halted === 'exhausted',
+        stalled: halted === 'stalled',
+        startedAt: 0,
+        endedAt: null,
+      },
+    };
+    const continueFrom = async (snapshot: unknown) => {
+      const copy = createMemoryStore();
+      await copy.save(sid, snapshot, 0);
+      const b = manager({ store: copy, nodeId: 'B', randomToken: () => 'token' });
+      const resumed = await b.service.resume({
+        connectionId: 'c2',
+        sessionId: sid,
+        resumeToken: 'token',
+        lastSeq: 10,
+      });
+      return { resumed, after: await b.service.more(sid, 'c2', 20) };
+    };
+    const fromV2 = await continueFrom(stored.snapshot);
+    const fromV1 = await continueFrom(v1);
+    expect(fromV1).toEqual(fromV2);
+    expect(fromV1.after).toHaveLength(20);
+  });
+
   it('a session moves to another node and continues without repeats', async () => {
     const shared = createMemoryStore();
     await continuesOnAnotherNode(() => shared);
