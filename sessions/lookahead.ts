@@ -22,13 +22,16 @@ export function deliver(
   };
 }
 
-/** Drops withdrawn positions from the buffer (silently) and the window (their seqs are invalidated). */
+/**
+ * Drops withdrawn positions from the buffer (silently) and the window (their seqs are invalidated). With
+ * nothing withdrawn (most feedback) both come back as they are, uncopied: neither is ever mutated.
+ */
 export function withdraw(
-  buffer: readonly Pick[],
-  delivered: readonly DeliveredItem[],
+  buffer: Pick[],
+  delivered: DeliveredItem[],
   positions: readonly number[],
 ): { buffer: Pick[]; delivered: DeliveredItem[]; invalidated: number[] } {
-  if (positions.length === 0) return { buffer: [...buffer], delivered: [...delivered], invalidated: [] };
+  if (positions.length === 0) return { buffer, delivered, invalidated: [] };
   const gone = new Set(positions);
   return {
     buffer: buffer.filter((pick) => !gone.has(pick.pos)),

@@ -21,9 +21,13 @@ export interface SessionSettings {
 
 export type EndReason = 'idle' | 'grace-expired' | 'ended';
 
-/** The answer to the command with `reqId`: seqs delivered / missed, or withdrawn ones, or a coded refusal. */
+/**
+ * The answer to the command with `reqId`: seqs delivered / missed, or withdrawn ones (`invalidated`), or a
+ * coded refusal. A feedback or steer that made the engine withdraw picks also lists their positions
+ * (`withdrawn`, buffered ones included) for the event log.
+ */
 export type SessionReply =
-  | { reqId: number; ok: true; seqs: number[]; invalidated: number[] }
+  | { reqId: number; ok: true; seqs: number[]; invalidated: number[]; withdrawn?: number[] }
   | { reqId: number; ok: false; code: SessionErrorCode; message: string };
 
 /**

@@ -47,6 +47,9 @@ const ok = (reqId: number, seqs: number[] = [], invalidated: number[] = []): Ses
   seqs,
   invalidated,
 });
+/** A feedback's or steer's answer, with the positions the engine withdrew (for the log) when there are any. */
+const changed = (reqId: number, invalidated: number[], withdrawn: number[]): SessionReply =>
+  withdrawn.length > 0 ? { reqId, ok: true, seqs: [], invalidated, withdrawn } : ok(reqId, [], invalidated);
 const refusal = (reqId: number, code: SessionErrorCode, message: string): SessionReply => ({
   reqId,
   ok: false,
@@ -128,18 +131,14 @@ function applyChange(
 ): Partial<Ctx> {
   try {
     const result = run(context.engine!);
-    // Nothing withdrawn (most feedback): buffer and window stay as they are, uncopied.
-    const after =
-      result.withdrawn.length === 0
-        ? { buffer: context.buffer, delivered: context.delivered, invalidated: [] }
-        : withdraw(context.buffer, context.delivered, result.withdrawn);
+    const after = withdraw(context.buffer, context.delivered, result.withdrawn);
     return {
       engine: result.state,
       buffer: after.buffer,
       delivered: after.delivered,
       version: context.version + 1,
       halted: null,
-      reply: ok(command.reqId, [], after.invalidated),
+      reply: changed(command.reqId, after.invalidated, result.withdrawn),
       lastEventAt: command.nowMs,
     };
   } catch (err) {
@@ -152,9 +151,9 @@ function applyChange(
  * the lookahead buffer filled by a named `refill` actor) → `disconnected` (grace) → `ended`. Commands get a
  * reply in `context.reply`, including coded refusals for events the current state does not take.
  *
- * Each event runs at most one `assign`: xstate copies the whole context per assign (on Node 20 a context
- * this size is a dictionary-mode object, so each copy costs microseconds), so a command's own update also
- * records its time (`lastEventAt`) and its reply.
+ * Each event runs at most one `assign`, because xstate copies the whole context per assign: a command's own
+ * update also records its time (`lastEventAt`) and its reply. (The context stays under 20 keys for the same
+ * reason: see `SessionContext`.)
  */
 export function createSessionMachine(deps: SessionMachineDeps) {
   const { engine } = deps;

@@ -95,18 +95,6 @@ function tokenMatches(token: string, hash: string): boolean {
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
-/** Positions in `before` that `after` no longer has, in `before`'s order. */
-function withdrawnPositions(before: readonly { pos: number }[], after: readonly { pos: number }[]): number[] {
-  // Most feedback withdraws nothing: the same positions in the same order, checked without a Set.
-  if (before.length === after.length) {
-    let i = 0;
-    while (i < before.length && before[i].pos === after[i].pos) i++;
-    if (i === before.length) return [];
-  }
-  const kept = new Set(after.map((h) => h.pos));
-  return before.map((h) => h.pos).filter((pos) => !kept.has(pos));
-}
-
 function endedError(sessionId: string, reason: EndReason | null) {
   return reason === 'ended'
     ? sessionError('SESSION_ENDED', `Session ${sessionId} has ended; start a new session.`)
@@ -350,11 +338,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   ): Promise<SessionReply> {
     const reqId = ++nextReqId;
     const nowMs = clock.now();
-    const before = how.log === false ? null : live.actor.getSnapshot().context;
     live.actor.send({ reqId, nowMs, ...command } as SessionEvent);
     // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
     // command was taken (a held `feed.more` is answered later); a restore takes it again from these fields.
-    if (before) appendLog(sessionId, live, command, { reqId, nowMs }, outcome(before, live, reqId));
+    if (how.log !== false) appendLog(sessionId, live, command, { reqId, nowMs }, outcome(live, reqId));
     const reply = await replyTo(live, reqId);
     // An ended session is saved by `finish`, in its own turn.
     const ended = live.actor.getSnapshot().status !== 'active';
@@ -366,15 +353,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   }
 
   /** What the log keeps of a command's immediate answer: ok or the code, and the positions the engine withdrew. */
-  function outcome(before: SessionContext, live: Live, reqId: number) {
-    const after = live.actor.getSnapshot().context;
-    const reply = after.reply?.reqId === reqId ? after.reply : undefined;
-    if (!reply) return {};
+  function outcome(live: Live, reqId: number) {
+    const { reply } = live.actor.getSnapshot().context;
+    if (reply?.reqId !== reqId) return {};
     if (!reply.ok) return { ok: false, code: reply.code };
-    // Only feedback and steering change the engine state in the command's own turn.
-    if (after.engine === before.engine) return { ok: true };
-    const withdrawn = withdrawnPositions(before.engine?.history ?? [], after.engine?.history ?? []);
-    return withdrawn.length > 0 ? { ok: true, withdrawn } : { ok: true };
+    return reply.withdrawn ? { ok: true, withdrawn: reply.withdrawn } : { ok: true };
   }
 
   function replyTo(live: Live, reqId: number): Promise<SessionReply> {
