@@ -12,7 +12,7 @@ const THIRTY = `${DATA}/30music-sessions-sample`;
 
 /** Counts from the datasets' own READMEs (yes-radio-playlists/README.md, 30music-sessions-sample/README.md). */
 describe.skipIf(missing(existsSync(YES)))(
-  'importYes on the real Yes.com data (skipped: ../shared/data absent)',
+  'importYes on the real Yes.com data (skipped without ../shared/data)',
   () => {
     it('yes_big matches the README: 18,139 playlists, 190,649 plays, 9,765 of 9,775 songs played', async () => {
       const { rows, sessions, stats } = await importYes(`${YES}/yes_big`);
@@ -38,7 +38,7 @@ describe.skipIf(missing(existsSync(YES)))(
 );
 
 describe.skipIf(missing(existsSync(THIRTY)))(
-  'importThirtyMusic on the real slices (skipped: ../shared/data absent)',
+  'importThirtyMusic on the real slices (skipped without ../shared/data)',
   () => {
     it('matches the README: 121,547 plays, 9,519 sessions, 57,684 tracks, 10,355 artists', async () => {
       const { rows, sessions, stats } = await importThirtyMusic(THIRTY);
