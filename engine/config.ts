@@ -23,6 +23,10 @@ export interface EngineConfig {
   diversityWindow: number;
   /** Size of the popular/fresh exploration pool. */
   explorePool: number;
+  /** Scored candidates a decision keeps for the picks that follow it (best first). */
+  poolKeep: number;
+  /** Picks taken from one pool before it is due for a refresh (a strong signal makes it due sooner). */
+  poolPicks: number;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -38,6 +42,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   mmrLambda: 0.75,
   diversityWindow: 8,
   explorePool: 3000,
+  poolKeep: 200,
+  poolPicks: 10,
 };
 
 /** The US DMCA sound recording performance complement (17 U.S.C. §114(j)(13)), per any 3-hour period. */

@@ -6,7 +6,8 @@ import { engineError } from './errors.ts';
 import { assembleFeatures } from './features.ts';
 import { resolveIntent } from './intent.ts';
 import type { Pick } from './pick.ts';
-import { selectSlate } from './policy/slatePolicy.ts';
+import { pickFromPool } from './pickFromPool.ts';
+import { buildPool, type PoolNeed, poolNeed, type ScoredPool } from './pool.ts';
 import { buildQuery, createDirections } from './query.ts';
 import { exclusions } from './retrieval/exclusions.ts';
 import {
@@ -30,9 +31,23 @@ import {
 } from './session.ts';
 import { appendPicks, applyFeedback, applySteer, initialState } from './sessionUpdate.ts';
 
+export type { PoolNeed, ScoredPool } from './pool.ts';
+
 /**
  * The pure engine: given a session's state, a clock reading and the state's seed, it returns the next
  * picks and why. It holds the catalog, the retrieval indexes and the model; it keeps no per-session state.
+ *
+ * A decision (`score`) retrieves and scores a pool of candidates in one batched model call; each pick is
+ * chosen from the pool when it is handed out (`pick`), against the session as it is at that moment, so a
+ * skip, a dislike or a steer changes the very next pick. `next` does both at once.
+ *
+ * @example
+ * let state = engine.start({ seed: 7, intent: { tag: 'jazz' } });
+ * let { state: scored, pool } = await engine.score(state, { nowMs });
+ * const first = engine.pick(scored, pool, { n: 1, nowMs });
+ * state = engine.feedback(first.state, { type: 'disliked', pos: 0 }, nowMs).state;
+ * if (engine.poolNeed(state, pool) !== 'fresh') ({ state, pool } = await engine.score(state, { nowMs }));
+ * const second = engine.pick(state, pool, { n: 1, nowMs }); // decided with the dislike
  */
 export interface Engine {
   readonly catalog: Catalog;
@@ -41,13 +56,20 @@ export interface Engine {
   /** A new session. `seed` makes the whole session reproducible. */
   start(options: { seed: number; intent?: Intent; profile?: Profile }): SessionState;
   /**
-   * Picks the next `n` items (1..100). The returned state holds them in its history as queued
-   * (no outcome yet). Fewer than `n` only when the catalog has nothing left that the rules allow.
+   * A decision: retrieves candidates for the session as it stands and scores them with the model (one
+   * batched call), keeping the best as a pool for the picks that follow. The returned state counts it.
    */
-  next(
-    state: SessionState,
-    options: { n: number; nowMs: number },
-  ): Promise<{ state: SessionState; picks: Pick[] }>;
+  score(state: SessionState, options: { nowMs: number }): Promise<{ state: SessionState; pool: ScoredPool }>;
+  /**
+   * Picks the next `n` items (1..100) from `pool` against the state as it is now (rules, diversity, and a
+   * correction for feedback since the pool was scored). The returned state holds them in its history as
+   * queued (no outcome yet). Fewer than `n` when the pool has nothing more the rules allow.
+   */
+  pick(state: SessionState, pool: ScoredPool, options: { n: number; nowMs: number }): Picked;
+  /** Whether `pool` can serve the next pick: `stale` must be scored again first, `due` wants a refresh soon. */
+  poolNeed(state: SessionState, pool: ScoredPool | null): PoolNeed;
+  /** A decision and its first `n` picks at once (`score` then `pick`), for tools that pick one batch at a time. */
+  next(state: SessionState, options: { n: number; nowMs: number }): Promise<Picked>;
   /**
    * Records feedback on a picked position. Queued picks (no outcome yet) that conflict with a negative
    * are withdrawn from the history and returned, so the caller can replace them and tell the client.
@@ -60,11 +82,11 @@ export interface Engine {
   ): { state: SessionState; withdrawn: number[] };
   /** Applies steering; like `feedback`, withdraws queued picks that no longer fit. */
   steer(state: SessionState, steer: Steer, nowMs: number): { state: SessionState; withdrawn: number[] };
-  /**
-   * The state `next` returned along with `picks`: restores a logged decision without running the model
-   * again (a session rebuilt from its snapshot and log).
-   */
-  record(state: SessionState, picks: readonly Pick[]): SessionState;
+}
+
+export interface Picked {
+  state: SessionState;
+  picks: Pick[];
 }
 
 /** What an engine is made of. Build the indexes once per catalog and share the engine across sessions. */
@@ -81,6 +103,9 @@ export interface EngineResources {
 }
 
 export const MAX_PICKS_PER_DECISION = 100;
+
+/** Candidates a decision scores at least (walking the catalog when retrieval offers fewer), catalog allowing. */
+const MIN_POOL = 60;
 
 export function createEngine(resources: EngineResources): Engine {
   const { catalog } = resources;
@@ -110,6 +135,26 @@ export function createEngine(resources: EngineResources): Engine {
     return { scores: await fallback.score(features, count), scorer: fallback };
   }
 
+  async function decide(state: SessionState, _options: { nowMs: number }) {
+    assertState(state);
+    const rng = createRng(deriveSeed(state.seed, state.decisions));
+    const query = buildQuery(state, catalog, directions);
+    const excluded = exclusions(state, catalog);
+    let candidates = retrieve(retrieval, query, config, excluded, rng);
+    if (candidates.indexes.length < MIN_POOL) candidates = widen(candidates, catalog, excluded, MIN_POOL);
+    const count = candidates.indexes.length;
+    const features = assembleFeatures(catalog, query, candidates, state.nextPos);
+    const { scores, scorer } =
+      count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
+    const pool = buildPool(state, candidates, scores, config, { id: scorer.id, degraded: scorer.degraded });
+    return { state: { ...state, decisions: state.decisions + 1 }, pool };
+  }
+
+  function pickNow(state: SessionState, pool: ScoredPool, n: number, nowMs: number): Picked {
+    const picks = pickFromPool(catalog, config, state, pool, n, nowMs);
+    return { state: appendPicks(state, picks, config), picks };
+  }
+
   return {
     catalog,
     modelId: resources.scorer.id,
@@ -126,38 +171,22 @@ export function createEngine(resources: EngineResources): Engine {
       return initialState(seed, resolveIntent(intent, catalog), profile);
     },
 
-    async next(state, { n, nowMs }) {
-      assertState(state);
-      if (!Number.isInteger(n) || n < 1 || n > MAX_PICKS_PER_DECISION) {
-        throw engineError(
-          'ENGINE_INVALID_REQUEST',
-          `n must be an integer from 1 to ${MAX_PICKS_PER_DECISION} (got ${n}).`,
-        );
-      }
-      const rng = createRng(deriveSeed(state.seed, state.decisions));
-      const query = buildQuery(state, catalog, directions);
-      const excluded = exclusions(state, catalog);
-      let candidates = retrieve(retrieval, query, config, excluded, rng);
-      if (candidates.indexes.length < n * 3) candidates = widen(candidates, catalog, excluded, n * 3);
-      if (candidates.indexes.length === 0) return { state: appendPicks(state, [], config), picks: [] };
+    score: decide,
 
-      const count = candidates.indexes.length;
-      const features = assembleFeatures(catalog, query, candidates, state.nextPos);
-      const { scores, scorer } = await score(features, count);
-      const picks = selectSlate({
-        catalog,
-        config,
-        profile: state.profile,
-        history: state.history,
-        candidates,
-        scores,
-        n,
-        firstPos: state.nextPos,
-        nowMs,
-        rng,
-        model: { id: scorer.id, degraded: scorer.degraded },
-      });
-      return { state: appendPicks(state, picks, config), picks };
+    pick(state, pool, { n, nowMs }) {
+      assertState(state);
+      assertCount(n);
+      return pickNow(state, pool, n, nowMs);
+    },
+
+    poolNeed(state, pool) {
+      return poolNeed(state, pool, config);
+    },
+
+    async next(state, { n, nowMs }) {
+      assertCount(n);
+      const scored = await decide(state, { nowMs });
+      return pickNow(scored.state, scored.pool, n, nowMs);
     },
 
     feedback(state, feedback, nowMs) {
@@ -170,10 +199,6 @@ export function createEngine(resources: EngineResources): Engine {
       return applySteer(state, steer, catalog, config, nowMs);
     },
 
-    record(state, picks) {
-      assertState(state);
-      return appendPicks(state, picks, config);
-    },
   };
 }
 
@@ -202,6 +227,15 @@ function widen(
     out.sknn.push(0);
   }
   return out;
+}
+
+function assertCount(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PICKS_PER_DECISION) {
+    throw engineError(
+      'ENGINE_INVALID_REQUEST',
+      `n must be an integer from 1 to ${MAX_PICKS_PER_DECISION} (got ${n}).`,
+    );
+  }
 }
 
 function assertState(state: SessionState): void {

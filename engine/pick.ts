@@ -7,6 +7,11 @@ export interface PickReasons {
   source: Source[];
   /** Model score (or fallback score when `degraded`). */
   score: number;
+  /**
+   * What feedback given after the model scored this item added to its score before the policy chose
+   * (absent when nothing was said since): the listener's latest word, felt at the very next pick.
+   */
+  correction?: number;
   /** Rank by score among eligible candidates before diversity (0 = best). */
   rank: number;
   /** The value the slate policy maximised (score blended with diversity). */
@@ -18,7 +23,10 @@ export interface PickReasons {
   rules: string[];
   /** For the whole decision: how many candidates each rule removed. */
   removed: Record<string, number>;
+  /** How many candidates its decision retrieved and scored. */
   candidates: number;
+  /** The decision (the session's scoring count) whose pool it came from. */
+  decision?: number;
 }
 
 export interface Pick {

@@ -32,6 +32,8 @@ export interface HistoryEntry {
   /** For `skipped`: how far in the listener skipped. */
   playedMs?: number;
   liked?: boolean;
+  /** The session's signal count when this entry's outcome was last set (see `SessionState.signals`). */
+  mark?: number;
 }
 
 /** Steering said during the session; each kind replaces an earlier one of the same kind. */
@@ -51,8 +53,13 @@ export interface SessionState {
   intent: Intent;
   /** Position the next pick will take (0-based). */
   nextPos: number;
-  /** Number of decisions made so far. */
+  /** Number of decisions (scored candidate pools) made so far. */
   decisions: number;
+  /**
+   * Outcomes recorded so far (completed, skipped, liked, disliked): a pool remembers the count it was scored
+   * at, and what was marked later corrects its scores. Absent in states written before it was kept.
+   */
+  signals?: number;
   /** Recent picks, oldest first, bounded by the config's history window. */
   history: HistoryEntry[];
   /** Ids picked earlier than `history` still holds, bounded by the freshness window. */

@@ -21,6 +21,7 @@ export function initialState(seed: number, intent: Intent, profile: Profile): Se
     intent,
     nextPos: 0,
     decisions: 0,
+    signals: 0,
     history: [],
     olderIds: [],
     steers: [],
@@ -31,7 +32,7 @@ export function initialState(seed: number, intent: Intent, profile: Profile): Se
 
 /** Records the picks as queued entries and keeps the history and freshness windows bounded. */
 export function appendPicks(state: SessionState, picks: readonly Pick[], config: EngineConfig): SessionState {
-  if (picks.length === 0) return { ...state, decisions: state.decisions + 1 };
+  if (picks.length === 0) return state;
   const entries: HistoryEntry[] = picks.map((p) => ({
     pos: p.pos,
     id: p.id,
@@ -43,7 +44,6 @@ export function appendPicks(state: SessionState, picks: readonly Pick[], config:
   return trim(
     {
       ...state,
-      decisions: state.decisions + 1,
       nextPos: picks[picks.length - 1].pos + 1,
       history: [...state.history, ...entries],
     },
@@ -94,6 +94,11 @@ export function applyFeedback(
       entry.liked = false;
       next.dislikedIds = [...state.dislikedIds, entry.id].slice(-config.freshnessWindow);
       break;
+  }
+  if (feedback.type !== 'started') {
+    // Marked, so a pool scored before this outcome knows to correct for it.
+    next.signals = (state.signals ?? 0) + 1;
+    entry.mark = next.signals;
   }
   const history = state.history.slice();
   history[at] = entry;

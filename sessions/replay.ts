@@ -1,39 +1,48 @@
+import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
-import type { Pick } from '../engine/pick.ts';
-import type { Feedback, SessionState } from '../engine/session.ts';
-import { walkLedger } from './replayLedger.ts';
-import { type LogCommand, type LogDecision, type ReplayInput, readReplayLog } from './replayLog.ts';
+import type { ScoredPool } from '../engine/pool.ts';
+import type { SessionClock } from './sessionClock.ts';
+import type { SessionReply } from './sessionContext.ts';
+import { type DecisionEntry, fromLoggedPool, type LogInput, readLog } from './sessionLog.ts';
+import { createSessionMachine, type SessionEvent } from './sessionMachine.ts';
+
+export type { LogInput as ReplayInput } from './sessionLog.ts';
 
 export const REPLAY_MODES = ['exact', 'rescore'] as const;
-/** `exact`: a decision matches when its item ids are identical in order. `rescore`: scores must also agree within `tolerance`, and a reordering of the same items within it counts as tolerated. */
+/**
+ * `exact`: the logged decisions are applied as scored and every delivery must give the logged items, in
+ * order, with the logged propensities. `rescore`: as `exact`, and each logged decision is also scored again
+ * by the replaying engine at the same point of the session, and compared (scores within `tolerance`).
+ */
 export type ReplayMode = (typeof REPLAY_MODES)[number];
 
 export interface ReplayOptions {
   mode?: ReplayMode;
   /** Largest score difference `rescore` accepts (default 1e-4; ONNX Runtime drifts ~1e-5 across threads). */
   tolerance?: number;
-  /** Diverged decisions listed in the report (default 20; all are counted). */
+  /** Diverged comparisons listed in the report (default 20; all are counted). */
   maxListed?: number;
 }
 
 export type DecisionStatus = 'exact' | 'tolerated' | 'diverged';
 
-/** One decision as logged and as replayed. */
+/** One delivery (`what: 'delivery'`) or one rescored decision (`what: 'decision'`), as logged and as replayed. */
 export interface DecisionDiff {
-  /** The decision's index in the session (the engine's decision counter). */
+  what: 'delivery' | 'decision';
+  /** The delivery's or decision's number in the session (0-based). */
   decision: number;
-  /** Position of the decision in the log. */
+  /** Position of the entry in the log. */
   logIndex: number;
   status: DecisionStatus;
   expected: string[];
   got: string[];
-  /** Largest |score difference| over items both picked. */
+  /** Largest |score difference| over items both have (rescore), or |propensity difference| (delivery). */
   maxScoreDelta: number;
-  /** Pairs of items both picked that came out in the other order. */
+  /** Pairs of items both have that came out in the other order. */
   rankFlips: number;
 }
 
-/** A feedback or steer whose effect differed: the replay refused it, or withdrew other positions. */
+/** A command whose effect differed: the replay refused it, or withdrew other positions. */
 export interface CommandMismatch {
   logIndex: number;
   type: string;
@@ -46,42 +55,48 @@ export interface ReplayReport {
   tolerance: number;
   /** Model id logged at start, and the replaying engine's. */
   model: { logged?: string; replay: string; provenance?: Record<string, unknown> };
+  /** Deliveries compared, plus decisions rescored in `rescore` mode. */
   decisions: number;
   exact: number;
   tolerated: number;
   diverged: number;
   firstDivergence: DecisionDiff | null;
-  /** The first `maxListed` diverged (and tolerated) decisions. */
+  /** The first `maxListed` diverged (and tolerated) comparisons. */
   divergences: DecisionDiff[];
   maxScoreDelta: number;
   rankFlips: number;
+  /** Decisions in `rescore` mode whose best item changed. */
+  topChanged: number;
   /** Feedback and steers replayed. */
   changes: number;
   commandMismatches: CommandMismatch[];
-  /** Things the replay noticed that are not a decision's picks: state drift, unmappable seqs, unread event types. */
+  /** Things the replay noticed besides the comparisons: unread event types, unanswered requests. */
   notes: string[];
-  /** True when every decision matched (exactly, or within tolerance) and every change had the logged effect. */
+  /** True when every comparison matched (exactly, or within tolerance) and every command had the logged effect. */
   ok: boolean;
 }
 
+/** The replay's clock: it never fires timers (timeouts are in the log as the commands they caused). */
+const STILL_CLOCK: SessionClock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
+
 /**
- * Rebuilds a session from its event log with `engine`: the logged start, then every decision with its
- * logged count and clock, and every accepted feedback and steer, in log order; compares each decision with
- * the logged one.
+ * Rebuilds a session from its event log by driving the session machine itself (the same one that served it)
+ * with `engine`: the logged start, every logged command in order, and every logged decision applied as it was
+ * scored; each delivery is compared with the logged one, and in `rescore` mode each decision is scored again.
  *
  * @example
  * const report = await replaySession(await store.readEvents(sessionId), engine, { mode: 'rescore' });
  * if (!report.ok) console.log(report.firstDivergence);
  */
 export async function replaySession(
-  events: ReplayInput,
+  events: LogInput,
   engine: Engine,
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {
   const mode = options.mode ?? 'exact';
   const tolerance = options.tolerance ?? 1e-4;
   const maxListed = options.maxListed ?? 20;
-  const log = readReplayLog(events);
+  const log = readLog(events);
   const report: ReplayReport = {
     mode,
     tolerance,
@@ -94,111 +109,158 @@ export async function replaySession(
     divergences: [],
     maxScoreDelta: 0,
     rankFlips: 0,
+    topChanged: 0,
     changes: 0,
     commandMismatches: [],
     notes: log.ignored.map((type) => `"${type}" events are not replayed.`),
     ok: false,
   };
-  if (!log.entries.some((e) => e.kind === 'command' && e.ok !== undefined)) {
-    report.notes.push(
-      'This log does not say which commands were accepted (written before outcomes were logged): every command is taken as accepted.',
-    );
-  }
+  const record = (diff: DecisionDiff) => {
+    report.decisions++;
+    report[diff.status]++;
+    report.maxScoreDelta = Math.max(report.maxScoreDelta, diff.maxScoreDelta);
+    report.rankFlips += diff.rankFlips;
+    if (diff.status === 'diverged' && report.firstDivergence === null) report.firstDivergence = diff;
+    if (diff.status !== 'exact' && report.divergences.length < maxListed) report.divergences.push(diff);
+  };
 
-  await walkLedger<SessionState>(log, {
-    start: (entry) => engine.start({ seed: entry.seed, intent: entry.intent, profile: entry.profile }),
-
-    async decide(state, entry) {
-      if (state.decisions !== entry.decision || state.seed !== entry.seed) {
-        report.notes.push(
-          `Log event ${entry.index}: decision ${entry.decision} (seed ${entry.seed}) was logged where the replay is at decision ${state.decisions} (seed ${state.seed}).`,
-        );
-      }
-      const out = await engine.next(state, { n: entry.requested, nowMs: entry.nowMs });
-      record(report, compareDecision(entry, out.picks, mode, tolerance), maxListed);
-      return out;
-    },
-
-    change(state, entry, item) {
-      report.changes++;
-      const mismatch = (expected: string, got: string) =>
-        report.commandMismatches.push({ logIndex: entry.index, type: entry.type, expected, got });
-      if (entry.type === 'user.feedback' && item === undefined) {
-        mismatch(`feedback on seq ${entry.feedback!.seq}`, 'the replay delivered no such seq');
-        return { state, withdrawn: entry.withdrawn };
-      }
-      let out: { state: SessionState; withdrawn: number[] };
-      try {
-        out =
-          entry.type === 'user.feedback'
-            ? engine.feedback(state, feedbackAt(entry, item!.pos), entry.nowMs)
-            : engine.steer(state, entry.steer!, entry.nowMs);
-      } catch (err) {
-        mismatch('accepted', `refused: ${(err as Error).message}`);
-        return { state, withdrawn: [] };
-      }
-      const got = [...out.withdrawn].sort((a, b) => a - b);
-      const expected = [...entry.withdrawn].sort((a, b) => a - b);
-      if (entry.ok !== undefined && got.join() !== expected.join()) {
-        mismatch(`withdrew [${expected.join(', ')}]`, `withdrew [${got.join(', ')}]`);
-      }
-      return out;
+  const machine = createSessionMachine({ engine, now: () => 0 });
+  const actor = createActor(machine, {
+    clock: STILL_CLOCK,
+    input: {
+      sessionId: 'replay',
+      owner: log.start.connectionId ?? 'replay',
+      principal: null,
+      tokenHash: '',
+      // Windows wide enough that the replay never refuses a seq the server took.
+      settings: { graceMs: Number.MAX_SAFE_INTEGER, idleMs: Number.MAX_SAFE_INTEGER, maxMore: 100, historyWindow: 100_000 },
+      nowMs: log.start.atMs,
+      replaying: true,
     },
   });
+  const replies = new Map<number, SessionReply>();
+  actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
+  actor.start();
+  let reqId = 0;
+  const send = (event: Record<string, unknown>): SessionReply | undefined => {
+    const id = ++reqId;
+    actor.send({ ...event, reqId: id } as unknown as SessionEvent);
+    const reply = replies.get(id);
+    replies.delete(id);
+    return reply;
+  };
+  send({ type: 'user.start', seed: log.start.seed, intent: log.start.intent, profile: log.start.profile, nowMs: log.start.atMs });
+  /** Held `feed.more` requests: the logged reqId → the replay's. */
+  const held = new Map<number, number>();
+  let deliveries = 0;
+  let decisions = 0;
 
+  const compareDelivery = (logIndex: number, expected: string[], p: number[] | undefined, reply: SessionReply | undefined) => {
+    const got = reply?.ok ? (reply.ids ?? []) : [];
+    const gotP = reply?.ok ? (reply.p ?? []) : [];
+    let delta = 0;
+    if (p) for (let i = 0; i < Math.min(p.length, gotP.length); i++) delta = Math.max(delta, Math.abs(p[i]! - gotP[i]!));
+    const same = expected.length === got.length && expected.every((id, i) => id === got[i]);
+    record({
+      what: 'delivery',
+      decision: deliveries++,
+      logIndex,
+      status: same && delta <= 1e-12 ? 'exact' : 'diverged',
+      expected,
+      got,
+      maxScoreDelta: delta,
+      rankFlips: rankFlips(expected, got),
+    });
+  };
+
+  for (const { index, entry } of log.entries) {
+    if (entry.type === 'engine.pool') {
+      const pool = fromLoggedPool(entry.pool, engine.catalog);
+      if (mode === 'rescore') await rescore(entry, pool, index);
+      actor.send({ type: 'log.pool', pool, nowMs: entry.nowMs });
+      decisions++;
+      if (entry.answered) {
+        const id = held.get(entry.answered.reqId);
+        held.delete(entry.answered.reqId);
+        const reply = id === undefined ? undefined : replies.get(id);
+        if (id !== undefined) replies.delete(id);
+        compareDelivery(index, entry.answered.ids, entry.answered.p, reply);
+      }
+      continue;
+    }
+    if (entry.type === 'engine.failed') {
+      actor.send({ type: 'log.refillFailed' });
+      continue;
+    }
+    if (entry.ok === false) continue;
+    const { atMs: _a, node: _n, ok: _ok, code: _c, reqId: loggedReq, ...command } = entry;
+    const { withdrawn: loggedWithdrawn, ids, p, ...rest } = command as typeof command & {
+      withdrawn?: number[];
+      ids?: string[];
+      p?: number[];
+    };
+    const reply = send(rest);
+    if (entry.type === 'feed.more') {
+      if (ids) compareDelivery(index, ids, p, reply);
+      else if (reply) compareDelivery(index, [], undefined, reply);
+      else held.set(loggedReq, reqId);
+      continue;
+    }
+    if (entry.type === 'user.feedback' || entry.type === 'user.steer') {
+      report.changes++;
+      const mismatch = (expected: string, got: string) =>
+        report.commandMismatches.push({ logIndex: index, type: entry.type, expected, got });
+      if (!reply) mismatch('answered', 'no answer');
+      else if (!reply.ok) mismatch('accepted', `refused: ${reply.code} ${reply.message}`);
+      else {
+        const got = [...(reply.withdrawn ?? [])].sort((a, b) => a - b).join(', ');
+        const expected = [...(loggedWithdrawn ?? [])].sort((a, b) => a - b).join(', ');
+        if (got !== expected) mismatch(`withdrew [${expected}]`, `withdrew [${got}]`);
+      }
+    }
+  }
+  if (held.size > 0) report.notes.push(`${held.size} held request(s) were never answered in the log (the node stopped first).`);
+  actor.stop();
   report.ok = report.diverged === 0 && report.commandMismatches.length === 0;
   return report;
-}
 
-function feedbackAt(entry: LogCommand, pos: number): Feedback {
-  const { seq: _seq, ...rest } = entry.feedback!;
-  return { ...rest, pos } as Feedback;
-}
-
-/** Compares a logged decision with the replayed picks. */
-export function compareDecision(
-  logged: LogDecision,
-  got: readonly Pick[],
-  mode: ReplayMode,
-  tolerance: number,
-): DecisionDiff {
-  const expectedIds = logged.picks.map((p) => p.id);
-  const gotIds = got.map((p) => p.id);
-  const gotById = new Map(got.map((p, i) => [p.id, { pick: p, at: i }]));
-  let maxScoreDelta = 0;
-  const common: number[] = [];
-  for (const pick of logged.picks) {
-    const other = gotById.get(pick.id);
-    if (!other) continue;
-    maxScoreDelta = Math.max(maxScoreDelta, Math.abs(pick.score - other.pick.score));
-    common.push(other.at);
+  /** Scores the decision again where the session was when it was logged, and compares the pools' best. */
+  async function rescore(entry: DecisionEntry, logged: ScoredPool, logIndex: number) {
+    const state = actor.getSnapshot().context.engine!;
+    const again = (await engine.score(state, { nowMs: entry.nowMs })).pool;
+    const top = 10;
+    const expected = logged.items.slice(0, top).map((i) => engine.catalog.items[i].id);
+    const got = again.items.slice(0, top).map((i) => engine.catalog.items[i].id);
+    const scoreOf = new Map(again.items.map((i, k) => [i, again.scores[k]!]));
+    let delta = 0;
+    let common = 0;
+    for (let k = 0; k < logged.items.length; k++) {
+      const s = scoreOf.get(logged.items[k]!);
+      if (s === undefined) continue;
+      common++;
+      delta = Math.max(delta, Math.abs(s - logged.scores[k]!));
+    }
+    if (expected[0] !== got[0]) report.topChanged++;
+    const sameOrder = expected.length === got.length && expected.every((id, i) => id === got[i]);
+    const sameSet = common === logged.items.length && expected.every((id) => got.includes(id));
+    record({
+      what: 'decision',
+      decision: decisions,
+      logIndex,
+      status: delta > tolerance || !sameSet ? 'diverged' : sameOrder ? 'exact' : 'tolerated',
+      expected,
+      got,
+      maxScoreDelta: delta,
+      rankFlips: rankFlips(expected, got),
+    });
   }
-  let rankFlips = 0;
-  for (let i = 0; i < common.length; i++) {
-    for (let j = i + 1; j < common.length; j++) if (common[i]! > common[j]!) rankFlips++;
-  }
-  const sameOrder = expectedIds.length === gotIds.length && expectedIds.every((id, i) => id === gotIds[i]);
-  const sameSet = expectedIds.length === gotIds.length && common.length === expectedIds.length;
-  let status: DecisionStatus;
-  if (mode === 'exact') status = sameOrder ? 'exact' : 'diverged';
-  else if (maxScoreDelta > tolerance || !sameSet) status = 'diverged';
-  else status = sameOrder ? 'exact' : 'tolerated';
-  return {
-    decision: logged.decision,
-    logIndex: logged.index,
-    status,
-    expected: expectedIds,
-    got: gotIds,
-    maxScoreDelta,
-    rankFlips,
-  };
 }
 
-function record(report: ReplayReport, diff: DecisionDiff, maxListed: number): void {
-  report.decisions++;
-  report[diff.status]++;
-  report.maxScoreDelta = Math.max(report.maxScoreDelta, diff.maxScoreDelta);
-  report.rankFlips += diff.rankFlips;
-  if (diff.status === 'diverged' && report.firstDivergence === null) report.firstDivergence = diff;
-  if (diff.status !== 'exact' && report.divergences.length < maxListed) report.divergences.push(diff);
+/** Pairs of items in both lists that come out in the other order. */
+function rankFlips(expected: readonly string[], got: readonly string[]): number {
+  const at = new Map(got.map((id, i) => [id, i]));
+  const common = expected.map((id) => at.get(id)).filter((i): i is number => i !== undefined);
+  let flips = 0;
+  for (let i = 0; i < common.length; i++) for (let j = i + 1; j < common.length; j++) if (common[i]! > common[j]!) flips++;
+  return flips;
 }

@@ -1,8 +1,8 @@
 import type { Catalog } from '../engine/catalog.ts';
 import type { Source } from '../engine/pick.ts';
 import type { Intent, Profile } from '../engine/session.ts';
-import { walkLedger } from './replayLedger.ts';
-import { type ReplayInput, readReplayLog } from './replayLog.ts';
+import { SOURCE_BIT } from '../engine/retrieval/retrieve.ts';
+import { type LoggedPool, type LogInput, readLog } from './sessionLog.ts';
 import type { SeqFeedback } from './sessionService.ts';
 
 /**
@@ -45,67 +45,67 @@ export interface OpenBanditRow {
 }
 
 /**
- * The rounds of one session log, in decision order; a pick logged twice (a node that lost the session
- * repeating a decision) is kept once.
+ * The rounds of one session log, one per delivered pick in delivery order, each with the decision (scored
+ * pool) it was picked from. Read from the log alone: no engine is needed.
  */
 export async function toOpenBanditRows(
-  events: ReplayInput,
+  events: LogInput,
   options: ExportOptions = {},
 ): Promise<OpenBanditRow[]> {
   const earlySkipMs = options.earlySkipMs ?? 30_000;
-  const log = readReplayLog(events);
-  const feedback = new Map<string, SeqFeedback[]>();
-  const delivered = new Set<string>();
-  const key = (pos: number, id: string) => `${pos}:${id}`;
+  const log = readLog(events);
   const context = {
     profile: log.start.profile ?? 'default',
     intent: log.start.intent ?? {},
     seed: log.start.seed,
   };
-
-  await walkLedger<null>(log, {
-    start: () => null,
-    decide: async (state, entry) => ({ state, picks: entry.picks }),
-    delivered(items) {
-      for (const item of items) delivered.add(key(item.pos, item.id));
-    },
-    change(state, entry, item) {
-      if (entry.feedback && item) {
-        const at = key(item.pos, item.id);
-        feedback.set(at, [...(feedback.get(at) ?? []), entry.feedback]);
-      }
-      return { state, withdrawn: entry.withdrawn };
-    },
-  });
-
   const rows: OpenBanditRow[] = [];
-  const seen = new Set<string>();
-  for (const entry of log.entries) {
-    if (entry.kind !== 'decision') continue;
-    entry.picks.forEach((pick, slot) => {
-      const at = key(pick.pos, pick.id);
-      if (seen.has(at)) return;
-      seen.add(at);
-      const action = options.catalog?.indexOf(pick.id);
-      rows.push({
+  const bySeq = new Map<number, OpenBanditRow>();
+  const feedback = new Map<OpenBanditRow, SeqFeedback[]>();
+  let pool: LoggedPool | undefined;
+  let poolNowMs = log.start.atMs;
+  let lastSeq = 0;
+  const deliver = (ids: readonly string[], p: readonly number[] | undefined, nowMs: number) => {
+    const scores = new Map(pool ? pool.ids.map((id, k) => [id, k]) : []);
+    ids.forEach((itemId, position) => {
+      const k = scores.get(itemId);
+      const action = options.catalog?.indexOf(itemId);
+      const pscore = p?.[position] ?? 1;
+      const row: OpenBanditRow = {
         ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
-        decision: entry.decision,
-        position: slot,
-        pos: pick.pos,
-        itemId: pick.id,
+        decision: pool?.decision ?? 0,
+        position,
+        // Picks take consecutive positions from 0 (positions are never reused), as seqs do from 1.
+        pos: lastSeq,
+        itemId,
         ...(action === undefined ? {} : { action }),
-        pscore: pick.propensity,
-        reward: rewardOf(feedback.get(at) ?? [], earlySkipMs),
-        delivered: delivered.has(at),
-        score: pick.score,
-        explored: pick.reasons.explored,
-        sources: pick.reasons.source,
-        model: pick.reasons.model,
-        nowMs: entry.nowMs,
+        pscore,
+        reward: null,
+        delivered: true,
+        score: k === undefined ? 0 : pool!.scores[k]!,
+        explored: pscore < 0.5,
+        sources: k === undefined ? [] : sourcesOf(pool!.sources[k]!),
+        model: pool?.model ?? log.start.model ?? 'unknown',
+        nowMs: Math.max(nowMs, poolNowMs),
         context,
-      });
+      };
+      rows.push(row);
+      bySeq.set(++lastSeq, row);
     });
+  };
+  for (const { entry } of log.entries) {
+    if (entry.type === 'engine.pool') {
+      pool = entry.pool;
+      poolNowMs = entry.nowMs;
+      if (entry.answered) deliver(entry.answered.ids, entry.answered.p, entry.nowMs);
+    } else if (entry.type === 'feed.more' && entry.ok !== false && entry.ids) {
+      deliver(entry.ids, entry.p, entry.nowMs);
+    } else if (entry.type === 'user.feedback' && entry.ok !== false) {
+      const row = bySeq.get(entry.feedback.seq);
+      if (row) feedback.set(row, [...(feedback.get(row) ?? []), entry.feedback]);
+    }
   }
+  for (const row of rows) row.reward = rewardOf(feedback.get(row) ?? [], earlySkipMs);
   return rows;
 }
 
@@ -122,7 +122,7 @@ export function rewardOf(feedback: readonly SeqFeedback[], earlySkipMs: number):
  * The same rounds as Vowpal Wabbit DSJson lines (cb_adf): cost = −reward, the logged item as the single
  * action with its probability; rounds without a reward are marked `_skipLearn`.
  */
-export async function toDsJsonLines(events: ReplayInput, options: ExportOptions = {}): Promise<string[]> {
+export async function toDsJsonLines(events: LogInput, options: ExportOptions = {}): Promise<string[]> {
   const rows = await toOpenBanditRows(events, options);
   return rows.map((row) => {
     const event = `${row.sessionId ?? 'session'}-${row.pos}`;
@@ -158,4 +158,8 @@ export async function toDsJsonLines(events: ReplayInput, options: ExportOptions 
       p: [row.pscore],
     });
   });
+}
+
+function sourcesOf(bits: number): Source[] {
+  return (Object.keys(SOURCE_BIT) as Source[]).filter((s) => bits & SOURCE_BIT[s]);
 }

@@ -1,4 +1,5 @@
 import type { Pick } from '../engine/pick.ts';
+import type { ScoredPool } from '../engine/pool.ts';
 import type { Intent, Profile, SessionState, Steer } from '../engine/session.ts';
 import type { SessionErrorCode } from './errors.ts';
 import type { DeliveredItem, SeqFeedback } from './sessionService.ts';
@@ -10,8 +11,6 @@ import type { DeliveredItem, SeqFeedback } from './sessionService.ts';
 
 /** Per-session limits, kept in context so a session restored on another node keeps its own. */
 export interface SessionSettings {
-  /** At most this many picks kept ready ahead of delivery (see `readyTarget`). */
-  lookahead: number;
   /** Delivered items kept for feedback mapping and resend on resume (at least `maxMore`). */
   historyWindow: number;
   maxMore: number;
@@ -24,15 +23,24 @@ export type EndReason = 'idle' | 'grace-expired' | 'ended';
 /**
  * The answer to the command with `reqId`: seqs delivered / missed, or withdrawn ones (`invalidated`), or a
  * coded refusal. A feedback or steer that made the engine withdraw picks also lists their positions
- * (`withdrawn`, buffered ones included) for the event log.
+ * (`withdrawn`) for the event log; a `feed.more` lists the ids it delivered (`ids`) for the log.
  */
 export type SessionReply =
-  | { reqId: number; ok: true; seqs: number[]; invalidated: number[]; withdrawn?: number[] }
+  | {
+      reqId: number;
+      ok: true;
+      seqs: number[];
+      invalidated: number[];
+      withdrawn?: number[];
+      ids?: string[];
+      /** The propensity of each delivered pick, aligned with `ids`. */
+      p?: number[];
+    }
   | { reqId: number; ok: false; code: SessionErrorCode; message: string };
 
 /**
- * Why refills stopped until the next command: the last refill got fewer picks than asked (`exhausted`: the
- * rules allow nothing more for now) or failed (`stalled`).
+ * Why scoring stopped until the next command: the pool scored for this very position offered fewer picks
+ * than asked (`exhausted`: the rules allow nothing more for now) or scoring failed (`stalled`).
  */
 export type Halt = 'exhausted' | 'stalled';
 
@@ -42,108 +50,150 @@ export type Halt = 'exhausted' | 'stalled';
  * V8's dictionary mode, which makes every later copy several times slower (a test holds the count).
  */
 export interface SessionContext {
-  /** 2 since `exhausted`/`stalled` became `halted` and `startedAt`/`endedAt` went; `upgradeContext` reads 1. */
-  v: 2;
+  /** 3 since picks are decided at delivery (the lookahead `buffer` became the scored `pool`); see `upgradeContext`. */
+  v: 3;
   sessionId: string;
+  /** The connection that drives the session now. */
   owner: string;
+  /** Who the session belongs to (the authenticated caller); null when the server runs without authentication. */
+  principal: string | null;
   /** sha256 (hex) of the current resume token; the token itself is never stored. */
   tokenHash: string;
   settings: SessionSettings;
   engine: SessionState | null;
-  /** Picked by the engine, not yet delivered (still queued in the engine's history). */
-  buffer: Pick[];
+  /** The latest decision's scored candidates; every pick is chosen from it at delivery. Null: score first. */
+  pool: ScoredPool | null;
   /** The latest delivered items, oldest first, bounded by `historyWindow`. */
   delivered: DeliveredItem[];
   lastSeq: number;
   paused: boolean;
-  /** `n` of the latest `feed.more` (0 before the first; absent in snapshots from before it was kept). */
-  ask?: number;
-  /** Bumped when `engine` changes other than by a refill: a refill begun on an older state is dropped. */
+  /** Bumped when steering makes the pool stale: a decision begun before it is dropped when it lands. */
   version: number;
-  /** Set when refills stop until the next command; null while they run as needed. */
+  /** Set when scoring stops until the next command; null while it runs as needed. */
   halted: Halt | null;
+  /** A `feed.more` waiting for a decision (no pool, or a pool the steering made stale). */
   pendingMore: { reqId: number; n: number } | null;
-  reply: SessionReply | null;
   lastEventAt: number;
   disconnectedAt: number | null;
   endReason: EndReason | null;
-  /** Restored from a snapshot, its log tail not yet replayed: no refills until `session.restored`. */
+  /** Restored from a snapshot, its log tail not yet replayed: no scoring until `session.restored`. */
   replaying: boolean;
 }
 
-/** A context as a store may hold it: this version's, or version 1's (written before `halted`). */
-export type StoredContext =
-  | SessionContext
-  | (Omit<SessionContext, 'v' | 'halted'> & {
-      v: 1;
-      exhausted: boolean;
-      stalled: boolean;
-      startedAt: number;
-      endedAt: number | null;
-    });
+/** The contexts of earlier versions a store may still hold (1 and 2 kept picks decided ahead in `buffer`). */
+type ContextV2 = Omit<SessionContext, 'v' | 'pool' | 'principal' | 'settings'> & {
+  v: 2;
+  settings: SessionSettings & { lookahead?: number };
+  buffer: Pick[];
+  reply?: unknown;
+  ask?: number;
+};
+type ContextV1 = Omit<ContextV2, 'v' | 'halted'> & {
+  v: 1;
+  exhausted: boolean;
+  stalled: boolean;
+  startedAt: number;
+  endedAt: number | null;
+};
+export type StoredContext = SessionContext | ContextV2 | ContextV1;
 
-/** The current shape of a stored context: version 1's flags become `halted`, its unread times go. */
+/**
+ * The current shape of a stored context. Versions 1 and 2 decided picks ahead into `buffer` (queued in the
+ * engine's history too): those undelivered picks are withdrawn silently, and the next pick is decided at
+ * delivery from a new pool. Version 1's flags become `halted`.
+ */
 export function upgradeContext(context: StoredContext): SessionContext {
-  if (context.v === 2) return context;
-  const { v: _v, exhausted, stalled, startedAt: _started, endedAt: _ended, ...rest } = context;
-  return { v: 2, ...rest, halted: stalled ? 'stalled' : exhausted ? 'exhausted' : null };
+  if (context.v === 3) return context;
+  const v2: ContextV2 =
+    context.v === 2
+      ? context
+      : (() => {
+          const { v: _v, exhausted, stalled, startedAt: _s, endedAt: _e, ...rest } = context;
+          return { v: 2, ...rest, halted: stalled ? 'stalled' : exhausted ? 'exhausted' : null };
+        })();
+  const { v: _v, buffer, reply: _reply, ask: _ask, settings, ...rest } = v2;
+  const { lookahead: _lookahead, ...kept } = settings;
+  const queued = new Set(buffer.map((p) => p.pos));
+  const engine =
+    rest.engine && queued.size > 0
+      ? { ...rest.engine, history: rest.engine.history.filter((h) => !queued.has(h.pos)) }
+      : rest.engine;
+  return { v: 3, ...rest, settings: kept, engine, pool: null, principal: null };
 }
 
 export interface SessionInput {
   sessionId: string;
   owner: string;
+  principal: string | null;
   tokenHash: string;
   settings: SessionSettings;
   nowMs: number;
+  /** A replay: decisions come from the log only, never from the engine's model. */
+  replaying?: boolean;
 }
 
 /** Every command carries the id its reply will echo and the caller's clock reading. */
-export interface Command {
+export interface CommandStamp {
   reqId: number;
   nowMs: number;
 }
 
 export type SessionEvent =
-  | (Command & { type: 'user.start'; seed: number; intent?: Intent; profile?: Profile })
-  | (Command & { type: 'feed.more'; n: number })
-  | (Command & { type: 'user.feedback'; feedback: SeqFeedback })
-  | (Command & { type: 'user.steer'; steer: Steer })
-  | (Command & { type: 'user.pause' })
-  | (Command & { type: 'user.play' })
-  | (Command & { type: 'user.end' })
-  | (Command & { type: 'client.disconnected' })
-  | (Command & { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number })
+  | (CommandStamp & { type: 'user.start'; seed: number; intent?: Intent; profile?: Profile })
+  | (CommandStamp & { type: 'feed.more'; n: number })
+  | (CommandStamp & { type: 'user.feedback'; feedback: SeqFeedback })
+  | (CommandStamp & { type: 'user.steer'; steer: Steer })
+  | (CommandStamp & { type: 'user.pause' })
+  | (CommandStamp & { type: 'user.play' })
+  | (CommandStamp & { type: 'user.end' })
+  | (CommandStamp & { type: 'client.disconnected' })
+  | (CommandStamp & { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number })
   /** Sent after restoring from a store: timers are not persisted, so they are re-armed (or already due). */
-  | (Command & { type: 'session.restored' })
+  | (CommandStamp & { type: 'session.restored' })
   | { type: 'session.idle' }
-  /** A decision from the log tail, applied as it was taken (the engine does not run again). */
-  | { type: 'log.decision'; decision: number; requested: number; picks: Pick[] }
-  /** A refill failure from the log tail. */
+  /** A decision from the log tail, applied as it was scored (the model does not run again). */
+  | { type: 'log.pool'; pool: ScoredPool; nowMs: number }
+  /** A scoring failure from the log tail. */
   | { type: 'log.refillFailed' };
 
-/** What the machine tells its owner besides replies: decisions for the log, and the end. */
+/** A command as its sender gives it, before it is stamped with a reqId and the time. */
+export type SessionCommand = SessionEvent extends infer E
+  ? E extends CommandStamp
+    ? Omit<E, 'reqId' | 'nowMs'>
+    : never
+  : never;
+
+/** What the machine tells its owner: every command's reply, decisions for the log, and the end. */
 export type SessionEmitted =
+  | { type: 'session.reply'; reply: SessionReply }
   | {
       type: 'session.decision';
       nowMs: number;
-      seed: number;
-      decision: number;
-      requested: number;
-      picks: Pick[];
+      pool: ScoredPool;
+      /** The held `feed.more` this decision answered, with the ids it delivered. */
+      answered?: { reqId: number; ids: string[]; p: number[] };
     }
   | { type: 'session.refillFailed'; code: string; message: string }
   | { type: 'session.ended'; reason: EndReason };
 
-export interface RefillInput {
+export interface ScoreInput {
   state: SessionState;
-  n: number;
   version: number;
 }
 
-export interface RefillOutput {
-  state: SessionState;
-  picks: Pick[];
+export interface ScoreOutput {
+  pool: ScoredPool;
   version: number;
-  requested: number;
   nowMs: number;
 }
+
+/** Selectors the session's owner reads instead of the context's shape. */
+export const selectors = {
+  /** The engine state's decision count (0 before the session started). */
+  decisions: (context: SessionContext) => context.engine?.decisions ?? 0,
+  delivered: (context: SessionContext, seqs: readonly number[]): DeliveredItem[] => {
+    const bySeq = new Map(context.delivered.map((d) => [d.seq, d]));
+    return seqs.map((seq) => bySeq.get(seq)!);
+  },
+  status: (context: SessionContext): 'streaming' | 'paused' => (context.paused ? 'paused' : 'streaming'),
+} as const;

@@ -1,15 +1,14 @@
-import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { emit, enqueueActions, fromPromise, setup } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
-import type { Pick } from '../engine/pick.ts';
 import type { Feedback, SessionState } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import type { SessionErrorCode } from './errors.ts';
-import { deliver, withdraw } from './lookahead.ts';
+import { deliver, withdraw } from './delivery.ts';
 import type {
-  Command,
+  CommandStamp,
   EndReason,
-  RefillInput,
-  RefillOutput,
+  ScoreInput,
+  ScoreOutput,
   SessionContext,
   SessionEmitted,
   SessionEvent,
@@ -19,8 +18,8 @@ import type {
 
 export type {
   EndReason,
-  RefillInput,
-  RefillOutput,
+  ScoreInput,
+  ScoreOutput,
   SessionContext,
   SessionEmitted,
   SessionEvent,
@@ -29,18 +28,16 @@ export type {
   SessionSettings,
 } from './sessionContext.ts';
 
-/** What the machine needs from outside: the engine and a clock reading for background refills. */
+/** What the machine needs from outside: the engine and a clock reading for background decisions. */
 export interface SessionMachineDeps {
-  engine: Omit<Engine, 'catalog' | 'modelId'>;
-  /** Clock reading for refills and timer-driven ends (commands carry their own `nowMs`). */
+  engine: Pick<Engine, 'start' | 'score' | 'pick' | 'poolNeed' | 'feedback' | 'steer'>;
+  /** Clock reading for decisions and timer-driven ends (commands carry their own `nowMs`). */
   now: () => number;
 }
 
-const MAX_REFILL = 100;
-
 type Ctx = SessionContext;
 type Ev = SessionEvent;
-const cmd = (event: Ev): Command => event as Command;
+const stamp = (event: Ev): CommandStamp => event as CommandStamp;
 const ok = (reqId: number, seqs: number[] = [], invalidated: number[] = []): SessionReply => ({
   reqId,
   ok: true,
@@ -67,103 +64,94 @@ function engineRefusal(reqId: number, err: unknown): SessionReply {
   return refusal(reqId, 'SESSION_ENGINE_FAILED', `The engine failed: ${message} Retry the call.`);
 }
 
-/** Picks kept ready before a session's first `more`, and the fewest kept after (within `lookahead`). */
-export const MIN_READY = 4;
 
 /**
- * How many picks to keep ready: about two requests' worth, from `MIN_READY` up to `settings.lookahead`. A
- * page of 10 keeps 20 ready; a voice client asking for one at a time keeps 4, so its skips reach a new
- * decision after a few items instead of twenty, and an idle session holds little.
- */
-export function readyTarget(context: Ctx): number {
-  const { lookahead } = context.settings;
-  return Math.min(lookahead, Math.max(MIN_READY, 2 * (context.ask ?? 0)));
-}
-
-function refillCount(context: Ctx): number {
-  const want = Math.max(
-    readyTarget(context) - context.buffer.length,
-    (context.pendingMore?.n ?? 0) - context.buffer.length,
-  );
-  return Math.min(MAX_REFILL, Math.max(1, want));
-}
-
-/**
- * A decision landed (live or from the log): its picks join the buffer; fewer than asked means exhausted.
- * A held `more` is answered in the same update once the buffer covers it or the rules allow no more.
- */
-function landed(context: Ctx, state: SessionState, picks: Pick[], requested: number): Partial<Ctx> {
-  const buffer = [...context.buffer, ...picks];
-  const exhausted = picks.length < requested;
-  const halted = exhausted ? 'exhausted' : null;
-  const pending = context.pendingMore;
-  if (!pending || (buffer.length < pending.n && !exhausted)) return { engine: state, buffer, halted };
-  const out = deliver(buffer, context.delivered, context.lastSeq, pending.n, context.settings.historyWindow);
-  return {
-    engine: state,
-    buffer: out.buffer,
-    halted,
-    delivered: out.delivered,
-    lastSeq: out.lastSeq,
-    pendingMore: null,
-    reply: ok(pending.reqId, out.seqs),
-  };
-}
-
-/** A refill failed (live or from the log): no retry until the next command; a held `more` is refused. */
-function stall(context: Ctx, error: unknown): Partial<Ctx> {
-  const pending = context.pendingMore;
-  return {
-    halted: 'stalled',
-    pendingMore: null,
-    reply: pending ? engineRefusal(pending.reqId, error) : context.reply,
-  };
-}
-
-/**
- * Engine feedback or steer, then withdrawal from buffer and window; the reply lists invalidated seqs. The
- * command marks the session active either way.
- */
-function applyChange(
-  context: Ctx,
-  command: Command,
-  run: (state: SessionState) => { state: SessionState; withdrawn: number[] },
-): Partial<Ctx> {
-  try {
-    const result = run(context.engine!);
-    const after = withdraw(context.buffer, context.delivered, result.withdrawn);
-    return {
-      engine: result.state,
-      buffer: after.buffer,
-      delivered: after.delivered,
-      version: context.version + 1,
-      halted: null,
-      reply: changed(command.reqId, after.invalidated, result.withdrawn),
-      lastEventAt: command.nowMs,
-    };
-  } catch (err) {
-    return { reply: engineRefusal(command.reqId, err), lastEventAt: command.nowMs };
-  }
-}
-
-/**
- * The session machine: `starting` → `active` (playback `streaming` ⇄ `paused`, alongside a `feed` that keeps
- * the lookahead buffer filled by a named `refill` actor) → `disconnected` (grace) → `ended`. Commands get a
- * reply in `context.reply`, including coded refusals for events the current state does not take.
+ * The session machine: `starting` → `active` (playback `streaming` ⇄ `paused`, alongside a `feed` whose
+ * named `score` actor keeps a scored candidate pool) → `disconnected` (grace) → `ended`.
  *
- * Each event runs at most one `assign`, because xstate copies the whole context per assign: a command's own
- * update also records its time (`lastEventAt`) and its reply. (The context stays under 20 keys for the same
- * reason: see `SessionContext`.)
+ * Picks are decided at delivery: a `feed.more` picks from the pool there and then, against the session as
+ * it is, so feedback and steering acknowledged before it shape it. Only a missing or stale pool (the first
+ * `more`, a steer) makes a `more` wait for a decision. Every command is answered by an emitted
+ * `session.reply`, including coded refusals for events the current state does not take.
+ *
+ * Each event runs at most one `assign`, because xstate copies the whole context per assign (and the context
+ * stays under 20 keys for the same reason: see `SessionContext`).
  */
 export function createSessionMachine(deps: SessionMachineDeps) {
   const { engine } = deps;
+
+  /** The next `n` picks delivered now, or `undefined` when the pool cannot serve them yet (score first). */
+  function pickNow(context: Ctx, n: number, reqId: number, nowMs: number): Answer | undefined {
+    const state = context.engine!;
+    const pool = context.pool;
+    if (pool === null || engine.poolNeed(state, pool) === 'stale') return undefined;
+    const { state: next, picks } = engine.pick(state, pool, { n, nowMs });
+    // Fewer than asked from a pool scored for this very position: the rules allow no more for now.
+    const exhausted = picks.length < n && pool.fromPos === state.nextPos;
+    if (picks.length < n && !exhausted) return undefined;
+    const out = deliver(picks, context.delivered, context.lastSeq, context.settings.historyWindow);
+    return {
+      update: {
+        engine: next,
+        delivered: out.delivered,
+        lastSeq: out.lastSeq,
+        pendingMore: null,
+        halted: exhausted ? 'exhausted' : null,
+      },
+      reply: {
+        reqId,
+        ok: true,
+        seqs: out.seqs,
+        invalidated: [],
+        ids: picks.map((p) => p.id),
+        p: picks.map((p) => p.propensity),
+      },
+    };
+  }
+
+  /** A decision landed (live or from the log): it becomes the pool, and answers a held `more`. */
+  function landed(context: Ctx, pool: ScoreOutput['pool'], nowMs: number): Answer {
+    const engineState: SessionState = { ...context.engine!, decisions: context.engine!.decisions + 1 };
+    const withPool: Ctx = { ...context, engine: engineState, pool };
+    const pending = context.pendingMore;
+    const answer = pending ? pickNow(withPool, pending.n, pending.reqId, nowMs) : undefined;
+    if (!answer) return { update: { engine: engineState, pool, halted: null } };
+    return { update: { pool, ...answer.update }, reply: answer.reply };
+  }
+
+  /** Feedback or steering, then withdrawal from the delivered window; the reply lists invalidated seqs. */
+  function applyChange(
+    context: Ctx,
+    command: CommandStamp,
+    run: (state: SessionState) => { state: SessionState; withdrawn: number[] },
+    stalePool: boolean,
+  ): Answer {
+    try {
+      const result = run(context.engine!);
+      const after = withdraw(context.delivered, result.withdrawn);
+      return {
+        update: {
+          engine: result.state,
+          delivered: after.delivered,
+          ...(stalePool ? { pool: null, version: context.version + 1 } : {}),
+          halted: null,
+          lastEventAt: command.nowMs,
+        },
+        reply: changed(command.reqId, after.invalidated, result.withdrawn),
+      };
+    } catch (err) {
+      return { update: { lastEventAt: command.nowMs }, reply: engineRefusal(command.reqId, err) };
+    }
+  }
+
+
   return setup({
     types: {} as { context: Ctx; events: Ev; input: SessionInput; emitted: SessionEmitted },
     actors: {
-      refill: fromPromise<RefillOutput, RefillInput>(async ({ input }) => {
+      score: fromPromise<ScoreOutput, ScoreInput>(async ({ input }) => {
         const nowMs = deps.now();
-        const { state, picks } = await engine.next(input.state, { n: input.n, nowMs });
-        return { state, picks, version: input.version, requested: input.n, nowMs };
+        const { pool } = await engine.score(input.state, { nowMs });
+        return { pool, version: input.version, nowMs };
       }),
     },
     delays: {
@@ -176,65 +164,47 @@ export function createSessionMachine(deps: SessionMachineDeps) {
     guards: {
       isCommand: ({ event }) => 'reqId' in event,
       isPaused: ({ context }) => context.paused,
-      startFails: ({ event }) => {
-        if (event.type !== 'user.start') return false;
-        try {
-          engine.start({ seed: event.seed, intent: event.intent, profile: event.profile });
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      badCount: ({ context, event }) =>
-        event.type === 'feed.more' &&
-        !(Number.isInteger(event.n) && event.n >= 1 && event.n <= context.settings.maxMore),
-      bufferCovers: ({ context, event }) => event.type === 'feed.more' && context.buffer.length >= event.n,
       unknownSeq: ({ context, event }) =>
         event.type === 'user.feedback' && !context.delivered.some((d) => d.seq === event.feedback.seq),
       badLastSeq: ({ context, event }) =>
         event.type === 'client.resumed' &&
         !(Number.isInteger(event.lastSeq) && event.lastSeq >= 0 && event.lastSeq <= context.lastSeq),
-      needsRefill: ({ context }) =>
+      needsScore: ({ context }) =>
         context.engine !== null &&
         !context.replaying &&
         context.halted === null &&
-        (context.buffer.length < readyTarget(context) ||
-          (context.pendingMore !== null && context.buffer.length < context.pendingMore.n)),
-      // Begun on the current state: no feedback or steer since, and no logged decision replayed over it.
-      refillFresh: ({ context, event }) => {
-        const { output } = event as unknown as { output: RefillOutput };
-        return output.version === context.version && output.state.decisions === context.engine!.decisions + 1;
+        (context.pendingMore !== null || engine.poolNeed(context.engine, context.pool) !== 'fresh'),
+      // Begun before steering made the pool stale: dropped (a new decision follows from `idle`).
+      scoreCurrent: ({ context, event }) => {
+        const { output } = event as unknown as { output: ScoreOutput };
+        return output.version === context.version && output.pool.decision === context.engine!.decisions;
       },
-      idleExpired: ({ context, event }) => cmd(event).nowMs - context.lastEventAt >= context.settings.idleMs,
+      idleExpired: ({ context, event }) => stamp(event).nowMs - context.lastEventAt >= context.settings.idleMs,
       idleDue: ({ context }) => deps.now() - context.lastEventAt >= context.settings.idleMs,
       graceExpired: ({ context, event }) =>
         context.disconnectedAt !== null &&
-        cmd(event).nowMs - context.disconnectedAt >= context.settings.graceMs,
+        stamp(event).nowMs - context.disconnectedAt >= context.settings.graceMs,
     },
     actions: {
-      rejectInvalidEvent: assign(({ event }, params: { state: string }) => ({
-        reply: refusal(
-          cmd(event).reqId,
-          'SESSION_INVALID_EVENT',
-          `"${event.type}" is not allowed while the session is ${params.state}.`,
-        ),
-      })),
-      rejectStart: assign(({ event }) => {
+      rejectInvalidEvent: enqueueActions(({ context, event, enqueue }) => {
+        enqueue.emit(
+          replyEvent(
+            refusal(
+              stamp(event).reqId,
+              'SESSION_INVALID_EVENT',
+              `"${event.type}" is not allowed while the session is ${describeState(context)}.`,
+            ),
+          ),
+        );
+      }),
+      start: enqueueActions(({ event, enqueue }) => {
         assertType(event, 'user.start');
         try {
-          engine.start({ seed: event.seed, intent: event.intent, profile: event.profile });
-          return {};
+          const state = engine.start({ seed: event.seed, intent: event.intent, profile: event.profile });
+          commit(enqueue, { update: { engine: state, lastEventAt: event.nowMs }, reply: ok(event.reqId) });
         } catch (err) {
-          return { reply: engineRefusal(event.reqId, err) };
+          enqueue.emit(replyEvent(engineRefusal(event.reqId, err)));
         }
-      }),
-      startEngine: assign(({ event }) => {
-        assertType(event, 'user.start');
-        return {
-          engine: engine.start({ seed: event.seed, intent: event.intent, profile: event.profile }),
-          reply: ok(event.reqId),
-          lastEventAt: event.nowMs,
-        };
       }),
       // Commands only record their time (`lastEventAt`, in their own assign); the idle timer is armed once per
       // active period and, when it fires early, armed again for the rest (re-arming it on every command was a
@@ -244,142 +214,146 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         enqueue.raise({ type: 'session.idle' }, { id: 'idle', delay: 'idle' });
       }),
       disarmIdle: enqueueActions(({ enqueue }) => enqueue.cancel('idle')),
-      endReplay: assign(({ event }) => ({ replaying: false, reply: ok(cmd(event).reqId) })),
-      rejectBadCount: assign(({ context, event }) => ({
-        reply: refusal(
-          cmd(event).reqId,
-          'SESSION_INVALID_REQUEST',
-          `Ask for 1 to ${context.settings.maxMore} items at a time (got ${(event as { n?: unknown }).n}).`,
-        ),
-      })),
-      deliverNow: assign(({ context, event }) => {
+      endReplay: enqueueActions(({ event, enqueue }) =>
+        commit(enqueue, { update: { replaying: false }, reply: ok(stamp(event).reqId) }),
+      ),
+      more: enqueueActions(({ context, event, enqueue }) => {
         assertType(event, 'feed.more');
-        const out = deliver(
-          context.buffer,
-          context.delivered,
-          context.lastSeq,
-          event.n,
-          context.settings.historyWindow,
-        );
-        return {
-          buffer: out.buffer,
-          delivered: out.delivered,
-          lastSeq: out.lastSeq,
-          ask: event.n,
-          reply: ok(event.reqId, out.seqs),
-          lastEventAt: event.nowMs,
-        };
-      }),
-      holdMore: assign(({ event }) => {
-        assertType(event, 'feed.more');
-        // Exhaustion may have passed (time moves the radio rules' windows): let this request try once more.
-        return {
+        if (!(Number.isInteger(event.n) && event.n >= 1 && event.n <= context.settings.maxMore)) {
+          enqueue.emit(
+            replyEvent(
+              refusal(
+                event.reqId,
+                'SESSION_INVALID_REQUEST',
+                `Ask for 1 to ${context.settings.maxMore} items at a time (got ${event.n}).`,
+              ),
+            ),
+          );
+          return;
+        }
+        const now = pickNow(context, event.n, event.reqId, event.nowMs);
+        if (now) {
+          commit(enqueue, { update: { ...now.update, lastEventAt: event.nowMs }, reply: now.reply });
+          return;
+        }
+        // No pool that can serve it (none yet, steering made it stale, or used up): wait for a decision.
+        // Exhaustion may have passed (time moves the radio rules' windows): this request tries once more.
+        enqueue.assign({
           pendingMore: { reqId: event.reqId, n: event.n },
-          ask: event.n,
           halted: null,
           lastEventAt: event.nowMs,
-        };
+          ...(context.pool !== null ? { pool: null } : {}),
+        });
       }),
-      applyRefill: enqueueActions(({ context, event, enqueue }) => {
-        const output = (event as unknown as { output: RefillOutput }).output;
-        enqueue.assign(landed(context, output.state, output.picks, output.requested));
+      applyDecision: enqueueActions(({ context, event, enqueue }) => {
+        const output = (event as unknown as { output: ScoreOutput }).output;
+        const out = landed(context, output.pool, output.nowMs);
+        enqueue.assign(out.update);
+        const answered = out.reply?.ok && out.reply.ids ? out.reply : undefined;
         enqueue.emit({
           type: 'session.decision',
           nowMs: output.nowMs,
-          seed: context.engine!.seed,
-          decision: context.engine!.decisions,
-          requested: output.requested,
-          picks: output.picks,
+          pool: output.pool,
+          ...(answered ? { answered: { reqId: answered.reqId, ids: answered.ids!, p: answered.p! } } : {}),
         });
+        if (out.reply) enqueue.emit(replyEvent(out.reply));
       }),
-      applyLoggedDecision: assign(({ context, event }) => {
-        assertType(event, 'log.decision');
-        return landed(context, engine.record(context.engine!, event.picks), event.picks, event.requested);
+      applyLoggedDecision: enqueueActions(({ context, event, enqueue }) => {
+        assertType(event, 'log.pool');
+        commit(enqueue, landed(context, event.pool, event.nowMs));
       }),
-      applyLoggedFailure: assign(({ context }) =>
-        stall(context, new Error('The engine failed (logged refill failure).')),
+      applyLoggedFailure: enqueueActions(({ context, enqueue }) =>
+        commit(enqueue, stall(context, new Error('The engine failed (logged failure).'))),
       ),
-      failRefill: enqueueActions(({ context, event, enqueue }) => {
+      failDecision: enqueueActions(({ context, event, enqueue }) => {
         const error = (event as unknown as { error: unknown }).error;
-        enqueue.assign(stall(context, error));
         enqueue.emit({
           type: 'session.refillFailed',
           code: isOmakaseError(error) ? error.code : 'INTERNAL',
           message: error instanceof Error ? error.message : String(error),
         });
+        commit(enqueue, stall(context, error));
       }),
-      rejectUnknownSeq: assign(({ event }) => {
+      rejectUnknownSeq: enqueueActions(({ event, enqueue }) => {
         assertType(event, 'user.feedback');
-        return {
-          reply: refusal(
-            event.reqId,
-            'SESSION_UNKNOWN_SEQ',
-            `No delivered item has seq ${event.feedback.seq} (never sent, withdrawn, or too old); nothing changed.`,
+        enqueue.emit(
+          replyEvent(
+            refusal(
+              event.reqId,
+              'SESSION_UNKNOWN_SEQ',
+              `No delivered item has seq ${event.feedback.seq} (never sent, withdrawn, or too old); nothing changed.`,
+            ),
           ),
-        };
+        );
       }),
-      applyFeedback: assign(({ context, event }) => {
+      applyFeedback: enqueueActions(({ context, event, enqueue }) => {
         assertType(event, 'user.feedback');
         const { feedback } = event;
         const pos = context.delivered.find((d) => d.seq === feedback.seq)!.pos;
-        // Built with all its keys at once: on Node 20 a rest copy plus a spread that adds `pos` costs ~1 µs.
         const change: Feedback =
           feedback.type === 'skipped'
             ? { type: feedback.type, pos, atMs: feedback.atMs }
             : { type: feedback.type, pos };
-        return applyChange(context, event, (state) => engine.feedback(state, change, event.nowMs));
+        commit(
+          enqueue,
+          applyChange(context, event, (state) => engine.feedback(state, change, event.nowMs), false),
+        );
       }),
-      applySteer: assign(({ context, event }) => {
+      applySteer: enqueueActions(({ context, event, enqueue }) => {
         assertType(event, 'user.steer');
-        return applyChange(context, event, (state) => engine.steer(state, event.steer, event.nowMs));
+        commit(enqueue, applyChange(context, event, (state) => engine.steer(state, event.steer, event.nowMs), true));
       }),
-      pause: assign(({ event }) => ({
-        paused: true,
-        reply: ok(cmd(event).reqId),
-        lastEventAt: cmd(event).nowMs,
-      })),
-      play: assign(({ event }) => ({
-        paused: false,
-        reply: ok(cmd(event).reqId),
-        lastEventAt: cmd(event).nowMs,
-      })),
-      recordDisconnect: assign(({ event }) => ({
-        disconnectedAt: cmd(event).nowMs,
-        pendingMore: null,
-        reply: ok(cmd(event).reqId),
-      })),
-      rejectBadLastSeq: assign(({ context, event }) => ({
-        reply: refusal(
-          cmd(event).reqId,
-          'SESSION_INVALID_REQUEST',
-          `lastSeq must be an integer from 0 to ${context.lastSeq} (the session's last delivered seq).`,
-        ),
-      })),
-      takeOver: assign(({ context, event }) => {
+      pause: enqueueActions(({ event, enqueue }) =>
+        commit(enqueue, { update: { paused: true, lastEventAt: stamp(event).nowMs }, reply: ok(stamp(event).reqId) }),
+      ),
+      play: enqueueActions(({ event, enqueue }) =>
+        commit(enqueue, { update: { paused: false, lastEventAt: stamp(event).nowMs }, reply: ok(stamp(event).reqId) }),
+      ),
+      recordDisconnect: enqueueActions(({ event, enqueue }) =>
+        commit(enqueue, {
+          update: { disconnectedAt: stamp(event).nowMs, pendingMore: null },
+          reply: ok(stamp(event).reqId),
+        }),
+      ),
+      rejectBadLastSeq: enqueueActions(({ context, event, enqueue }) => {
+        enqueue.emit(
+          replyEvent(
+            refusal(
+              stamp(event).reqId,
+              'SESSION_INVALID_REQUEST',
+              `lastSeq must be an integer from 0 to ${context.lastSeq} (the session's last delivered seq).`,
+            ),
+          ),
+        );
+      }),
+      takeOver: enqueueActions(({ context, event, enqueue }) => {
         assertType(event, 'client.resumed');
         const missed = context.delivered.filter((d) => d.seq > event.lastSeq).map((d) => d.seq);
-        return {
-          owner: event.connectionId,
-          tokenHash: event.tokenHash,
-          disconnectedAt: null,
-          lastEventAt: event.nowMs,
-          // A `more` still held for the old connection died with it: the new one asks again.
-          pendingMore: null,
+        commit(enqueue, {
+          update: {
+            owner: event.connectionId,
+            tokenHash: event.tokenHash,
+            disconnectedAt: null,
+            lastEventAt: event.nowMs,
+            // A `more` still held for the old connection died with it: the new one asks again.
+            pendingMore: null,
+          },
           reply: ok(event.reqId, missed),
-        };
+        });
       }),
-      endAs: assign(({ event }, params: { reason: EndReason }) => {
-        const reply: SessionReply | null =
-          'reqId' in event
-            ? params.reason === 'ended'
+      endAs: enqueueActions(({ event, enqueue }, params: { reason: EndReason }) => {
+        const update: Partial<Ctx> = { endReason: params.reason, pendingMore: null };
+        if (!('reqId' in event)) {
+          enqueue.assign(update);
+          return;
+        }
+        commit(enqueue, {
+          update,
+          reply:
+            params.reason === 'ended'
               ? ok(event.reqId)
-              : refusal(
-                  event.reqId,
-                  'SESSION_EXPIRED',
-                  `The session ended (${params.reason}); start a new one.`,
-                )
-            : null;
-        return { endReason: params.reason, pendingMore: null, ...(reply ? { reply } : {}) };
+              : refusal(event.reqId, 'SESSION_EXPIRED', `The session ended (${params.reason}); start a new one.`),
+        });
       }),
       announceEnd: emit(({ context }) => ({
         type: 'session.ended' as const,
@@ -389,38 +363,36 @@ export function createSessionMachine(deps: SessionMachineDeps) {
   }).createMachine({
     id: 'session',
     context: ({ input }) => ({
-      v: 2,
+      v: 3,
       sessionId: input.sessionId,
       owner: input.owner,
+      principal: input.principal,
       tokenHash: input.tokenHash,
       settings: {
         ...input.settings,
         historyWindow: Math.max(input.settings.historyWindow, input.settings.maxMore),
       },
       engine: null,
-      buffer: [],
+      pool: null,
       delivered: [],
       lastSeq: 0,
-      ask: 0,
       paused: false,
       version: 0,
       halted: null,
       pendingMore: null,
-      reply: null,
       lastEventAt: input.nowMs,
       disconnectedAt: null,
       endReason: null,
-      replaying: false,
+      replaying: input.replaying ?? false,
     }),
     initial: 'starting',
     states: {
       starting: {
+        always: { guard: ({ context }) => context.engine !== null, target: 'active' },
         on: {
-          'user.start': [
-            { guard: 'startFails', actions: 'rejectStart' },
-            { target: 'active', actions: 'startEngine' },
-          ],
-          '*': { guard: 'isCommand', actions: { type: 'rejectInvalidEvent', params: { state: 'starting' } } },
+          // Started once, in the action; a refused start stays here with the engine still null.
+          'user.start': { actions: 'start' },
+          '*': { guard: 'isCommand', actions: 'rejectInvalidEvent' },
         },
       },
       active: {
@@ -442,20 +414,13 @@ export function createSessionMachine(deps: SessionMachineDeps) {
               },
             },
             on: {
-              'feed.more': [
-                { guard: 'badCount', actions: 'rejectBadCount' },
-                { guard: 'bufferCovers', actions: 'deliverNow' },
-                { actions: 'holdMore' },
-              ],
+              'feed.more': { actions: 'more' },
               'user.feedback': [
                 { guard: 'unknownSeq', actions: 'rejectUnknownSeq' },
                 { actions: 'applyFeedback' },
               ],
               'user.steer': { actions: 'applySteer' },
-              'user.end': {
-                target: '#session.ended',
-                actions: { type: 'endAs', params: { reason: 'ended' } },
-              },
+              'user.end': { target: '#session.ended', actions: { type: 'endAs', params: { reason: 'ended' } } },
               'client.disconnected': { target: '#session.disconnected', actions: 'recordDisconnect' },
               'client.resumed': [
                 { guard: 'badLastSeq', actions: 'rejectBadLastSeq' },
@@ -477,40 +442,30 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                 },
                 { actions: 'armIdle' },
               ],
-              '*': {
-                guard: 'isCommand',
-                actions: {
-                  type: 'rejectInvalidEvent',
-                  params: ({ context }) => ({ state: context.paused ? 'paused' : 'streaming' }),
-                },
-              },
+              '*': { guard: 'isCommand', actions: 'rejectInvalidEvent' },
             },
           },
           feed: {
             initial: 'idle',
             states: {
-              idle: { always: { guard: 'needsRefill', target: 'refilling' } },
-              refilling: {
+              idle: { always: { guard: 'needsScore', target: 'scoring' } },
+              scoring: {
                 invoke: {
-                  id: 'refill',
-                  src: 'refill',
-                  input: ({ context }) => ({
-                    state: context.engine!,
-                    n: refillCount(context),
-                    version: context.version,
-                  }),
+                  id: 'score',
+                  src: 'score',
+                  input: ({ context }) => ({ state: context.engine!, version: context.version }),
                   onDone: [
-                    { guard: 'refillFresh', target: 'idle', actions: 'applyRefill' },
-                    // Feedback or steering changed the state meanwhile: pick again (from `idle`) if still needed.
+                    { guard: 'scoreCurrent', target: 'idle', actions: 'applyDecision' },
+                    // Steering made it stale meanwhile: decide again (from `idle`) if still needed.
                     { target: 'idle' },
                   ],
-                  onError: { target: 'idle', actions: 'failRefill' },
+                  onError: { target: 'idle', actions: 'failDecision' },
                 },
               },
             },
             on: {
-              // A store's log tail, replayed into a restored snapshot: decisions as they were taken.
-              'log.decision': { actions: 'applyLoggedDecision' },
+              // A store's log tail, replayed into a restored snapshot: decisions as they were scored.
+              'log.pool': { actions: 'applyLoggedDecision' },
               'log.refillFailed': { actions: 'applyLoggedFailure' },
             },
           },
@@ -539,10 +494,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
             // Re-entering re-arms the grace timer for the time that is left.
             { target: 'disconnected', reenter: true, actions: 'endReplay' },
           ],
-          '*': {
-            guard: 'isCommand',
-            actions: { type: 'rejectInvalidEvent', params: { state: 'disconnected: resume it first' } },
-          },
+          '*': { guard: 'isCommand', actions: 'rejectInvalidEvent' },
         },
       },
       ended: { type: 'final', entry: 'announceEnd' },
@@ -551,6 +503,41 @@ export function createSessionMachine(deps: SessionMachineDeps) {
 }
 
 export type SessionMachine = ReturnType<typeof createSessionMachine>;
+
+/** A context update and the reply it gives (one assign and one emit per command). */
+interface Answer {
+  update: Partial<Ctx>;
+  reply?: SessionReply;
+}
+
+/** A failed decision (live or from the log): no retry until the next command; a held `more` is refused. */
+function stall(context: Ctx, error: unknown): Answer {
+  const pending = context.pendingMore;
+  return {
+    update: { halted: 'stalled', pendingMore: null },
+    reply: pending ? engineRefusal(pending.reqId, error) : undefined,
+  };
+}
+
+const replyEvent = (reply: SessionReply) => ({ type: 'session.reply' as const, reply });
+
+/** What `commit` needs of xstate's `enqueue`: one assign, then the reply. */
+interface Enqueue {
+  assign(update: Partial<Ctx>): void;
+  emit(event: SessionEmitted): void;
+}
+
+/** One assign and the reply: the shape of every command's action. */
+function commit(enqueue: Enqueue, out: Answer): void {
+  enqueue.assign(out.update);
+  if (out.reply) enqueue.emit(replyEvent(out.reply));
+}
+
+function describeState(context: Ctx): string {
+  if (context.disconnectedAt !== null) return 'disconnected: resume it first';
+  if (context.engine === null) return 'starting';
+  return context.paused ? 'paused' : 'streaming';
+}
 
 function assertType<T extends Ev['type']>(event: Ev, type: T): asserts event is Extract<Ev, { type: T }> {
   if (event.type !== type) throw new Error(`Expected ${type}, got ${event.type}`);

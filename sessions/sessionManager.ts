@@ -1,37 +1,29 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { type Actor, createActor } from 'xstate';
+import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
-import { type SessionErrorCode, sessionError } from './errors.ts';
-import { LOGGED_COMMANDS } from './replayLog.ts';
-import { type StoredContext, upgradeContext } from './sessionContext.ts';
+import { sessionError } from './errors.ts';
+import { endedError, LiveSession, worthReporting } from './liveSession.ts';
+import { replayTail, restoreActor } from './restoreSession.ts';
+import { type SessionClock, SYSTEM_CLOCK } from './sessionClock.ts';
+import { type SessionCommand, type SessionReply, type SessionSettings, selectors } from './sessionContext.ts';
 import {
-  createSessionMachine,
-  type EndReason,
-  type SessionContext,
-  type SessionEvent,
-  type SessionMachine,
-  type SessionReply,
-  type SessionSettings,
-} from './sessionMachine.ts';
-import type { DeliveredItem, SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
-import type { LoggedEvent, SessionLogEvent, SessionStore } from './sessionStore.ts';
+  type CommandEntry,
+  type DecisionEntry,
+  type FailureEntry,
+  type StartEntry,
+  toLoggedPool,
+} from './sessionLog.ts';
+import { createSessionMachine } from './sessionMachine.ts';
+import type { SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
+import type { SessionStore } from './sessionStore.ts';
 
-/** Time for the manager and its actors: a reading and timers (xstate's `SimulatedClock` fits). */
-export interface SessionClock {
-  now(): number;
-  // biome-ignore lint/suspicious/noExplicitAny: timer handles differ between Node, browsers and SimulatedClock.
-  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
-  // biome-ignore lint/suspicious/noExplicitAny: see setTimeout.
-  clearTimeout(id: any): void;
-}
+export type { SessionClock } from './sessionClock.ts';
 
 export interface SessionManagerOptions {
   engine: Engine;
   store: SessionStore;
   clock?: SessionClock;
-  /** At most this many picks kept ready ahead of `more` (default 20): about two requests' worth, at least 4. */
-  lookahead?: number;
   /** How long a disconnected session waits for a resume (default 120 000 ms). */
   graceMs?: number;
   /** A session with no command for this long ends (default 30 min). */
@@ -51,41 +43,9 @@ export interface SessionManagerOptions {
   provenance?: Record<string, unknown>;
   randomSeed?: () => number;
   randomToken?: () => string;
-  /** Failures nobody awaits (log appends, saves after timeouts); default: `console.warn`. */
+  /** Failures nobody awaits (snapshots, saves after timeouts); default: `console.warn`. */
   onError?: (err: unknown) => void;
 }
-
-type SessionActor = Actor<SessionMachine>;
-/** A machine command before the manager stamps it with a reqId and the time. */
-type Command = SessionEvent extends infer E
-  ? E extends { reqId: number }
-    ? Omit<E, 'reqId' | 'nowMs'>
-    : never
-  : never;
-
-interface Live {
-  actor: SessionActor;
-  /** The store version after this copy's last write (or at its load). */
-  version: number;
-  /** This copy's writes (log appends, snapshots), in order; commands wait for it before they resolve. */
-  log: Promise<void>;
-  /** The first write that failed: the copy is stale or holds changes the store lacks, so it was dropped. */
-  failure?: unknown;
-  /** Events logged since the last snapshot. */
-  sinceSnapshot: number;
-  ending: boolean;
-}
-
-const DEFAULT_CLOCK: SessionClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const timer = setTimeout(fn, ms);
-    // Session timers must not keep a process alive that has nothing else to do.
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (timer) => clearTimeout(timer),
-};
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -95,18 +55,10 @@ function tokenMatches(token: string, hash: string): boolean {
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
-function endedError(sessionId: string, reason: EndReason | null) {
-  return reason === 'ended'
-    ? sessionError('SESSION_ENDED', `Session ${sessionId} has ended; start a new session.`)
-    : sessionError(
-        'SESSION_EXPIRED',
-        `Session ${sessionId} ended (${reason ?? 'expired'}); start a new session.`,
-      );
-}
-
 /**
- * The session layer's `SessionService`: owns the live session actors of this node, saves every change to
- * the store (compare-and-swap) before a call resolves, and restores sessions another node left behind.
+ * The session layer's `SessionService`: owns this node's live sessions (`LiveSession`), logs every command
+ * and decision to the store (compare-and-swap) before a call resolves, and restores sessions another node
+ * left behind (`restoreSession.ts`).
  *
  * @example
  * const service = createSessionManager({ engine, store: createMemoryStore() });
@@ -115,10 +67,9 @@ function endedError(sessionId: string, reason: EndReason | null) {
  */
 export function createSessionManager(options: SessionManagerOptions): SessionService {
   const { engine, store } = options;
-  const clock = options.clock ?? DEFAULT_CLOCK;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   const maxMore = options.maxMore ?? 50;
   const settings: SessionSettings = {
-    lookahead: options.lookahead ?? 20,
     graceMs: options.graceMs ?? 120_000,
     idleMs: options.idleMs ?? 30 * 60_000,
     maxMore,
@@ -130,7 +81,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   const randomToken = options.randomToken ?? (() => randomBytes(32).toString('base64url'));
   const onError = options.onError ?? ((err: unknown) => console.warn('omakase sessions:', err));
   const machine = createSessionMachine({ engine, now: () => clock.now() });
-  const lives = new Map<string, Live>();
+  const lives = new Map<string, LiveSession>();
   const chains = new Map<string, Promise<unknown>>();
   const listeners = new Map<string, Set<(notice: SessionNotice) => void>>();
   let nextReqId = 0;
@@ -159,59 +110,34 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     }
   }
 
-  /** Queues a write after this copy's earlier ones; the first failure drops the copy and stops the rest. */
-  function write(sessionId: string, live: Live, step: (version: number) => Promise<number>): void {
-    live.log = live.log.then(async () => {
-      if (live.failure !== undefined) return;
-      try {
-        live.version = await step(live.version);
-      } catch (err) {
-        live.failure = err;
-        evict(sessionId, live);
-        // A conflict is another node's newer copy (a takeover); anything else the operator should see.
-        if (!isOmakaseError(err, 'SESSION_STORE_CONFLICT')) onError(err);
-      }
+  const stamp = () => ({ atMs: clock.now(), node: nodeId });
+
+  /** Starts tracking a live copy: its decisions and failures are logged as they happen. */
+  function track(sessionId: string, actor: LiveSession['actor'], version: number): LiveSession {
+    const live = new LiveSession(sessionId, actor, version, store, (dropped, err) => {
+      evict(dropped);
+      if (worthReporting(err)) onError(err);
     });
-  }
-
-  /**
-   * Logs an event made of `parts`, stamped with the time and this node (compare-and-swap on the version):
-   * once written, it is durable. One `Object.assign` copy: on Node 20, adding keys to a spread copy costs
-   * microseconds.
-   */
-  function appendLog(sessionId: string, live: Live, ...parts: object[]): void {
-    const entry = Object.assign({}, ...parts, { atMs: clock.now(), node: nodeId }) as SessionLogEvent;
-    live.sinceSnapshot++;
-    write(sessionId, live, async (version) => (await store.append(sessionId, entry, version)).version);
-  }
-
-  /** Saves the state as it is now; it covers every event logged before it. */
-  function snapshot(sessionId: string, live: Live): void {
-    const persisted = live.actor.getPersistedSnapshot();
-    live.sinceSnapshot = 0;
-    write(sessionId, live, (version) => store.save(sessionId, persisted, version));
-  }
-
-  /** Waits for this copy's writes; throws the first that failed. */
-  async function flush(live: Live): Promise<void> {
-    await live.log;
-    if (live.failure !== undefined) throw live.failure;
-  }
-
-  function track(sessionId: string, actor: SessionActor, version: number): Live {
-    const live: Live = { actor, version, log: Promise.resolve(), sinceSnapshot: 0, ending: false };
-    actor.on('session.decision', (decision) =>
-      appendLog(sessionId, live, decision, { type: 'engine.decision' }),
-    );
-    actor.on('session.refillFailed', (failure) =>
-      appendLog(sessionId, live, failure, { type: 'engine.failed' }),
-    );
+    actor.on('session.decision', ({ nowMs, pool, answered }) => {
+      const entry: DecisionEntry = {
+        type: 'engine.pool',
+        ...stamp(),
+        nowMs,
+        pool: toLoggedPool(pool, engine.catalog),
+        ...(answered ? { answered } : {}),
+      };
+      live.append(entry).catch(() => {});
+    });
+    actor.on('session.refillFailed', ({ code, message }) => {
+      const entry: FailureEntry = { type: 'engine.failed', ...stamp(), code, message };
+      live.append(entry).catch(() => {});
+    });
     actor.subscribe({
       next: (snapshot) => {
         // Timeouts end sessions between calls: save and announce that in the session's turn.
         if (snapshot.status === 'done' && !live.ending) {
           live.ending = true;
-          void serialize(sessionId, () => finish(sessionId, live)).catch(onError);
+          void serialize(sessionId, () => finish(live)).catch(onError);
         }
       },
       error: onError,
@@ -221,224 +147,131 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     return live;
   }
 
-  function evict(sessionId: string, live: Live): void {
-    if (lives.get(sessionId) === live) lives.delete(sessionId);
+  function evict(live: LiveSession): void {
+    if (lives.get(live.sessionId) === live) lives.delete(live.sessionId);
     live.ending = true;
     live.actor.stop();
+    live.abandon(
+      live.failure ?? sessionError('SESSION_STORE_CONFLICT', 'The session moved on while this call waited.'),
+    );
   }
 
-  async function finish(sessionId: string, live: Live): Promise<void> {
+  async function finish(live: LiveSession): Promise<void> {
+    const { sessionId } = live;
     if (lives.get(sessionId) !== live) return;
-    snapshot(sessionId, live);
+    const reason = live.context.endReason ?? 'ended';
+    live.abandon(endedError(sessionId, reason));
     try {
-      await flush(live);
+      await live.snapshot();
     } catch (err) {
       // Someone else wrote the session meanwhile: their copy decides how it ends.
       if (isOmakaseError(err, 'SESSION_STORE_CONFLICT')) return;
       throw err;
     } finally {
-      evict(sessionId, live);
+      evict(live);
     }
-    const reason = live.actor.getSnapshot().context.endReason ?? 'ended';
     // A listener-ended session was answered by its `end` call; the notice is for ends nobody asked for.
     if (reason !== 'ended') notify(sessionId, { type: 'ended', reason });
     listeners.delete(sessionId);
   }
 
-  /** The live actor, restored from the store when this node does not hold it (or, if `fresh`, holds an old copy). */
-  async function acquire(sessionId: string, fresh = false): Promise<Live> {
+  /** The live copy, restored from the store when this node does not hold it (or, if `fresh`, holds an old one). */
+  async function acquire(sessionId: string, fresh = false): Promise<LiveSession> {
     let live = lives.get(sessionId);
     // This copy's own writes first, so its version compares with the store's (a failed one drops the copy).
     if (live && fresh) {
-      await live.log;
+      await live.settled().catch(() => {});
       if (lives.get(sessionId) !== live) live = undefined;
     }
     const stored = live && !fresh ? undefined : await store.load(sessionId);
     if (live && stored && stored.version !== live.version) {
-      evict(sessionId, live);
+      evict(live);
       live = undefined;
     }
     if (!live) {
       if (!stored) throw sessionError('SESSION_NOT_FOUND', `No session ${sessionId}: start a new session.`);
-      live = restore(sessionId, stored.snapshot, stored.version, stored.tail);
+      const actor = restoreActor(machine, stored.snapshot, stored.tail, clock);
+      if ('ended' in actor) throw endedError(sessionId, actor.endReason);
+      live = track(sessionId, actor, stored.version);
+      try {
+        replayTail(actor, sessionId, stored.tail, engine.catalog);
+      } catch (err) {
+        evict(live);
+        throw err;
+      }
+      live.sinceSnapshot = stored.tail.length;
       // Timers are not part of a snapshot: re-arm them, or end the session if they are already due. A session
       // rebuilt from a log tail is saved again, so the next restore starts from here.
-      await dispatch(
-        sessionId,
-        live,
-        { type: 'session.restored' },
-        { log: false, snapshot: stored.tail.length > 0 },
-      );
+      await call(live, { type: 'session.restored' }, { log: false, snapshot: stored.tail.length > 0 });
     }
-    const snapshot = live.actor.getSnapshot();
-    if (snapshot.status !== 'active') throw endedError(sessionId, snapshot.context.endReason);
+    if (!live.active) throw endedError(sessionId, live.context.endReason);
     return live;
   }
 
   /**
-   * A live copy from a stored snapshot and the events logged after it: the commands and decisions are
-   * taken again in log order (decisions as logged, without the engine), with refills held until the end.
+   * Sends one command, logs it, and waits for its reply and its log write: an answered command is durable.
+   * A snapshot follows every `snapshotEvery` logged events (or when asked); it is not waited for, because
+   * the log already holds the command: a failed snapshot drops this copy and the next call reloads it.
    */
-  function restore(sessionId: string, stored: unknown, version: number, tail: LoggedEvent[]): Live {
-    const persisted = stored as { status?: string; context: StoredContext };
-    if (persisted.status === 'done') throw endedError(sessionId, persisted.context?.endReason ?? null);
-    const context = upgradeContext(persisted.context);
-    const replaying = tail.length > 0;
-    const actor = createActor(machine, {
-      snapshot: {
-        ...persisted,
-        context: replaying ? { ...context, replaying: true } : context,
-      } as never,
-      clock,
-      input: undefined as never,
-    });
-    const live = track(sessionId, actor, version);
-    try {
-      let replayed = 0;
-      for (const { id, event } of tail) {
-        const logged = event as SessionLogEvent & Record<string, unknown>;
-        if (logged.type === 'engine.decision') {
-          const at = actor.getSnapshot().context.engine?.decisions;
-          if (at !== logged.decision) {
-            throw new Error(
-              `Session ${sessionId}: log event ${id} is decision ${logged.decision}, but the snapshot is at ${at}.`,
-            );
-          }
-          actor.send({
-            type: 'log.decision',
-            decision: logged.decision as number,
-            requested: logged.requested as number,
-            picks: logged.picks as never,
-          });
-        } else if (logged.type === 'engine.failed') {
-          actor.send({ type: 'log.refillFailed' });
-        } else if (LOGGED_COMMANDS.has(logged.type) && logged.ok !== false) {
-          const { atMs: _at, node: _node, ok: _ok, withdrawn: _w, ...command } = logged;
-          // Negative ids: never one a live command of this node will wait for.
-          actor.send({ ...command, reqId: -++replayed } as unknown as SessionEvent);
-        }
-      }
-    } catch (err) {
-      evict(sessionId, live);
-      throw err;
-    }
-    live.sinceSnapshot = tail.length;
-    return live;
-  }
-
-  /**
-   * Sends one command, logs it, waits for its reply and for the log write: an answered command is durable.
-   * A snapshot follows every `snapshotEvery` logged events (or when asked).
-   */
-  async function dispatch(
-    sessionId: string,
-    live: Live,
-    command: Command,
+  async function call(
+    live: LiveSession,
+    command: SessionCommand,
     how: { log?: boolean; snapshot?: boolean } = {},
   ): Promise<SessionReply> {
     const reqId = ++nextReqId;
     const nowMs = clock.now();
-    live.actor.send({ reqId, nowMs, ...command } as SessionEvent);
-    // Logged right after the synchronous send, so it keeps its place among decisions and can say how the
-    // command was taken (a held `feed.more` is answered later); a restore takes it again from these fields.
-    if (how.log !== false) appendLog(sessionId, live, command, { reqId, nowMs }, outcome(live, reqId));
-    const reply = await replyTo(live, reqId);
-    // An ended session is saved by `finish`, in its own turn.
-    const ended = live.actor.getSnapshot().status !== 'active';
-    if (!ended && reply.ok && (how.snapshot || live.sinceSnapshot >= snapshotEvery)) {
-      snapshot(sessionId, live);
+    live.send(command, reqId, nowMs);
+    // Logged right after the synchronous send, so it keeps its place among decisions and says how the command
+    // was taken (a held `feed.more` is answered later, by the decision that follows it).
+    if (how.log !== false) live.append(commandEntry(command, reqId, nowMs, live.peek(reqId))).catch(() => {});
+    const reply = await live.reply(reqId);
+    // Everything queued so far: the command and, for a held `more`, the decision that answered it.
+    await live.settled();
+    if (live.active && reply.ok && (how.snapshot || live.sinceSnapshot >= snapshotEvery)) {
+      live.snapshot().catch(() => {});
     }
-    await flush(live);
     return reply;
   }
 
-  /** What the log keeps of a command's immediate answer: ok or the code, and the positions the engine withdrew. */
-  function outcome(live: Live, reqId: number) {
-    const { reply } = live.actor.getSnapshot().context;
-    if (reply?.reqId !== reqId) return {};
-    if (!reply.ok) return { ok: false, code: reply.code };
-    return reply.withdrawn ? { ok: true, withdrawn: reply.withdrawn } : { ok: true };
-  }
-
-  function replyTo(live: Live, reqId: number): Promise<SessionReply> {
-    const { actor } = live;
-    const answered = (context: SessionContext) =>
-      context.reply?.reqId === reqId ? context.reply : undefined;
-    const now = answered(actor.getSnapshot().context);
-    if (now) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const sub = actor.subscribe({
-        next: (snapshot) => {
-          const reply = answered(snapshot.context);
-          if (reply || snapshot.status !== 'active') {
-            sub.unsubscribe();
-            if (reply) resolve(reply);
-            else reject(endedError(snapshot.context.sessionId, snapshot.context.endReason));
-          }
-        },
-        error: reject,
-        // Dropped while waiting (a failed write: the copy is stale): the caller retries on a fresh one.
-        complete: () =>
-          reject(
-            live.failure ??
-              sessionError('SESSION_STORE_CONFLICT', 'The session moved on while this call waited.'),
-          ),
-      });
-    });
-  }
-
-  /**
-   * Resolves once the refill running now (if any) is done. Feedback and steering wait for it: sent during
-   * a refill, they would make its picks stale and the engine would pick again from scratch; sent after,
-   * they apply to those picks like to any queued ones (withdrawing what no longer fits).
-   */
-  function refillDone(actor: SessionActor): Promise<void> {
-    const refilling = (snapshot: ReturnType<SessionActor['getSnapshot']>) =>
-      snapshot.status === 'active' && snapshot.matches({ active: { feed: 'refilling' } });
-    const start = actor.getSnapshot();
-    if (!refilling(start)) return Promise.resolve();
-    const decisions = start.context.engine?.decisions;
-    return new Promise((resolve) => {
-      const sub = actor.subscribe({
-        next: (snapshot) => {
-          if (!refilling(snapshot) || snapshot.context.engine?.decisions !== decisions) {
-            sub.unsubscribe();
-            resolve();
-          }
-        },
-        error: () => resolve(),
-        complete: () => resolve(),
-      });
-    });
+  function commandEntry(
+    command: SessionCommand,
+    reqId: number,
+    nowMs: number,
+    reply: SessionReply | undefined,
+  ): CommandEntry {
+    const outcome = !reply
+      ? {}
+      : !reply.ok
+        ? { ok: false, code: reply.code }
+        : {
+            ok: true,
+            ...(reply.withdrawn ? { withdrawn: reply.withdrawn } : {}),
+            ...(reply.ids ? { ids: reply.ids, p: reply.p } : {}),
+          };
+    return Object.assign({}, command, { reqId, nowMs }, outcome, stamp()) as CommandEntry;
   }
 
   /** A command from `connectionId`: ownership checked, retried once on a store conflict with a fresh copy. */
-  function run(sessionId: string, connectionId: string, command: Command) {
+  function run(sessionId: string, connectionId: string, command: SessionCommand) {
     return serialize(sessionId, async () => {
       for (let attempt = 0; ; attempt++) {
-        const live = await acquire(sessionId);
-        if (live.actor.getSnapshot().context.owner !== connectionId) {
+        const live = await acquire(sessionId, attempt > 0);
+        if (live.context.owner !== connectionId) {
           throw sessionError(
             'SESSION_TAKEN_OVER',
             `Session ${sessionId} was resumed by another connection; this one no longer owns it.`,
           );
         }
         try {
-          if (command.type === 'user.feedback' || command.type === 'user.steer') {
-            await refillDone(live.actor);
-          }
-          const reply = await dispatch(sessionId, live, command);
+          const reply = await call(live, command);
           if (!reply.ok) throw sessionError(reply.code, reply.message, { details: { sessionId } });
-          return { reply, context: live.actor.getSnapshot().context };
+          return { reply, live };
         } catch (err) {
           if (attempt > 0 || !isOmakaseError(err, 'SESSION_STORE_CONFLICT')) throw err;
         }
       }
     });
   }
-
-  const items = (context: SessionContext, seqs: number[]): DeliveredItem[] =>
-    seqs.map((seq) => context.delivered.find((d) => d.seq === seq)!);
 
   return {
     async start(request) {
@@ -448,42 +281,31 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       const input = {
         sessionId,
         owner: request.connectionId,
+        principal: request.principal ?? null,
         tokenHash: hashToken(resumeToken),
         settings,
         nowMs: clock.now(),
       };
       return serialize(sessionId, async () => {
         const live = track(sessionId, createActor(machine, { input, clock }), 0);
-        const command = {
-          type: 'user.start',
-          seed,
-          intent: request.intent,
-          profile: request.profile,
-        } as const;
-        appendLog(sessionId, live, {
+        const command = { type: 'user.start', seed, intent: request.intent, profile: request.profile } as const;
+        const entry: StartEntry = {
           ...command,
           connectionId: request.connectionId,
           model: engine.modelId,
           ...(options.provenance ? { provenance: options.provenance } : {}),
+          ...stamp(),
+        };
+        live.append(entry).catch(() => {});
+        const reply = await call(live, command, { log: false, snapshot: true }).catch((err: unknown) => {
+          evict(live);
+          throw err;
         });
-        const reply = await dispatch(sessionId, live, command, { log: false, snapshot: true }).catch(
-          (err: unknown) => {
-            evict(sessionId, live);
-            throw err;
-          },
-        );
         if (!reply.ok) {
-          evict(sessionId, live);
+          evict(live);
           throw sessionError(reply.code, reply.message);
         }
-        return {
-          sessionId,
-          resumeToken,
-          status: 'streaming',
-          lastSeq: 0,
-          missed: [],
-          graceMs: settings.graceMs,
-        };
+        return { sessionId, resumeToken, status: 'streaming', lastSeq: 0, missed: [], graceMs: settings.graceMs };
       });
     },
 
@@ -493,22 +315,26 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         for (let attempt = 0; ; attempt++) {
           // Fresh: another node may have rotated the token or moved the session on since this copy was made.
           const live = await acquire(sessionId, true);
-          const before = live.actor.getSnapshot().context;
+          const before = live.context;
+          // Both checks before anything is written.
           if (!tokenMatches(request.resumeToken, before.tokenHash)) {
             throw sessionError(
               'SESSION_BAD_RESUME_TOKEN',
               `The resume token for session ${sessionId} is wrong or was rotated: start a new session.`,
             );
           }
+          if (before.principal !== null && before.principal !== (request.principal ?? null)) {
+            throw sessionError('SESSION_FORBIDDEN', `Session ${sessionId} belongs to someone else.`);
+          }
           const resumeToken = randomToken();
-          const command = {
-            type: 'client.resumed',
-            connectionId,
-            tokenHash: hashToken(resumeToken),
-          } as const;
           let reply: SessionReply;
           try {
-            reply = await dispatch(sessionId, live, { ...command, lastSeq: request.lastSeq });
+            reply = await call(live, {
+              type: 'client.resumed',
+              connectionId,
+              tokenHash: hashToken(resumeToken),
+              lastSeq: request.lastSeq,
+            });
           } catch (err) {
             if (attempt === 0 && isOmakaseError(err, 'SESSION_STORE_CONFLICT')) continue;
             throw err;
@@ -518,13 +344,13 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
             notify(sessionId, { type: 'taken-over' });
             listeners.delete(sessionId);
           }
-          const after = live.actor.getSnapshot().context;
+          const after = live.context;
           return {
             sessionId,
             resumeToken,
-            status: after.paused ? 'paused' : 'streaming',
+            status: selectors.status(after),
             lastSeq: after.lastSeq,
-            missed: items(after, reply.seqs),
+            missed: selectors.delivered(after, reply.seqs),
             graceMs: after.settings.graceMs,
           };
         }
@@ -532,11 +358,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     },
 
     async more(sessionId, connectionId, n) {
-      if (!Number.isInteger(n) || n < 1 || n > maxMore) {
-        throw sessionError('SESSION_INVALID_REQUEST', `Ask for 1 to ${maxMore} items at a time (got ${n}).`);
-      }
-      const { reply, context } = await run(sessionId, connectionId, { type: 'feed.more', n });
-      return reply.ok ? items(context, reply.seqs) : [];
+      const { reply, live } = await run(sessionId, connectionId, { type: 'feed.more', n });
+      return reply.ok ? selectors.delivered(live.context, reply.seqs) : [];
     },
 
     async feedback(sessionId, connectionId, feedback) {
@@ -565,16 +388,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       void serialize(sessionId, async () => {
         const live = await acquire(sessionId);
         // A connection that lost the session to a takeover must not start the new owner's grace window.
-        if (live.actor.getSnapshot().context.owner !== connectionId) return;
-        const reply = await dispatch(sessionId, live, { type: 'client.disconnected' });
-        if (!reply.ok && reply.code !== ('SESSION_INVALID_EVENT' satisfies SessionErrorCode)) {
-          throw sessionError(reply.code, reply.message);
-        }
+        if (live.context.owner !== connectionId) return;
+        const reply = await call(live, { type: 'client.disconnected' });
+        if (!reply.ok && reply.code !== 'SESSION_INVALID_EVENT') throw sessionError(reply.code, reply.message);
       }).catch((err: unknown) => {
-        if (
-          !isOmakaseError(err) ||
-          !['SESSION_NOT_FOUND', 'SESSION_ENDED', 'SESSION_EXPIRED'].includes(err.code)
-        ) {
+        if (!isOmakaseError(err) || !['SESSION_NOT_FOUND', 'SESSION_ENDED', 'SESSION_EXPIRED'].includes(err.code)) {
           onError(err);
         }
       });
@@ -596,9 +414,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       // Sessions stay in the store for another node (or this one, restarted) to pick up.
       await Promise.allSettled([...chains.values()]);
       closed = true;
-      for (const [sessionId, live] of [...lives]) {
-        evict(sessionId, live);
-        await live.log;
+      for (const live of [...lives.values()]) {
+        evict(live);
+        await live.settled().catch(() => {});
       }
       listeners.clear();
     },

@@ -11,7 +11,11 @@ export interface SessionService {
   start(request: StartRequest): Promise<SessionOpened>;
   /** Takes the session over for `connectionId` (within the grace window); re-sends items after `lastSeq`. */
   resume(request: ResumeRequest): Promise<SessionOpened>;
-  /** Up to `n` next items, each with a new `seq`. Answered from the lookahead buffer when it can. */
+  /**
+   * Up to `n` next items, each with a new `seq`, decided now from the session's scored pool (so every
+   * feedback and steer acknowledged before this call shapes them); waits for a decision only when there is no
+   * pool that can serve.
+   */
   more(sessionId: string, connectionId: string, n: number): Promise<DeliveredItem[]>;
   /** Resolves once the feedback is durably recorded (that is the acknowledgement). */
   feedback(sessionId: string, connectionId: string, feedback: SeqFeedback): Promise<Changed>;
@@ -22,13 +26,15 @@ export interface SessionService {
   end(sessionId: string, connectionId: string): Promise<void>;
   /** The connection went away: the session waits out its grace window, then ends. */
   disconnected(sessionId: string, connectionId: string): void;
-  /** Notices the session sends on its own (invalidations from background refills, timeouts). */
+  /** Notices the session sends on its own (timeouts, a takeover). */
   subscribe(sessionId: string, listener: (notice: SessionNotice) => void): () => void;
   close(): Promise<void>;
 }
 
 export interface StartRequest {
   connectionId: string;
+  /** Who starts it (the authenticated caller): only the same principal may resume it. */
+  principal?: string;
   intent?: Intent;
   profile?: Profile;
   /** Fixes the session's randomness (tests, replay); otherwise drawn at start. */
@@ -37,6 +43,8 @@ export interface StartRequest {
 
 export interface ResumeRequest {
   connectionId: string;
+  /** Who resumes it: a session started by another principal is refused (SESSION_FORBIDDEN). */
+  principal?: string;
   sessionId: string;
   resumeToken: string;
   /** The last seq the client saw; items after it are re-sent in `missed`. */

@@ -13,7 +13,16 @@ export interface SlateRequest {
   profile: Profile;
   history: readonly HistoryEntry[];
   candidates: Candidates;
+  /** What the policy ranks by: the model's scores, corrected for feedback since they were computed. */
   scores: Float32Array;
+  /** The model's own scores when `scores` were corrected (reported in the reasons); default `scores`. */
+  modelScores?: Float32Array;
+  /** Each candidate's rank by model score in its decision (default: counted among these candidates). */
+  ranks?: Int32Array;
+  /** The feedback correction added to each candidate's model score, when there was one. */
+  correction?: Float32Array;
+  /** The decision the candidates came from: its number and how many it scored (default: these). */
+  pooled?: { candidates: number; decision: number };
   n: number;
   firstPos: number;
   nowMs: number;
@@ -203,7 +212,10 @@ export function selectSlate(request: SlateRequest): Pick[] {
     const rules = ['fresh', 'not-blocked', ...(relaxed ? ['relaxed:spacing'] : SOFT_RULES)];
     if (radio) rules.push('radio-dmca');
     let rank = 0;
-    for (let o = 0; o < count; o++) if (scores[o] > scores[c]) rank++;
+    if (request.ranks) rank = request.ranks[c];
+    else for (let o = 0; o < count; o++) if (scores[o] > scores[c]) rank++;
+    const score = request.modelScores ? request.modelScores[c] : scores[c];
+    const correction = request.correction?.[c] ?? 0;
     picks.push({
       pos: request.firstPos + slot,
       id: item.id,
@@ -212,11 +224,12 @@ export function selectSlate(request: SlateRequest): Pick[] {
       album: item.album,
       durationMs: item.durationMs,
       startMs: clock,
-      score: scores[c],
+      score,
       propensity,
       reasons: {
         source: sourcesOf(candidates.sources[c]),
-        score: scores[c],
+        score,
+        ...(correction !== 0 ? { correction } : {}),
         rank,
         mmr: best.valueAt(chosenAt),
         explored: explore,
@@ -224,7 +237,8 @@ export function selectSlate(request: SlateRequest): Pick[] {
         model: request.model.id,
         rules,
         removed: removedFirst,
-        candidates: count,
+        candidates: request.pooled?.candidates ?? count,
+        ...(request.pooled ? { decision: request.pooled.decision } : {}),
       },
     });
     clock += item.durationMs;

@@ -6,7 +6,7 @@ import { sessionError } from '../../../sessions/errors.ts';
 import { createRedisStore } from '../../../sessions/redisStore.ts';
 import { REPLAY_MODES, type ReplayMode, type ReplayReport, replaySession } from '../../../sessions/replay.ts';
 import { toDsJsonLines, toOpenBanditRows } from '../../../sessions/replayExport.ts';
-import type { ReplayInput } from '../../../sessions/replayLog.ts';
+import type { ReplayInput } from '../../../sessions/replay.ts';
 import type { SessionLogEvent } from '../../../sessions/sessionStore.ts';
 import { configFromEnv } from '../../config.ts';
 import { loadRuntime } from '../../runtime.ts';

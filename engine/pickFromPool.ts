@@ -1,0 +1,90 @@
+import type { Catalog } from './catalog.ts';
+import type { EngineConfig } from './config.ts';
+import type { Pick } from './pick.ts';
+import { feedbackCorrection } from './policy/feedbackCorrection.ts';
+import { selectSlate } from './policy/slatePolicy.ts';
+import type { ScoredPool } from './pool.ts';
+import { createRng, deriveSeed } from './rng.ts';
+import type { SessionState } from './session.ts';
+
+/** Salt for the picks' random draws, so they never share a stream with a decision's retrieval. */
+const PICK_SALT = 0x5eed_1c4;
+
+/**
+ * Chooses the next `n` picks from a scored pool against the session as it is now: what was picked since the
+ * pool was scored, artists blocked and items disliked since, are out; outcomes marked since it was scored
+ * move the scores toward or away from their items' neighbourhood (`feedbackCorrection`); then the slate
+ * policy (rules, diversity, exploration) picks. Synchronous and cheap: this is what runs at delivery.
+ * The draws come from (session seed, next position), so the same state and pool give the same picks.
+ */
+export function pickFromPool(
+  catalog: Catalog,
+  config: EngineConfig,
+  state: SessionState,
+  pool: ScoredPool,
+  n: number,
+  nowMs: number,
+): Pick[] {
+  const size = pool.items.length;
+  const out = new Uint8Array(size);
+  // Picked since scoring (the rest of the history was excluded when the pool was retrieved).
+  const since = new Set<number>();
+  for (let h = state.history.length - 1; h >= 0 && state.history[h].pos >= pool.fromPos; h--) {
+    const i = catalog.indexOf(state.history[h].id);
+    if (i !== undefined) since.add(i);
+  }
+  const blocked = new Set<number>();
+  for (const b of state.blockedArtists) {
+    if (b.untilPos <= state.nextPos) continue;
+    const members = catalog.byArtist(b.artist);
+    if (members.length > 0) blocked.add(catalog.artistIds[members[0]]);
+  }
+  const disliked = new Set<number>();
+  for (let k = Math.max(0, state.dislikedIds.length - 16); k < state.dislikedIds.length; k++) {
+    const i = catalog.indexOf(state.dislikedIds[k]);
+    if (i !== undefined) disliked.add(i);
+  }
+  let eligible = 0;
+  for (let c = 0; c < size; c++) {
+    const i = pool.items[c];
+    if (since.has(i) || disliked.has(i) || (blocked.size > 0 && blocked.has(catalog.artistIds[i]))) {
+      out[c] = 1;
+    } else eligible++;
+  }
+  if (eligible === 0) return [];
+
+  const indexes: number[] = [];
+  const sources: number[] = [];
+  const ranks = new Int32Array(eligible);
+  const modelScores = new Float32Array(eligible);
+  for (let c = 0, e = 0; c < size; c++) {
+    if (out[c]) continue;
+    indexes.push(pool.items[c]);
+    sources.push(pool.sources[c]);
+    ranks[e] = c;
+    modelScores[e++] = pool.scores[c];
+  }
+  const correction = feedbackCorrection(catalog, state, pool, indexes);
+  let scores = modelScores;
+  if (correction) {
+    scores = new Float32Array(eligible);
+    for (let e = 0; e < eligible; e++) scores[e] = modelScores[e] + correction[e];
+  }
+  return selectSlate({
+    catalog,
+    config,
+    profile: state.profile,
+    history: state.history,
+    candidates: { indexes, sources, transition: [], sknn: [] },
+    scores,
+    modelScores,
+    ranks,
+    correction,
+    n,
+    firstPos: state.nextPos,
+    nowMs,
+    rng: createRng(deriveSeed(state.seed ^ PICK_SALT, state.nextPos)),
+    model: { id: pool.model, degraded: pool.degraded },
+    pooled: { candidates: pool.candidates, decision: pool.decision },
+  });
+}
