@@ -1,146 +1,58 @@
-import { Catalog } from '../../engine/catalog.ts';
-import type { Engine } from '../../engine/engine.ts';
-import { engineError } from '../../engine/errors.ts';
-import type { Pick } from '../../engine/pick.ts';
-import type { HistoryEntry, SessionState } from '../../engine/session.ts';
-import { initialState } from '../../engine/sessionUpdate.ts';
+import type { Catalog } from '../../engine/catalog.ts';
+import { createEngine, type Engine, type EngineResources } from '../../engine/engine.ts';
+import { createFallbackScorer } from '../../models/fallbackScorer.ts';
+import { smallCatalog } from '../engine/fixtures.ts';
 
 /**
- * A tiny deterministic engine for machine tests: walks the catalog from a seed-derived offset, never repeats
- * an item, and on a dislike (or "less-artist") withdraws every queued pick of that artist. It records calls
- * so tests can see what the machine asked.
+ * The real engine on a small catalog (`smallCatalog`) with the fallback scorer, for machine and manager
+ * tests, wrapped so a test can see and steer its decisions: `calls.score` counts them, `failNextWith` makes
+ * the next one reject, and `hold()` keeps the next decisions from landing until `release()`.
  */
-export function fakeEngine(options: { items?: number; artists?: number } = {}) {
-  const size = options.items ?? 60;
-  const artists = options.artists ?? 6;
-  const catalog = new Catalog(
-    Array.from({ length: size }, (_, i) => ({
-      id: `t${i}`,
-      title: `Track ${i}`,
-      artist: `A${i % artists}`,
-      tags: ['test'],
-      durationMs: 180_000,
-      popularity: 1,
-    })),
-  );
-  const calls = { next: 0 };
+export function fakeEngine(
+  options: { items?: number; artists?: number; catalog?: Catalog; config?: EngineResources['config'] } = {},
+) {
+  const catalog =
+    options.catalog ?? smallCatalog({ items: options.items ?? 400, artists: options.artists ?? 40 });
+  const real = createEngine({ catalog, scorer: createFallbackScorer(), config: options.config });
+  const calls = { score: 0 };
   let failNext: Error | undefined;
-  const withdrawArtist = (
-    state: SessionState,
-    artist: string,
-  ): { state: SessionState; withdrawn: number[] } => {
-    const withdrawn = state.history
-      .filter((h) => h.artist === artist && !h.started && !h.outcome)
-      .map((h) => h.pos);
-    return {
-      state: { ...state, history: state.history.filter((h) => !withdrawn.includes(h.pos)) },
-      withdrawn,
-    };
-  };
-  const record = (state: SessionState, picks: readonly Pick[]): SessionState => {
-    const entries: HistoryEntry[] = picks.map((p) => ({
-      pos: p.pos,
-      id: p.id,
-      artist: p.artist,
-      startMs: p.startMs,
-      durationMs: p.durationMs,
-    }));
-    return {
-      ...state,
-      decisions: state.decisions + 1,
-      nextPos: state.nextPos + picks.length,
-      history: [...state.history, ...entries],
-    };
-  };
+  let gate: { promise: Promise<void>; open(): void } | undefined;
   const engine: Engine = {
-    catalog,
-    modelId: 'fake',
-    start: ({ seed, intent = {}, profile = 'default' }) => {
-      if (intent.itemId !== undefined && !catalog.get(intent.itemId)) {
-        throw engineError('ENGINE_UNKNOWN_ITEM', `No item ${intent.itemId}.`);
-      }
-      return initialState(seed, intent, profile);
-    },
-    async next(state, { n, nowMs }) {
-      calls.next++;
+    ...real,
+    catalog: real.catalog,
+    modelId: real.modelId,
+    async score(state, opts) {
+      calls.score++;
+      const waitFor = gate?.promise;
+      if (waitFor) await waitFor;
       if (failNext) {
         const err = failNext;
         failNext = undefined;
         throw err;
       }
-      const used = new Set([...state.history.map((h) => h.id), ...state.olderIds, ...state.dislikedIds]);
-      const blocked = new Set(state.blockedArtists.map((b) => b.artist));
-      const picks: Pick[] = [];
-      const offset = Math.abs(state.seed) % size;
-      for (let k = 0; k < size && picks.length < n; k++) {
-        const item = catalog.items[(offset + k) % size];
-        if (used.has(item.id) || blocked.has(item.artist)) continue;
-        const pos = state.nextPos + picks.length;
-        picks.push({
-          pos,
-          id: item.id,
-          title: item.title,
-          artist: item.artist,
-          durationMs: item.durationMs,
-          startMs: nowMs,
-          score: 1 / (1 + k),
-          propensity: 1,
-          reasons: {
-            source: ['explore'],
-            score: 1 / (1 + k),
-            rank: k,
-            mmr: 0,
-            explored: false,
-            degraded: false,
-            model: 'fake',
-            rules: [],
-            removed: {},
-            candidates: size,
-          },
-        });
-      }
-      return { picks, state: record(state, picks) };
-    },
-    record,
-    feedback(state, feedback) {
-      const entry = state.history.find((h) => h.pos === feedback.pos);
-      if (!entry) throw engineError('ENGINE_UNKNOWN_POSITION', `No pick at position ${feedback.pos}.`);
-      const history = state.history.map((h) =>
-        h.pos !== feedback.pos
-          ? h
-          : feedback.type === 'started'
-            ? { ...h, started: true }
-            : {
-                ...h,
-                started: true,
-                outcome: feedback.type === 'disliked' ? 'disliked' : ('completed' as const),
-              },
-      ) as HistoryEntry[];
-      if (feedback.type !== 'disliked') return { state: { ...state, history }, withdrawn: [] };
-      const next = {
-        ...state,
-        history,
-        dislikedIds: [...state.dislikedIds, entry.id],
-        blockedArtists: [...state.blockedArtists, { artist: entry.artist, untilPos: state.nextPos + 100 }],
-      };
-      return withdrawArtist(next, entry.artist);
-    },
-    steer(state, steer) {
-      if (steer.kind !== 'less-artist')
-        return { state: { ...state, steers: [{ steer, atPos: state.nextPos }] }, withdrawn: [] };
-      const next = {
-        ...state,
-        blockedArtists: [...state.blockedArtists, { artist: steer.artist, untilPos: state.nextPos + 100 }],
-      };
-      return withdrawArtist(next, steer.artist);
+      return real.score(state, opts);
     },
   };
   return {
     engine,
+    real,
+    catalog,
     calls,
-    /** The next `next` call rejects with `err`. */
+    /** The next `score` call rejects with `err`. */
     failNextWith(err: Error) {
       failNext = err;
+    },
+    /** Decisions begun from now on wait until `release()`. */
+    hold() {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gate = { promise, open };
+    },
+    release() {
+      gate?.open();
+      gate = undefined;
     },
   };
 }

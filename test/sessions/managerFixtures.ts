@@ -27,7 +27,6 @@ export function manager(overrides: Partial<SessionManagerOptions> = {}) {
     engine,
     store,
     clock,
-    lookahead: 8,
     randomSeed: () => 42,
     ...overrides,
   });

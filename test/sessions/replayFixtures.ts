@@ -18,7 +18,7 @@ export const engine = createEngine({ catalog, scorer: createFallbackScorer() });
 export async function livedSession(
   options: { store?: SessionStore } = {},
 ): Promise<{ sessionId: string; events: SessionLogEvent[]; ids: Record<string, string> }> {
-  const { service, store, clock } = manager({ engine, lookahead: 10, ...options });
+  const { service, store, clock } = manager({ engine, ...options });
   const opened = await service.start({ connectionId: 'c1', seed: 77, intent: { tag: 'genre2' } });
   const sid = opened.sessionId;
   const first = await service.more(sid, 'c1', 12);
