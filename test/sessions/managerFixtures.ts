@@ -89,3 +89,34 @@ export async function continuesOnAnotherNode(storeFor: () => SessionStore) {
   expect(await code(a.service.more(sid, 'c1', 1))).toBe('SESSION_TAKEN_OVER');
   return sid;
 }
+
+/** Resolves once `store` has appended an event of `type` (wait on this instead of sleeping). */
+export function appended(store: SessionStore, type: string): Promise<void> {
+  const append = store.append.bind(store);
+  return new Promise((resolve) => {
+    store.append = async (sessionId, event, expected) => {
+      const out = await append(sessionId, event, expected);
+      if (event.type === type) {
+        store.append = append;
+        resolve();
+      }
+      return out;
+    };
+  });
+}
+
+/** Resolves once `store` has finished its next `save` (whether it succeeded or not). */
+export function saved(store: SessionStore): Promise<void> {
+  const save = store.save.bind(store);
+  return new Promise((resolve) => {
+    store.save = (sessionId, snapshot, expected) => {
+      store.save = save;
+      const out = save(sessionId, snapshot, expected);
+      void out.then(
+        () => resolve(),
+        () => resolve(),
+      );
+      return out;
+    };
+  });
+}

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionError } from '../../sessions/errors.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
+import type { SessionContext } from '../../sessions/sessionContext.ts';
+import { fakeEngine } from './fakeEngine.ts';
 import {
+  appended,
   code,
   continuesOnAnotherNode,
   engine,
@@ -9,7 +12,9 @@ import {
   nextNotice,
   openManagers,
   range,
+  saved,
   seqs,
+  T0,
 } from './managerFixtures.ts';
 
 afterEach(async () => {
@@ -55,17 +60,19 @@ describe('createSessionManager', () => {
     const after = await store.load(sid);
     expect(after?.snapshot).toEqual(before?.snapshot);
     const added = after!.tail.slice(before!.tail.length).map((e) => e.event);
-    expect(added.filter((e) => e.type !== 'engine.decision').map((e) => [e.type, e.ok])).toEqual([
-      ['user.play', false],
-      ['user.feedback', false],
-      ['user.steer', false],
+    expect(added.filter((e) => e.type !== 'engine.pool').map((e) => [e.type, e.ok, e.code])).toEqual([
+      ['user.play', false, 'SESSION_INVALID_EVENT'],
+      ['feed.more', false, 'SESSION_INVALID_REQUEST'],
+      ['feed.more', false, 'SESSION_INVALID_REQUEST'],
+      ['user.feedback', false, 'SESSION_UNKNOWN_SEQ'],
+      ['user.steer', false, 'SESSION_INVALID_REQUEST'],
     ]);
     await service.pause(sid, 'c1');
     expect(await code(service.pause(sid, 'c1'))).toBe('SESSION_INVALID_EVENT');
   });
 
   it('a dislike withdraws delivered picks of that artist and keeps the artist out', async () => {
-    const { service } = manager({ lookahead: 20 });
+    const { service } = manager();
     const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 5 });
     const delivered = await service.more(sid, 'c1', 30);
     // Dislike an item whose artist has later items in the queue, if the stream has one.
@@ -89,31 +96,54 @@ describe('createSessionManager', () => {
     expect(new Set(batches.flat().map((i) => i.id)).size).toBe(24);
   });
 
-  it('feedback sent while a refill runs waits for it instead of making the engine pick again', async () => {
-    let decisions = 0;
-    // A model call that takes real time, as the ONNX one does, so the feedback can arrive during it.
-    const slow: typeof engine = {
-      ...engine,
-      async next(state, options) {
-        decisions++;
-        const out = await engine.next(state, options);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return out;
-      },
-    };
-    const { service } = manager({ engine: slow, lookahead: 8 });
+  it('feedback during a decision never waits for it, and the next more picks with it at once', async () => {
+    const fake = fakeEngine();
+    const { service } = manager({ engine: fake.engine });
     const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 4 });
     const first = await service.more(sid, 'c1', 8);
-    // The buffer is empty and a refill has just begun; every feedback arrives while it runs.
-    const startedAt = decisions;
+    // Every decision from here on is held: nothing below may wait for one.
+    fake.hold();
+    const disliked = first[2]!;
+    await service.feedback(sid, 'c1', { type: 'disliked', seq: disliked.seq });
     const acks = await Promise.all(
-      first.map((item) => service.feedback(sid, 'c1', { type: 'completed', seq: item.seq })),
+      first.slice(3).map((item) => service.feedback(sid, 'c1', { type: 'completed', seq: item.seq })),
     );
-    expect(acks).toHaveLength(8);
+    expect(acks).toHaveLength(5);
     const second = await service.more(sid, 'c1', 8);
     expect(seqs(second)).toEqual(range(9, 16));
-    // Only the refill the second `more` started: the one running during the feedback was kept, not run again.
-    expect(decisions - startedAt).toBe(1);
+    expect(second.map((d) => d.artist)).not.toContain(disliked.artist);
+    // Picked from the pool scored before the dislike, corrected for it.
+    for (const d of second) expect(d.reasons.decision).toBe(0);
+    fake.release();
+  });
+
+  it('a more waits for a decision only without a pool; a failed decision refuses it with SESSION_ENGINE_FAILED', async () => {
+    const fake = fakeEngine();
+    const { service, store } = manager({ engine: fake.engine });
+    fake.hold();
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 4 });
+    let answered = false;
+    let taken = appended(store, 'feed.more');
+    const waiting = service.more(sid, 'c1', 3).then((items) => {
+      answered = true;
+      return items;
+    });
+    // The more reached the session (it is logged right after it is sent) and waits: no pool yet.
+    await taken;
+    expect(answered).toBe(false);
+    fake.release();
+    expect(seqs(await waiting)).toEqual([1, 2, 3]);
+    // After a steer the pool is stale: the more waits for its decision, which fails.
+    fake.hold();
+    fake.failNextWith(new Error('model down'));
+    await service.steer(sid, 'c1', { kind: 'tag', tag: 'genre2' });
+    taken = appended(store, 'feed.more');
+    const failing = code(service.more(sid, 'c1', 3));
+    await taken;
+    fake.release();
+    expect(await failing).toBe('SESSION_ENGINE_FAILED');
+    // The next more retries and is served.
+    expect(seqs(await service.more(sid, 'c1', 3))).toEqual([4, 5, 6]);
   });
 
   it('a failed log write fails the call and drops the copy; the next call continues from the store', async () => {
@@ -228,10 +258,10 @@ describe('createSessionManager', () => {
     expect(await code(service.more(sid, 'c1', 1))).toBe('SESSION_EXPIRED');
   });
 
-  it('logs every inbound event and every decision with scores, propensities and the seed', async () => {
+  it('logs every inbound event and every decision with its pool, each delivery with ids and propensities', async () => {
     const { service, store } = manager();
     const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 1234 });
-    await service.more(sid, 'c1', 10);
+    const delivered = await service.more(sid, 'c1', 10);
     await service.feedback(sid, 'c1', { type: 'skipped', seq: 1, atMs: 5_000 });
     const events = (await store.readEvents(sid)).map((e) => e.event);
     const types = events.map((e) => e.type);
@@ -246,13 +276,97 @@ describe('createSessionManager', () => {
       connectionId: 'c1',
       model: engine.modelId,
     });
-    const decisions = events.filter((e) => e.type === 'engine.decision');
-    expect(decisions.length).toBeGreaterThanOrEqual(2);
-    expect(decisions[0]).toMatchObject({ seed: 1234, decision: 0 });
-    const picks = decisions.flatMap(
-      (d) => d.picks as { score: number; propensity: number; reasons: object }[],
-    );
-    expect(picks[0]).toMatchObject({ score: expect.any(Number), propensity: expect.any(Number) });
+    const pools = events.filter((e) => e.type === 'engine.pool');
+    expect(pools.length).toBeGreaterThanOrEqual(1);
+    expect(pools[0]).toMatchObject({
+      nowMs: expect.any(Number),
+      pool: {
+        decision: 0,
+        fromPos: 0,
+        model: engine.modelId,
+        ids: expect.any(Array),
+        scores: expect.any(Array),
+      },
+    });
+    const pool = pools[0]!.pool as { ids: string[]; scores: number[] };
+    expect(pool.ids.length).toBe(pool.scores.length);
+    expect(pool.scores).toEqual([...pool.scores].sort((x, y) => y - x));
+    const more = events.find((e) => e.type === 'feed.more')!;
+    expect(more).toMatchObject({
+      n: 10,
+      ok: true,
+      reqId: expect.any(Number),
+      nowMs: expect.any(Number),
+      ids: delivered.map((d) => d.id),
+      p: delivered.map((d) => d.propensity),
+    });
+    for (const id of more.ids as string[]) expect(pool.ids).toContain(id);
+    expect(events.find((e) => e.type === 'user.feedback')).toMatchObject({ ok: true, feedback: { seq: 1 } });
+  });
+
+  it('a resume by another principal is SESSION_FORBIDDEN and writes nothing', async () => {
+    const { service, store } = manager();
+    const opened = await service.start({ connectionId: 'c1', seed: 3, principal: 'alice' });
+    const sid = opened.sessionId;
+    await service.more(sid, 'c1', 4);
+    const before = await store.load(sid);
+    const events = (await store.readEvents(sid)).length;
+    const resume = (principal?: string) =>
+      service.resume({
+        connectionId: 'c2',
+        principal,
+        sessionId: sid,
+        resumeToken: opened.resumeToken,
+        lastSeq: 0,
+      });
+    expect(await code(resume('mallory'))).toBe('SESSION_FORBIDDEN');
+    expect(await code(resume())).toBe('SESSION_FORBIDDEN');
+    expect(await store.load(sid)).toEqual(before);
+    expect((await store.readEvents(sid)).length).toBe(events);
+    // The owner's connection still drives it, and the right principal may resume it with the same token.
+    expect(seqs(await service.more(sid, 'c1', 2))).toEqual([5, 6]);
+    expect((await resume('alice')).lastSeq).toBe(6);
+  });
+
+  it('a failed snapshot after a successful log append does not fail the call', async () => {
+    const store = createMemoryStore();
+    let failSaves = 0;
+    const save = store.save.bind(store);
+    store.save = (sessionId, snapshot, expected) => {
+      if (failSaves === 0) return save(sessionId, snapshot, expected);
+      failSaves--;
+      return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
+    };
+    const reported: unknown[] = [];
+    let onReport!: () => void;
+    const report = new Promise<void>((resolve) => {
+      onReport = resolve;
+    });
+    const { service } = manager({
+      store,
+      snapshotEvery: 1,
+      onError: (err) => {
+        reported.push(err);
+        onReport();
+      },
+    });
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 2 });
+    const first = await service.more(sid, 'c1', 5);
+    failSaves = 1;
+    // Logged, so acknowledged: the snapshot after it fails, the call does not.
+    expect(await service.feedback(sid, 'c1', { type: 'disliked', seq: 2 })).toMatchObject({
+      invalidated: expect.any(Array),
+    });
+    await report;
+    expect(reported).toEqual([expect.objectContaining({ code: 'SESSION_STORE_UNAVAILABLE' })]);
+    // The next call restores from the store (snapshot + the logged dislike) and continues.
+    const next = await service.more(sid, 'c1', 5);
+    expect(seqs(next)).toEqual(range(6, 10));
+    expect(next.map((d) => d.artist)).not.toContain(first[1]!.artist);
+    const ids = [...first, ...next].map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const stored = (await store.load(sid))!.snapshot as { context: { engine: { dislikedIds: string[] } } };
+    expect(stored.context.engine.dislikedIds).toContain(first[1]!.id);
   });
 });
 
@@ -301,43 +415,64 @@ describe('two managers on one store', () => {
     }
   });
 
-  it('a snapshot of context version 1 (written before `halted`) restores and continues as version 2', async () => {
+  it('snapshots of context versions 1 and 2 (picks decided ahead in a buffer) restore and continue as version 3', async () => {
     const store = createMemoryStore();
     const a = manager({ store, nodeId: 'A', snapshotEvery: 1, randomToken: () => 'token' });
     const { sessionId: sid } = await a.service.start({ connectionId: 'c1', seed: 7 });
     const first = await a.service.more(sid, 'c1', 10);
+    const snapshotted = saved(store);
     await a.service.feedback(sid, 'c1', { type: 'skipped', seq: first[1]!.seq, atMs: 10_000 });
+    await snapshotted;
     const stored = (await store.load(sid))!;
     expect(stored.tail).toHaveLength(0);
-    const { context } = stored.snapshot as { context: Record<string, unknown> };
-    const { halted, ...rest } = context;
-    const v1 = {
-      ...(stored.snapshot as object),
-      context: {
-        ...rest,
-        v: 1,
-        exhausted: halted === 'exhausted',
-        stalled: halted === 'stalled',
-        startedAt: 0,
-        endedAt: null,
-      },
+    const snapshot = stored.snapshot as { context: SessionContext };
+    const { pool, principal: _p, v: _v, ...rest } = snapshot.context;
+    // The old machine kept picks decided ahead in `buffer`, queued in the engine's history.
+    const ahead = engine.pick(rest.engine!, pool!, { n: 4, nowMs: T0 });
+    const v2context = {
+      ...rest,
+      v: 2,
+      engine: ahead.state,
+      settings: { ...rest.settings, lookahead: 8 },
+      buffer: ahead.picks,
+      reply: null,
     };
-    const continueFrom = async (snapshot: unknown) => {
+    const { halted, ...v2rest } = v2context;
+    const v1context = {
+      ...v2rest,
+      v: 1,
+      exhausted: halted === 'exhausted',
+      stalled: halted === 'stalled',
+      startedAt: 0,
+      endedAt: null,
+    };
+    const continueFrom = async (context: unknown) => {
       const copy = createMemoryStore();
-      await copy.save(sid, snapshot, 0);
-      const b = manager({ store: copy, nodeId: 'B', randomToken: () => 'token' });
+      await copy.save(sid, { ...snapshot, context }, 0);
+      const b = manager({ store: copy, nodeId: 'B', snapshotEvery: 1, randomToken: () => 'token' });
       const resumed = await b.service.resume({
         connectionId: 'c2',
         sessionId: sid,
         resumeToken: 'token',
         lastSeq: 10,
       });
-      return { resumed, after: await b.service.more(sid, 'c2', 20) };
+      // The snapshot after the more is not waited for by the call.
+      const snapshotted = saved(copy);
+      const after = await b.service.more(sid, 'c2', 20);
+      await snapshotted;
+      const kept = (await copy.load(sid))!.snapshot as { context: SessionContext };
+      return { resumed, after, saved: kept.context };
     };
-    const fromV2 = await continueFrom(stored.snapshot);
-    const fromV1 = await continueFrom(v1);
+    const fromV2 = await continueFrom(v2context);
+    const fromV1 = await continueFrom(v1context);
     expect(fromV1).toEqual(fromV2);
-    expect(fromV1.after).toHaveLength(20);
+    expect(fromV2.resumed).toMatchObject({ lastSeq: 10, missed: [] });
+    expect(seqs(fromV2.after)).toEqual(range(11, 30));
+    const ids = [...first, ...fromV2.after].map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(fromV2.saved).toMatchObject({ v: 3, principal: null, pool: { decision: expect.any(Number) } });
+    expect(fromV2.saved.settings).not.toHaveProperty('lookahead');
+    expect(fromV2.saved).not.toHaveProperty('buffer');
   });
 
   it('a session moves to another node and continues without repeats', async () => {
