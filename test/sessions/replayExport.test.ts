@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Pick } from '../../engine/pick.ts';
 import { rewardOf, toDsJsonLines, toOpenBanditRows } from '../../sessions/replayExport.ts';
 import { openManagers } from './managerFixtures.ts';
 import { catalog, livedSession } from './replayFixtures.ts';
@@ -9,28 +8,38 @@ afterEach(async () => {
 });
 
 describe('toOpenBanditRows', () => {
-  it('one row per logged pick, propensities in (0, 1], rewards from the feedback', async () => {
-    const { events, ids } = await livedSession();
-    const picks = events.filter((e) => e.type === 'engine.decision').flatMap((e) => e.picks as Pick[]);
+  it('one row per delivered pick, with its position, propensity, pool and reward, from the log alone', async () => {
+    const { events, ids, delivered } = await livedSession();
     const rows = await toOpenBanditRows(events, { sessionId: 's1', catalog });
-    expect(rows.map((r) => `${r.pos}:${r.itemId}`)).toEqual(picks.map((p) => `${p.pos}:${p.id}`));
-    for (const row of rows) {
+    expect(rows.map((r) => `${r.pos}:${r.itemId}`)).toEqual(delivered.map((d) => `${d.pos}:${d.id}`));
+    expect(rows.map((r) => r.pscore)).toEqual(delivered.map((d) => d.propensity));
+    rows.forEach((row, i) => {
+      const d = delivered[i]!;
       expect(row.pscore).toBeGreaterThan(0);
       expect(row.pscore).toBeLessThanOrEqual(1);
       expect(row.action).toBe(catalog.indexOf(row.itemId));
-    }
-    // An item withdrawn before delivery may be picked again later: the delivered pick is the one with feedback.
-    const reward = (id: string) => rows.filter((r) => r.itemId === id && r.delivered).at(-1)!.reward;
+      expect(row.delivered).toBe(true);
+      // The pool it was picked from, with the model score the pool logged for it.
+      expect(row.decision).toBe(d.reasons.decision);
+      expect(row.score).toBeCloseTo(d.reasons.score, 6);
+      expect(row.model).toBe(d.reasons.model);
+    });
+    const reward = (id: string) => rows.filter((r) => r.itemId === id).at(-1)!.reward;
     expect(reward(ids.completed!)).toBe(1);
     expect(reward(ids.liked!)).toBe(1);
     expect(reward(ids.earlySkipped!)).toBe(0);
     expect(reward(ids.disliked!)).toBe(0);
     expect(reward(ids.completedLater!)).toBe(1);
     expect(reward(ids.dislikedAfterResume!)).toBe(0);
-    // Withdrawn before delivery: no outcome. Delivered without feedback: no outcome either.
-    expect(rows.some((r) => !r.delivered)).toBe(true);
-    expect(rows.filter((r) => !r.delivered).every((r) => r.reward === null)).toBe(true);
-    expect(rows.filter((r) => r.reward !== null)).toHaveLength(6);
+    // A reward for each seq that got an outcome (not just "started"); none for the rest.
+    const rewarded = new Set(
+      events
+        .filter((e) => e.type === 'user.feedback' && e.ok !== false)
+        .map((e) => e.feedback as { type: string; seq: number })
+        .filter((f) => f.type !== 'started')
+        .map((f) => f.seq),
+    );
+    expect(rows.filter((r) => r.reward !== null)).toHaveLength(rewarded.size);
     expect(rows[0]).toMatchObject({ sessionId: 's1', decision: 0, position: 0, context: { seed: 77 } });
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { createEngine } from '../../engine/engine.ts';
 import { createFallbackScorer } from '../../models/fallbackScorer.ts';
+import type { DeliveredItem } from '../../sessions/sessionService.ts';
 import type { SessionLogEvent, SessionStore } from '../../sessions/sessionStore.ts';
 import { smallCatalog } from '../engine/fixtures.ts';
 import { manager } from './managerFixtures.ts';
@@ -15,9 +16,13 @@ export const engine = createEngine({ catalog, scorer: createFallbackScorer() });
  * dislike that withdraw queued picks, two steers, pause/play, a disconnect, a resume on a new connection,
  * more items after it, and an end. Returns its log and the ids of items that got feedback.
  */
-export async function livedSession(
-  options: { store?: SessionStore } = {},
-): Promise<{ sessionId: string; events: SessionLogEvent[]; ids: Record<string, string> }> {
+export async function livedSession(options: { store?: SessionStore } = {}): Promise<{
+  sessionId: string;
+  events: SessionLogEvent[];
+  ids: Record<string, string>;
+  /** Every item delivered, in delivery order (re-sends on resume not repeated). */
+  delivered: DeliveredItem[];
+}> {
   const { service, store, clock } = manager({ engine, ...options });
   const opened = await service.start({ connectionId: 'c1', seed: 77, intent: { tag: 'genre2' } });
   const sid = opened.sessionId;
@@ -52,7 +57,7 @@ export async function livedSession(
   await service.feedback(sid, 'c2', { type: 'skipped', seq: resumed.missed[0]!.seq, atMs: 90_000 });
   const third = await service.more(sid, 'c2', 15);
   await service.feedback(sid, 'c2', { type: 'disliked', seq: third[2]!.seq });
-  await service.more(sid, 'c2', 5);
+  const fourth = await service.more(sid, 'c2', 5);
   await service.end(sid, 'c2');
   const events = (await store.readEvents(sid)).map((e) => e.event);
   const ids = {
@@ -63,5 +68,5 @@ export async function livedSession(
     completedLater: second[0]!.id,
     dislikedAfterResume: third[2]!.id,
   };
-  return { sessionId: sid, events, ids };
+  return { sessionId: sid, events, ids, delivered: [...first, ...second, ...third, ...fourth] };
 }

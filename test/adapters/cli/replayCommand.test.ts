@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runReplay } from '../../../adapters/cli/commands/replayCommand.ts';
 import { writeCatalogFile } from '../../../engine/catalogFile.ts';
-import type { Pick } from '../../../engine/pick.ts';
 import { createRedisStore } from '../../../sessions/redisStore.ts';
 import type { SessionLogEvent, SessionStore } from '../../../sessions/sessionStore.ts';
 import { openManagers } from '../../sessions/managerFixtures.ts';
@@ -46,6 +45,11 @@ async function run(opts: Parameters<typeof runReplay>[0]) {
   return { ok, out };
 }
 
+/** The log's deliveries: each delivering `feed.more`, and each pool that answered a held one. */
+const deliveries = (events: SessionLogEvent[]) =>
+  events.filter(
+    (e) => (e.type === 'feed.more' && Array.isArray(e.ids)) || (e.type === 'engine.pool' && e.answered),
+  );
 const jsonl = (events: unknown[]) => `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 
 describe('omakase replay', () => {
@@ -59,15 +63,16 @@ describe('omakase replay', () => {
     expect(good.out).toMatch(/diverged 0/);
 
     const tampered = structuredClone(events);
-    const decision = tampered.filter((e) => e.type === 'engine.decision')[2]!;
-    (decision.picks as Pick[]).reverse();
+    const delivery = tampered.filter((e) => e.type === 'feed.more' && Array.isArray(e.ids))[2]!;
+    (delivery.ids as string[]).reverse();
     await writeFile(file, jsonl(tampered));
     const bad = await run({ log: file, json: true });
     expect(bad.ok).toBe(false);
     const report = JSON.parse(bad.out);
     expect(report.firstDivergence).toMatchObject({
-      decision: decision.decision,
-      logIndex: tampered.indexOf(decision),
+      what: 'delivery',
+      decision: 2,
+      logIndex: tampered.indexOf(delivery),
     });
   });
 
@@ -79,7 +84,7 @@ describe('omakase replay', () => {
     const replayed = await run({ redis: url, prefix, session: sessionId, json: true });
     expect(replayed.ok).toBe(true);
     const report = JSON.parse(replayed.out);
-    expect(report.decisions).toBe(events.filter((e) => e.type === 'engine.decision').length);
+    expect(report.decisions).toBe(deliveries(events).length);
     expect(report.exact).toBe(report.decisions);
 
     const dump = join(dir, 'dump.jsonl');
@@ -92,7 +97,7 @@ describe('omakase replay', () => {
     expect((await run({ log: dump })).ok).toBe(true);
   });
 
-  it('--export dsjson writes one line per logged pick with its propensity', async () => {
+  it('--export dsjson writes one line per delivered pick with its propensity', async () => {
     const { events } = await livedSession();
     const file = join(dir, 'export-source.jsonl');
     await writeFile(file, jsonl(events));
@@ -102,8 +107,11 @@ describe('omakase replay', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    const picks = events.filter((e) => e.type === 'engine.decision').flatMap((e) => e.picks as Pick[]);
-    expect(lines.map((l) => l.p[0])).toEqual(picks.map((p) => p.propensity));
+    const p = deliveries(events).flatMap(
+      (e) => (e.type === 'feed.more' ? e.p : (e.answered as { p: number[] }).p) as number[],
+    );
+    expect(p.length).toBeGreaterThan(20);
+    expect(lines.map((l) => l.p[0])).toEqual(p);
   });
 
   it('an unknown session under the prefix is SESSION_NOT_FOUND; no source at all is refused', async () => {
