@@ -10,9 +10,11 @@ import { DEFAULT_MODEL_DIR, loadRuntime } from '../adapters/runtime.ts';
 import { createListener } from '../engine/demo/syntheticListener.ts';
 import { createEngine, type Engine } from '../engine/engine.ts';
 import type { Item } from '../engine/item.ts';
+import type { Pick } from '../engine/pick.ts';
 import { createVectorIndex } from '../engine/retrieval/vectorIndex.ts';
 import { createRng } from '../engine/rng.ts';
 import type { Outcome } from '../engine/session.ts';
+import { nextPicks, type StreamCursor } from '../engine/streamCursor.ts';
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import { loadModel } from '../models/loadModel.ts';
 
@@ -92,17 +94,61 @@ async function simulate(
   };
 }
 
+/**
+ * How a stream reaches the engine:
+ * - `served`: as a session serves it now: picks decided at delivery from a scored pool, a new decision when
+ *   the pool is due (after 10 picks or a strong signal), landed before the next pick;
+ * - `late-refresh`: the same, but a strong signal's refresh lands only after the next pick (the worst case on
+ *   a busy server): that pick rests on the feedback correction alone;
+ * - `per-pick`: a whole decision (retrieval and the model) for every pick: the upper bound;
+ * - `ahead-4`: as sessions were served before picks were decided at delivery: 4 picks decided ahead, a
+ *   dislike or an early skip withdrawing only queued picks by the same artist.
+ */
+type Mode = 'served' | 'late-refresh' | 'per-pick' | 'ahead-4';
+
 /** The engine one pick at a time, told every reaction before the next pick. */
-function engineStream(engine: Engine) {
+function engineStream(engine: Engine, mode: Mode = 'served') {
   return (seed: number) => {
-    let state = engine.start({ seed });
+    let cursor: StreamCursor = { state: engine.start({ seed }), pool: null };
+    let queue: Pick[] = [];
     let clock = T0;
     let last: { pos: number; durationMs: number } | undefined;
+    const take = async (): Promise<Pick | undefined> => {
+      if (mode === 'per-pick') {
+        const out = await engine.next(cursor.state, { n: 1, nowMs: clock });
+        decisions++;
+        cursor = { state: out.state, pool: null };
+        return out.picks[0];
+      }
+      if (mode === 'ahead-4') {
+        queue = queue.filter((p) => cursor.state.history.some((h) => h.pos === p.pos));
+        if (queue.length === 0) {
+          const out = await engine.next(cursor.state, { n: 4, nowMs: clock });
+          decisions++;
+          cursor = { state: out.state, pool: null };
+          queue = out.picks;
+        }
+        return queue.shift();
+      }
+      if (mode === 'late-refresh' && cursor.pool && engine.poolNeed(cursor.state, cursor.pool) === 'due') {
+        const { pool } = cursor;
+        const served = cursor.state.nextPos - pool.fromPos;
+        if (served < 10) {
+          const out = engine.pick(cursor.state, pool, { n: 1, nowMs: clock });
+          if (out.picks.length > 0) {
+            cursor = { state: out.state, pool };
+            return out.picks[0];
+          }
+        }
+      }
+      const out = await nextPicks(engine, cursor, 1, clock);
+      decisions += out.decided;
+      cursor = out.cursor;
+      return out.picks[0];
+    };
     return {
       next: async () => {
-        const out = await engine.next(state, { n: 1, nowMs: clock });
-        state = out.state;
-        const pick = out.picks[0];
+        const pick = await take();
         last = pick && { pos: pick.pos, durationMs: pick.durationMs };
         return pick && catalog.get(pick.id);
       },
@@ -113,43 +159,72 @@ function engineStream(engine: Engine) {
           outcome === 'skipped'
             ? { type: 'skipped' as const, pos: last.pos, atMs: playedMs }
             : { type: outcome, pos: last.pos };
-        state = engine.feedback(state, fb, clock).state;
+        cursor = { ...cursor, state: engine.feedback(cursor.state, fb, clock).state };
       },
     };
   };
 }
+let decisions = 0;
 
-const rows: Row[] = [];
-rows.push(
-  await simulate(`ours (${scorer.id} + policy)`, engineStream(createEngine({ ...resources, scorer }))),
-);
-rows.push(
-  await simulate(
-    'ours, ranker only (no policy)',
-    engineStream(
-      createEngine({
-        ...resources,
-        scorer,
-        config: { mmrLambda: 1, exploration: 0, artistGap: 0, albumGap: 0 },
+const ours = createEngine({ ...resources, scorer });
+const variants: [string, () => Promise<Row>][] = [
+  ['served', () => simulate(`ours (${scorer.id} + policy), as served`, engineStream(ours))],
+  [
+    'late-refresh',
+    () => simulate('ours, refresh after strong feedback lands late', engineStream(ours, 'late-refresh')),
+  ],
+  ['per-pick', () => simulate('ours, a whole decision per pick', engineStream(ours, 'per-pick'))],
+  [
+    'ahead-4',
+    () => simulate('ours, 4 picks decided ahead (before this design)', engineStream(ours, 'ahead-4')),
+  ],
+  [
+    'ranker',
+    () =>
+      simulate(
+        'ours, ranker only (no policy)',
+        engineStream(
+          createEngine({
+            ...resources,
+            scorer,
+            config: { mmrLambda: 1, exploration: 0, artistGap: 0, albumGap: 0 },
+          }),
+        ),
+      ),
+  ],
+  [
+    'fallback',
+    () =>
+      simulate(
+        'fallback scorer + policy',
+        engineStream(createEngine({ ...resources, scorer: createFallbackScorer() })),
+      ),
+  ],
+  [
+    'random',
+    () =>
+      simulate('random', (seed) => {
+        const rng = createRng(seed);
+        return { next: async () => catalog.items[rng.int(catalog.size)] };
       }),
-    ),
-  ),
-);
-rows.push(
-  await simulate(
-    'fallback scorer + policy',
-    engineStream(createEngine({ ...resources, scorer: createFallbackScorer() })),
-  ),
-);
-rows.push(
-  await simulate('random', (seed) => {
-    const rng = createRng(seed);
-    return { next: async () => catalog.items[rng.int(catalog.size)] };
-  }),
-);
+  ],
+];
+// ROWS=served,per-pick runs only those.
+const only = process.env.ROWS?.split(',');
+const rows: Row[] = [];
+let pooledDecisions = 0;
+for (const [key, run] of variants) {
+  if (only && !only.includes(key)) continue;
+  decisions = 0;
+  rows.push(await run());
+  if (key === 'served') pooledDecisions = decisions;
+}
 
 console.log(
   `demo catalog ${catalog.size} items; model ${card.name}@${card.version} (val AUC ${card.metrics.valAuc.toFixed(3)}); ${LISTENERS} listeners × ${STREAM} items`,
+);
+console.log(
+  `served path: ${pooledDecisions} decisions for ${LISTENERS * STREAM} picks (${(pooledDecisions / (LISTENERS * STREAM)).toFixed(3)} per pick)`,
 );
 console.log('');
 console.log(
@@ -167,6 +242,7 @@ console.log(
     listeners: LISTENERS,
     stream: STREAM,
     model: `${card.name}@${card.version}`,
+    decisionsPerPick: pooledDecisions / (LISTENERS * STREAM),
     rows,
   }),
 );

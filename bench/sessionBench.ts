@@ -1,20 +1,26 @@
 /**
  * Where a served item's CPU goes below the socket, on the demo engine (`npm start`'s catalog and model):
- *   1. `engine.next` on sessions that give feedback between decisions (n = 10 and 20), one call at a time;
- *   2. the session machine alone: µs per `user.feedback` event sent to a live actor;
+ *   1. the engine: ms per decision (`engine.score`, with feedback between decisions) and µs per pick from
+ *      its pool (`engine.pick`, n = 1 after a feedback);
+ *   2. the session machine alone: µs per `user.feedback` event and per `feed.more` of 1 sent to a live actor;
  *   3. the session manager with the memory store, no sockets: 200 sessions each asking for 10 items and
  *      sending feedback on every one; items per CPU-second, and per item the engine decisions, snapshot
- *      saves and log appends it cost.
+ *      saves and log appends it cost;
+ *   4. long sessions through the manager: 20 sessions of 5,000 items each, one at a time with feedback on
+ *      every one (a skip or a dislike now and then), CPU per item for each 1,000 items of the sessions' age.
  * Last line: one JSON object.
  *
- *   npm run bench:sessions     (BENCH_SESSIONS_ROUNDS overrides the rounds of part 3)
+ *   npm run bench:sessions     (BENCH_SESSIONS_ROUNDS overrides the rounds of part 3, BENCH_LONG_ITEMS
+ *                               the length of part 4; BENCH_SESSIONS_REDIS_URL runs part 4 on Redis)
  */
+
 import { createActor } from 'xstate';
 import { loadRuntime } from '../adapters/runtime.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { SessionState } from '../engine/session.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
-import { createSessionMachine, type SessionEvent } from '../sessions/sessionMachine.ts';
+import { createRedisStore } from '../sessions/redisStore.ts';
+import { createSessionMachine, type SessionEvent, type SessionReply } from '../sessions/sessionMachine.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
 
 const ROUNDS = Number(process.env.BENCH_SESSIONS_ROUNDS ?? 10);
@@ -25,72 +31,79 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
 const { engine } = await loadRuntime();
 
-/** Part 1: ms per `engine.next`, with completed/skipped feedback on each decision's picks before the next. */
-async function engineCost(n: number): Promise<number> {
-  const times: number[] = [];
+/** Part 1: ms per decision and µs per pick, with completed/skipped feedback on every pick before the next. */
+async function engineCost(): Promise<{ decisionMs: number; pickUs: number }> {
+  const decisions: number[] = [];
+  const picks: number[] = [];
   for (let s = 0; s < 40; s++) {
     let state: SessionState = engine.start({ seed: s });
     let now = T0;
     for (let d = 0; d < 12; d++) {
       const t = performance.now();
-      const out = await engine.next(state, { n, nowMs: now });
-      if (d > 1) times.push(performance.now() - t); // the first two have no feedback yet
-      state = out.state;
-      const withdrawn = new Set<number>();
-      for (const [i, pick] of out.picks.entries()) {
+      const scored = await engine.score(state, { nowMs: now });
+      if (d > 1) decisions.push(performance.now() - t); // the first two have no feedback yet
+      state = scored.state;
+      for (let i = 0; i < 10; i++) {
+        const t1 = performance.now();
+        const out = engine.pick(state, scored.pool, { n: 1, nowMs: now });
+        if (d > 1) picks.push(performance.now() - t1);
+        const pick = out.picks[0];
+        if (!pick) break;
         now += pick.durationMs;
-        // An early skip withdraws the artist's other queued picks: those get no feedback.
-        if (withdrawn.has(pick.pos)) continue;
         const feedback =
           i % 4 === 3
             ? { type: 'skipped' as const, pos: pick.pos, atMs: 20_000 }
             : { type: 'completed' as const, pos: pick.pos };
-        const update = engine.feedback(state, feedback, now);
-        state = update.state;
-        for (const pos of update.withdrawn) withdrawn.add(pos);
+        state = engine.feedback(out.state, feedback, now).state;
       }
     }
   }
-  return mean(times);
+  return { decisionMs: mean(decisions), pickUs: mean(picks) * 1000 };
 }
 
-/** Part 2: µs per feedback event on the machine alone (no manager, no store). */
-async function machineCost(): Promise<number> {
+/** Part 2: µs per feedback event and per `feed.more` of 1 on the machine alone (no manager, no store). */
+async function machineCost(): Promise<{ feedbackUs: number; moreUs: number }> {
   const machine = createSessionMachine({ engine, now: () => T0 });
-  const settings = { lookahead: 20, graceMs: 120_000, idleMs: 1_800_000, maxMore: 50, historyWindow: 100 };
-  const times: number[] = [];
+  const settings = { graceMs: 120_000, idleMs: 1_800_000, maxMore: 50, historyWindow: 100 };
+  const feedbackTimes: number[] = [];
+  const moreTimes: number[] = [];
   let reqId = 0;
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((resolve) => setImmediate(resolve));
+  };
   for (let s = 0; s < 100; s++) {
     const actor = createActor(machine, {
-      input: { sessionId: `s${s}`, owner: 'c', tokenHash: 'h', settings, nowMs: T0 },
+      input: { sessionId: `s${s}`, owner: 'c', principal: null, tokenHash: 'h', settings, nowMs: T0 },
     });
+    const replies = new Map<number, SessionReply>();
+    actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
     actor.start();
     actor.send({ type: 'user.start', seed: s, reqId: ++reqId, nowMs: T0 });
-    for (let r = 0; r < 4; r++) {
-      // Take 10 (held until a refill covers them), then send feedback on each.
+    for (let r = 0; r < 40; r++) {
+      // One at a time, as a voice client asks; a decision runs now and then (waited for, not timed).
+      await until(() => !actor.getSnapshot().matches({ active: { feed: 'scoring' } }));
       const more = ++reqId;
-      actor.send({ type: 'feed.more', n: 10, reqId: more, nowMs: T0 });
-      while (actor.getSnapshot().context.reply?.reqId !== more)
-        await new Promise((resolve) => setImmediate(resolve));
-      const reply = actor.getSnapshot().context.reply;
-      const seqs = reply?.ok ? reply.seqs : [];
-      while (actor.getSnapshot().matches({ active: { feed: 'refilling' } }))
-        await new Promise((resolve) => setImmediate(resolve));
-      for (const seq of seqs) {
-        const event: SessionEvent = {
-          type: 'user.feedback',
-          feedback: { type: 'completed', seq },
-          reqId: ++reqId,
-          nowMs: T0,
-        };
-        const t = performance.now();
-        actor.send(event);
-        times.push(performance.now() - t);
-      }
+      const t = performance.now();
+      actor.send({ type: 'feed.more', n: 1, reqId: more, nowMs: T0 });
+      const elapsed = performance.now() - t;
+      await until(() => replies.has(more));
+      if (elapsed < 1 && r > 0) moreTimes.push(elapsed);
+      const reply = replies.get(more)!;
+      const seq = reply.ok ? reply.seqs[0] : undefined;
+      if (seq === undefined) continue;
+      const event: SessionEvent = {
+        type: 'user.feedback',
+        feedback: r % 5 === 4 ? { type: 'skipped', seq, atMs: 40_000 } : { type: 'completed', seq },
+        reqId: ++reqId,
+        nowMs: T0,
+      };
+      const t1 = performance.now();
+      actor.send(event);
+      feedbackTimes.push(performance.now() - t1);
     }
     actor.stop();
   }
-  return mean(times) * 1000;
+  return { feedbackUs: mean(feedbackTimes) * 1000, moreUs: mean(moreTimes) * 1000 };
 }
 
 /** Part 3: the manager over the memory store, no sockets. */
@@ -98,9 +111,9 @@ async function managerCost() {
   const counts = { decisions: 0, saves: 0, appends: 0 };
   const counting: Engine = {
     ...engine,
-    next: (state, options) => {
+    score: (state, options) => {
       counts.decisions++;
-      return engine.next(state, options);
+      return engine.score(state, options);
     },
   };
   const store = createMemoryStore();
@@ -143,26 +156,78 @@ async function managerCost() {
   };
 }
 
-await engineCost(10); // warm-up: the first calls compile the hot paths
-const next10 = await engineCost(10);
-const next20 = await engineCost(20);
+/** Part 4: long sessions through the manager, CPU per item for each 1,000 items of the sessions' age. */
+async function longSessions(items: number, sessions = 20) {
+  const redisUrl = process.env.BENCH_SESSIONS_REDIS_URL;
+  const store = redisUrl
+    ? createRedisStore({ url: redisUrl, prefix: `omakase-bench-${process.pid}` })
+    : createMemoryStore();
+  const service = createSessionManager({ engine, store, idleMs: 24 * 3600_000 });
+  const ids: string[] = [];
+  for (let s = 0; s < sessions; s++)
+    ids.push((await service.start({ connectionId: `c${s}`, seed: 1000 + s })).sessionId);
+  const bucket = 1_000;
+  const cpuPerItemUs: number[] = [];
+  for (let done = 0; done < items; done += bucket) {
+    const cpu0 = process.cpuUsage();
+    await Promise.all(
+      ids.map(async (id, s) => {
+        for (let k = 0; k < bucket; k++) {
+          const [item] = await service.more(id, `c${s}`, 1);
+          if (!item) throw new Error(`session ${s} ran dry after ${done + k} items`);
+          const r = (done + k + s * 7) % 20;
+          const feedback =
+            r === 0
+              ? { type: 'disliked' as const, seq: item.seq }
+              : r < 4
+                ? { type: 'skipped' as const, seq: item.seq, atMs: r === 1 ? 4_000 : 70_000 }
+                : { type: 'completed' as const, seq: item.seq };
+          await service.feedback(id, `c${s}`, feedback);
+        }
+      }),
+    );
+    const cpu = process.cpuUsage(cpu0);
+    cpuPerItemUs.push(Math.round((cpu.user + cpu.system) / (bucket * sessions)));
+  }
+  await service.close();
+  for (const id of ids) await store.delete(id);
+  await store.close();
+  return {
+    store: redisUrl ? 'redis' : 'memory',
+    sessions,
+    items,
+    bucket,
+    cpuPerItemUs,
+    lastOverFirst: Number((cpuPerItemUs[cpuPerItemUs.length - 1]! / cpuPerItemUs[0]!).toFixed(3)),
+  };
+}
+
+await engineCost(); // warm-up: the first calls compile the hot paths
+const engineUs = await engineCost();
 log(
-  `engine.next with feedback between decisions: ${next10.toFixed(2)} ms for 10 picks, ${next20.toFixed(2)} ms for 20`,
+  `engine, feedback on every pick: ${engineUs.decisionMs.toFixed(2)} ms per decision (a scored pool of 500), ${engineUs.pickUs.toFixed(1)} µs per pick from it`,
 );
-const machineUs = await machineCost();
-log(`session machine alone: ${machineUs.toFixed(1)} µs per feedback event`);
+const machine = await machineCost();
+log(
+  `session machine alone: ${machine.feedbackUs.toFixed(1)} µs per feedback event, ${machine.moreUs.toFixed(1)} µs per more of 1 served from the pool`,
+);
 const manager = await managerCost();
 log(
   `session manager + memory store, no sockets: ${manager.itemsPerCpuSecond} items per CPU-second (${manager.cpuUsPerItem} µs each); per item ${manager.decisionsPerItem.toFixed(3)} engine decisions, ${manager.snapshotsPerItem.toFixed(3)} snapshots, ${manager.appendsPerItem.toFixed(2)} log appends`,
+);
+const long = await longSessions(Number(process.env.BENCH_LONG_ITEMS ?? 5_000));
+log(
+  `${long.sessions} sessions of ${long.items} items on the ${long.store} store: ${long.cpuPerItemUs.map((us) => `${us} µs`).join(', ')} CPU per item for each ${long.bucket}; last / first ${long.lastOverFirst}`,
 );
 log(
   JSON.stringify({
     bench: 'sessions',
     model: engine.modelId,
     catalog: engine.catalog.size,
-    engineNextMs: { n10: next10, n20: next20 },
-    machineUsPerFeedback: machineUs,
+    engine: engineUs,
+    machine,
     manager,
+    long,
   }),
 );
 process.exit(0);

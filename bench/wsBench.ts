@@ -10,9 +10,8 @@
  * and core). Last line: one JSON object; on Linux it also holds the server thread's CPU time per item for
  * each phase (from /proc, steadier than items/s on a shared machine).
  *
- *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes;
- *                         BENCH_WS_INPROC_LOOKAHEAD=20 opens the large count with the default settings, 4 picks
- *                         ready each: one engine decision per start, about 4 minutes for 100,000;
+ *   npm run bench:ws     (BENCH_WS_SESSIONS, BENCH_WS_ROUNDS, BENCH_WS_INPROC override the sizes; each
+ *                         session started scores its first pool, so 100,000 take a few minutes;
  *                         BENCH_WS_REDIS_URL=redis://127.0.0.1:6379 runs the full stack on the Redis store)
  */
 import { readFileSync } from 'node:fs';
@@ -36,9 +35,7 @@ const REDIS_URL = process.env.BENCH_WS_REDIS_URL;
 const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 20);
 const BATCH = 10;
 const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
-/** The large count's lookahead: 0 (no engine work, the session's own footprint) unless set. */
-const INPROC_LOOKAHEAD = Number(process.env.BENCH_WS_INPROC_LOOKAHEAD ?? 0);
-/** Sessions started with the default settings (each start runs the engine for its first picks), then paged once. */
+/** Sessions started, then paged once (a page of 10 delivered, with its reasons kept for feedback). */
 const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
 
 interface DriverResult {
@@ -272,7 +269,7 @@ async function inProcess(
   const after = process.memoryUsage().heapUsed;
   const started = { heapBytesPerSession: Math.round((after - before) / count), msPerStart: ms / count };
   if (!options.page) return started;
-  // Each asks for a page of 10, as the web client does: it then keeps its full lookahead ready.
+  // Each asks for a page of 10, as the web client does: the delivered items stay in its window.
   for (let i = 0; i < count; i++) await service.more(ids[i]!, `c${i}`, BATCH);
   await settle();
   gc();
@@ -283,7 +280,7 @@ async function inProcess(
 async function main(): Promise<void> {
   if ((globalThis as { gc?: unknown }).gc === undefined)
     log('warning: run with node --expose-gc for stable memory figures');
-  const bench = await createBenchService(undefined, REDIS_URL);
+  const bench = await createBenchService(REDIS_URL);
   log(`service: ${bench.description}; ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`);
   log(
     `${SESSIONS} sessions × ${ROUNDS} rounds × ${BATCH} items, feedback on every item; clients in a worker thread`,
@@ -320,7 +317,7 @@ async function main(): Promise<void> {
     decisionsAtGo = decisions.calls;
   });
   const rate = real.items / (real.wallMs / 1000);
-  // Engine decisions (refills) while the clients ran; the clients' last ones may land just after.
+  // Engine decisions while the clients ran; the clients' last ones may land just after.
   const decided = decisions.calls - decisionsAtGo;
   const decisionRate = decided / (real.wallMs / 1000);
   const heapPerSession = Math.round((open.heapUsed - base.heapUsed) / SESSIONS);
@@ -332,28 +329,27 @@ async function main(): Promise<void> {
     `server CPU per item: ${real.serverCpuUsPerItem} µs on the main thread, ${real.serverAllThreadsCpuUsPerItem} µs on all its threads (bare echo ${bare.serverCpuUsPerItem} / ${bare.serverAllThreadsCpuUsPerItem}, instant service ${bareServer.serverCpuUsPerItem} / ${bareServer.serverAllThreadsCpuUsPerItem})`,
   );
   log(
-    `engine decisions: ${decided} (${Math.round(decisionRate)}/s, ${(decisions.picks / Math.max(1, decisions.calls)).toFixed(1)} picks each on average)`,
+    `engine decisions (scored pools): ${decided} (${Math.round(decisionRate)}/s, ${(real.items / Math.max(1, decided)).toFixed(1)} items served per decision)`,
   );
   log(
     `per connected session: heap ${(heapPerSession / 1024).toFixed(1)} KiB, rss ${(rssPerSession / 1024).toFixed(1)} KiB (${SESSIONS} sessions)`,
   );
   await server.close();
 
-  // 100,000 starts with the default lookahead would run the engine 100,000 times: the large count runs with
-  // lookahead 0 (the session's own footprint), a smaller one with the default settings, measured once
-  // started (4 picks ready) and again after a page of 10 (20 ready, the most a session keeps).
-  const bare0 = await createBenchService(INPROC_LOOKAHEAD);
-  const inproc = await inProcess(bare0.service, INPROC);
-  await bare0.service.close();
+  // Every session started scores its first pool (so its first `more` is answered at once): the large count
+  // holds 100,000 pools; a smaller one is measured again after a page of 10.
+  const large = await createBenchService();
+  const inproc = await inProcess(large.service, INPROC);
+  await large.service.close();
   log(
-    `in process, lookahead ${INPROC_LOOKAHEAD}: ${INPROC} sessions, heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session, ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
+    `in process: ${INPROC} sessions started, each with its scored pool: heap ${(inproc.heapBytesPerSession / 1024).toFixed(2)} KiB per session (${((inproc.heapBytesPerSession * INPROC) / 1e9).toFixed(2)} GB), ${(inproc.msPerStart * 1000).toFixed(1)} µs per start`,
   );
   const filled = await createBenchService();
   const inprocFilled = await inProcess(filled.service, INPROC_FILLED, { page: true });
   await filled.service.close();
   const paged = inprocFilled.pagedHeapBytesPerSession ?? Number.NaN;
   log(
-    `in process, default lookahead: ${INPROC_FILLED} sessions, heap ${(inprocFilled.heapBytesPerSession / 1024).toFixed(2)} KiB per session started (4 ready), ${(paged / 1024).toFixed(2)} KiB after a page of ${BATCH} (20 ready), ${inprocFilled.msPerStart.toFixed(2)} ms per start`,
+    `in process: ${INPROC_FILLED} sessions, heap ${(inprocFilled.heapBytesPerSession / 1024).toFixed(2)} KiB per session started, ${(paged / 1024).toFixed(2)} KiB after a page of ${BATCH}`,
   );
   const mem = process.memoryUsage();
   log(
@@ -383,7 +379,6 @@ async function main(): Promise<void> {
       heapBytesPerSession: heapPerSession,
       rssBytesPerSession: rssPerSession,
       inProcessSessions: INPROC,
-      inProcessLookahead: INPROC_LOOKAHEAD,
       inProcessHeapBytesPerSession: inproc.heapBytesPerSession,
       inProcessUsPerStart: Math.round(inproc.msPerStart * 1000 * 10) / 10,
       inProcessFilledSessions: INPROC_FILLED,
@@ -400,26 +395,21 @@ async function main(): Promise<void> {
 // ---- the service under the server ----
 
 let demoEngine: Engine | undefined;
-/** Every `engine.next` the bench's session managers made, and the picks they got. */
-const decisions = { calls: 0, picks: 0 };
+/** Every decision (`engine.score`) the bench's session managers made. */
+const decisions = { calls: 0 };
 
 /**
  * The real session layer: session manager and store (memory, or Redis at `redisUrl`) over the engine as
  * `npm start` builds it (the built-in demo catalog, its transition memory and the shipped ONNX model).
  */
-async function createBenchService(
-  lookahead?: number,
-  redisUrl?: string,
-): Promise<{ service: SessionService; description: string }> {
+async function createBenchService(redisUrl?: string): Promise<{ service: SessionService; description: string }> {
   if (!demoEngine) {
     const engine = (await loadRuntime()).engine;
     demoEngine = {
       ...engine,
-      async next(state, options) {
+      score(state, options) {
         decisions.calls++;
-        const out = await engine.next(state, options);
-        decisions.picks += out.picks.length;
-        return out;
+        return engine.score(state, options);
       },
     };
   }
@@ -430,7 +420,6 @@ async function createBenchService(
   const manager = createSessionManager({
     engine: demoEngine,
     store,
-    lookahead,
     onError: (err) => log(`session error: ${err}`),
   });
   const service: SessionService = {

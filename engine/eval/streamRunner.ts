@@ -2,7 +2,9 @@ import type { SessionRecommender } from '../baselines/sessionRecommender.ts';
 import type { Catalog } from '../catalog.ts';
 import type { Engine } from '../engine.ts';
 import { radioViolations } from '../policy/radioRules.ts';
+import type { ScoredPool } from '../pool.ts';
 import type { Profile, SessionState } from '../session.ts';
+import { nextPicks } from '../streamCursor.ts';
 import type { Listener, Reaction } from './listenerSimulator.ts';
 import type { StreamPlay } from './streamMetrics.ts';
 
@@ -153,12 +155,14 @@ export function recommenderPlayer(
 }
 
 /**
- * The engine as a stream, through its public path only: `start` (with the first start item as the
- * "more like this" intent), `next` one item at a time, and `feedback` for every reaction. The start plays
- * are put in the history as completed plays, as a client reporting them would leave them.
+ * The engine as a stream, through its public path only, as a session serves it: `start` (with the first
+ * start item as the "more like this" intent), one pick at a time from a scored pool (`nextPicks`: a new
+ * decision when the pool is stale or due), and `feedback` for every reaction. The start plays are put in the
+ * history as completed plays, as a client reporting them would leave them.
  */
 export function enginePlayer(name: string, engine: Engine, profile: Profile): StreamPlayer {
   let state: SessionState | undefined;
+  let pool: ScoredPool | null = null;
   let pos = -1;
   return {
     name,
@@ -166,11 +170,12 @@ export function enginePlayer(name: string, engine: Engine, profile: Profile): St
       const first = start.find((id) => engine.catalog.indexOf(id) !== undefined);
       state = engine.start({ seed, profile, intent: first === undefined ? {} : { itemId: first } });
       state = withPlayed(state, engine.catalog, start, nowMs);
+      pool = null;
     },
     async next(nowMs) {
       if (!state) throw new Error('enginePlayer.next before begin');
-      const out = await engine.next(state, { n: 1, nowMs });
-      state = out.state;
+      const out = await nextPicks(engine, { state, pool }, 1, nowMs);
+      ({ state, pool } = out.cursor);
       const pick = out.picks[0];
       if (!pick) return undefined;
       pos = pick.pos;

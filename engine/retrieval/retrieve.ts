@@ -114,10 +114,10 @@ export function retrieve(
     sessionShortfall;
   if (query.vector) {
     const want = out.indexes.length + annQuota;
-    // Ask for a little more than the quota (some neighbours are played or already proposed); only when
-    // that falls short, as deep in a long session, search again deeper.
+    // The search skips played and blocked items itself; ask for a little more than the quota (some
+    // neighbours were already proposed by other sources), and deeper only when that falls short.
     for (let k = annQuota + 64; ; k *= 3) {
-      const found = vectors.search(query.vector, Math.min(catalog.size, k));
+      const found = vectors.search(query.vector, Math.min(catalog.size, k), excluded);
       for (const index of found) {
         if (out.indexes.length >= want) break;
         add(index, 'ann');

@@ -4,8 +4,12 @@ import type { Catalog } from '../catalog.ts';
 /** Nearest neighbours by inner product over the catalog's unit embeddings. */
 export interface VectorIndex {
   readonly kind: 'exact' | 'hnsw';
-  /** Up to `k` item indexes, nearest first. */
-  search(query: Float32Array, k: number): number[];
+  /**
+   * Up to `k` item indexes, nearest first, skipping those `excluded` says are out (played, blocked): late in
+   * a long session the nearest items are mostly played, and a search that skips them keeps `k` (and its
+   * cost) the same as on the first pick.
+   */
+  search(query: Float32Array, k: number, excluded?: (index: number) => boolean): number[];
 }
 
 /** Above this many items a full scan per decision costs too much; an HNSW index answers instead. */
@@ -21,7 +25,7 @@ function exactIndex(catalog: Catalog): VectorIndex {
   const { embeddings, dim, size } = catalog;
   return {
     kind: 'exact',
-    search(query, k) {
+    search(query, k, excluded) {
       k = Math.min(k, size);
       if (k <= 0) return [];
       // Keep the k best in a small sorted array: k is a few hundred at most.
@@ -29,6 +33,7 @@ function exactIndex(catalog: Catalog): VectorIndex {
       const bestSim = new Float32Array(k).fill(Number.NEGATIVE_INFINITY);
       let filled = 0;
       for (let i = 0; i < size; i++) {
+        if (excluded?.(i)) continue;
         let s = 0;
         const off = i * dim;
         for (let d = 0; d < dim; d++) s += embeddings[off + d] * query[d];
@@ -61,12 +66,15 @@ function hnswIndex(catalog: Catalog): VectorIndex {
   const query: number[] = new Array(dim);
   return {
     kind: 'hnsw',
-    search(q, k) {
+    search(q, k, excluded) {
       k = Math.min(k, size);
       if (k <= 0) return [];
       index.setEf(Math.max(k, 64));
       for (let d = 0; d < dim; d++) query[d] = q[d];
-      return index.searchKnn(query, k).neighbors;
+      // hnswlib asks the filter which labels may be returned, and searches on past the others.
+      return excluded
+        ? index.searchKnn(query, k, (label) => !excluded(label)).neighbors
+        : index.searchKnn(query, k).neighbors;
     },
   };
 }
