@@ -417,6 +417,39 @@ describe('session machine, persist → JSON → restore', () => {
   });
 });
 
+describe('session machine, persisted while a decision runs', () => {
+  it('a snapshot taken mid-decision, with a more waiting on it, scores again on restore and answers alike', async () => {
+    const control = live();
+    const traveller = live();
+    const script = async (s: Live) => {
+      await started(s, 21);
+      s.items(await s.command({ type: 'feed.more', n: 4 }));
+      s.fake.hold();
+      await s.command({ type: 'user.steer', steer: { kind: 'tag', tag: 'genre6' } });
+      const held = s.send({ type: 'feed.more', n: 5 });
+      expect(held.reply).toBeUndefined();
+      return held.id;
+    };
+    const controlId = await script(control);
+    const travellerId = await script(traveller);
+    const json = JSON.stringify(traveller.actor.getPersistedSnapshot());
+    traveller.actor.stop();
+    traveller.fake.release();
+    const clock = new SimulatedClock();
+    clock.set(control.clock.now());
+    const restored = live({ snapshot: JSON.parse(json), clock, fake: fakeEngine() });
+    const fromRestored = restored.items(await restored.answer(travellerId));
+    control.fake.release();
+    const fromControl = control.items(await control.answer(controlId));
+    expect(fromRestored.map((d) => `${d.seq}:${d.id}`)).toEqual(fromControl.map((d) => `${d.seq}:${d.id}`));
+    await restored.settled();
+    await control.settled();
+    expect(restored.ctx()).toEqual(control.ctx());
+    control.actor.stop();
+    restored.actor.stop();
+  });
+});
+
 describe('session context', () => {
   it('stays under 20 keys through a whole session (V8 copies a larger one slowly on every assign)', async () => {
     const s = live();

@@ -415,6 +415,47 @@ describe('two managers on one store', () => {
     }
   });
 
+  it('a tail with a more that waited for its decision restores to the same session', async () => {
+    const run = async (move: boolean) => {
+      const fake = fakeEngine();
+      const store = createMemoryStore();
+      const a = manager({
+        store,
+        engine: fake.engine,
+        nodeId: 'A',
+        snapshotEvery: 1_000,
+        randomToken: () => 'token',
+      });
+      const b = move ? manager({ store, engine: fake.engine, nodeId: 'B', randomToken: () => 'token' }) : a;
+      fake.hold();
+      const { sessionId: sid } = await a.service.start({ connectionId: 'c1', seed: 13 });
+      const taken = appended(store, 'feed.more');
+      const waiting = a.service.more(sid, 'c1', 6);
+      await taken;
+      fake.release();
+      const first = await waiting;
+      await a.service.feedback(sid, 'c1', { type: 'disliked', seq: 3 });
+      const second = await a.service.more(sid, 'c1', 4);
+      const tail = (await store.load(sid))!.tail.map((e) => e.event);
+      const resumed = await b.service.resume({
+        connectionId: 'c2',
+        sessionId: sid,
+        resumeToken: 'token',
+        lastSeq: 10,
+      });
+      const after = await b.service.more(sid, 'c2', 10);
+      return { first, second, tail, resumed, after };
+    };
+    const stay = await run(false);
+    const moved = await run(true);
+    expect(moved.tail.some((e) => e.type === 'engine.pool' && e.answered)).toBe(true);
+    expect(moved.first).toEqual(stay.first);
+    expect(moved.second).toEqual(stay.second);
+    expect(moved.resumed.lastSeq).toBe(stay.resumed.lastSeq);
+    expect(moved.after).toEqual(stay.after);
+    expect(seqs(moved.after)).toEqual(range(11, 20));
+  });
+
   it('snapshots of context versions 1 and 2 (picks decided ahead in a buffer) restore and continue as version 3', async () => {
     const store = createMemoryStore();
     const a = manager({ store, nodeId: 'A', snapshotEvery: 1, randomToken: () => 'token' });

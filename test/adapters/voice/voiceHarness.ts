@@ -70,7 +70,7 @@ export function harness(
 ): Harness {
   const theStore = store ?? createMemoryStore();
   const theService =
-    service ?? createSessionManager({ engine, store: theStore, lookahead: 4, randomSeed: () => 7 });
+    service ?? createSessionManager({ engine, store: theStore, randomSeed: () => 7 });
   openServices.push(theService);
   const errors: unknown[] = [];
   const handler = createAlexaHandler({
