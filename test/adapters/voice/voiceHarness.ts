@@ -69,8 +69,7 @@ export function harness(
   store?: SessionStore,
 ): Harness {
   const theStore = store ?? createMemoryStore();
-  const theService =
-    service ?? createSessionManager({ engine, store: theStore, randomSeed: () => 7 });
+  const theService = service ?? createSessionManager({ engine, store: theStore, randomSeed: () => 7 });
   openServices.push(theService);
   const errors: unknown[] = [];
   const handler = createAlexaHandler({
