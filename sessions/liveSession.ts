@@ -27,6 +27,8 @@ export class LiveSession {
   version: number;
   /** The first write that failed. */
   failure: unknown;
+  /** Set once the copy is dropped or its session ended: later replies fail with this. */
+  private abandoned: { err: unknown } | undefined;
   /** Events logged since the last snapshot. */
   sinceSnapshot = 0;
   ending = false;
@@ -76,11 +78,14 @@ export class LiveSession {
       this.answered.delete(reqId);
       return Promise.resolve(now);
     }
+    // A dropped copy answers nothing more: waiting would never end.
+    if (this.abandoned) return Promise.reject(this.abandoned.err);
     return new Promise((resolve, reject) => this.waiting.set(reqId, { resolve, reject }));
   }
 
   /** Fails every call still waiting: the session ended, or the copy was dropped. */
   abandon(err: unknown): void {
+    this.abandoned = { err };
     for (const waiter of this.waiting.values()) waiter.reject(err);
     this.waiting.clear();
     this.answered.clear();
@@ -89,7 +94,9 @@ export class LiveSession {
   /** Appends one log event after this copy's earlier writes; resolves once it is durable. */
   append(event: object & { type: string; atMs: number }): Promise<void> {
     this.sinceSnapshot++;
-    return this.write(async (version) => (await this.store.append(this.sessionId, event as SessionLogEvent, version)).version);
+    return this.write(
+      async (version) => (await this.store.append(this.sessionId, event as SessionLogEvent, version)).version,
+    );
   }
 
   /** Saves the state as it is now: it covers every event logged before it. */

@@ -218,6 +218,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     command: SessionCommand,
     how: { log?: boolean; snapshot?: boolean } = {},
   ): Promise<SessionReply> {
+    // Dropped while this call waited its turn (a snapshot after the previous call failed): nothing is sent, and
+    // the conflict makes the caller retry on a copy loaded from the store.
+    if (lives.get(live.sessionId) !== live) {
+      throw sessionError(
+        'SESSION_STORE_CONFLICT',
+        `Session ${live.sessionId}: this copy was dropped; nothing was changed.`,
+      );
+    }
     const reqId = ++nextReqId;
     const nowMs = clock.now();
     live.send(command, reqId, nowMs);
@@ -288,7 +296,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       };
       return serialize(sessionId, async () => {
         const live = track(sessionId, createActor(machine, { input, clock }), 0);
-        const command = { type: 'user.start', seed, intent: request.intent, profile: request.profile } as const;
+        const command = {
+          type: 'user.start',
+          seed,
+          intent: request.intent,
+          profile: request.profile,
+        } as const;
         const entry: StartEntry = {
           ...command,
           connectionId: request.connectionId,
@@ -305,7 +318,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
           evict(live);
           throw sessionError(reply.code, reply.message);
         }
-        return { sessionId, resumeToken, status: 'streaming', lastSeq: 0, missed: [], graceMs: settings.graceMs };
+        return {
+          sessionId,
+          resumeToken,
+          status: 'streaming',
+          lastSeq: 0,
+          missed: [],
+          graceMs: settings.graceMs,
+        };
       });
     },
 
@@ -390,9 +410,13 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         // A connection that lost the session to a takeover must not start the new owner's grace window.
         if (live.context.owner !== connectionId) return;
         const reply = await call(live, { type: 'client.disconnected' });
-        if (!reply.ok && reply.code !== 'SESSION_INVALID_EVENT') throw sessionError(reply.code, reply.message);
+        if (!reply.ok && reply.code !== 'SESSION_INVALID_EVENT')
+          throw sessionError(reply.code, reply.message);
       }).catch((err: unknown) => {
-        if (!isOmakaseError(err) || !['SESSION_NOT_FOUND', 'SESSION_ENDED', 'SESSION_EXPIRED'].includes(err.code)) {
+        if (
+          !isOmakaseError(err) ||
+          !['SESSION_NOT_FOUND', 'SESSION_ENDED', 'SESSION_EXPIRED'].includes(err.code)
+        ) {
           onError(err);
         }
       });

@@ -357,10 +357,11 @@ describe('createSessionManager', () => {
     expect(await service.feedback(sid, 'c1', { type: 'disliked', seq: 2 })).toMatchObject({
       invalidated: expect.any(Array),
     });
+    // The next call, sent at once, finds the copy dropped under it: it restores from the store (snapshot + the
+    // logged dislike) and continues, instead of failing or waiting forever.
+    const next = await service.more(sid, 'c1', 5);
     await report;
     expect(reported).toEqual([expect.objectContaining({ code: 'SESSION_STORE_UNAVAILABLE' })]);
-    // The next call restores from the store (snapshot + the logged dislike) and continues.
-    const next = await service.more(sid, 'c1', 5);
     expect(seqs(next)).toEqual(range(6, 10));
     expect(next.map((d) => d.artist)).not.toContain(first[1]!.artist);
     const ids = [...first, ...next].map((d) => d.id);
