@@ -4,7 +4,8 @@
  * trained model, with the fallback scorer, and with the model but no slate policy, plus a random stream.
  * Prints skip rate, early-skip rate, likes, items before quitting, repeats and artist repeats.
  *
- *   npx tsx bench/demoListeners.ts      (LISTENERS=200 STREAM=100 override)
+ *   npx tsx bench/demoListeners.ts      (LISTENERS=200 STREAM=100 override; ROWS=served,per-pick runs only
+ *                                        those rows; POOL_PICKS=20 another refresh interval)
  */
 import { DEFAULT_MODEL_DIR, loadRuntime } from '../adapters/runtime.ts';
 import { createListener } from '../engine/demo/syntheticListener.ts';
@@ -166,7 +167,12 @@ function engineStream(engine: Engine, mode: Mode = 'served') {
 }
 let decisions = 0;
 
-const ours = createEngine({ ...resources, scorer });
+// POOL_PICKS=20 tries another refresh interval (picks from one pool before it is due).
+const ours = createEngine({
+  ...resources,
+  scorer,
+  config: process.env.POOL_PICKS ? { poolPicks: Number(process.env.POOL_PICKS) } : {},
+});
 const variants: [string, () => Promise<Row>][] = [
   ['served', () => simulate(`ours (${scorer.id} + policy), as served`, engineStream(ours))],
   [

@@ -64,11 +64,16 @@ export function pickFromPool(
     ranks[e] = c;
     modelScores[e++] = pool.scores[c];
   }
-  const correction = feedbackCorrection(catalog, state, pool, indexes);
+  const pull = feedbackCorrection(catalog, state, pool);
   let scores = modelScores;
-  if (correction) {
+  let correction: Float32Array | undefined;
+  if (pull) {
     scores = new Float32Array(eligible);
-    for (let e = 0; e < eligible; e++) scores[e] = modelScores[e] + correction[e];
+    correction = new Float32Array(eligible);
+    for (let e = 0; e < eligible; e++) {
+      correction[e] = pull[ranks[e]];
+      scores[e] = modelScores[e] + correction[e];
+    }
   }
   return selectSlate({
     catalog,

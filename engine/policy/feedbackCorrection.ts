@@ -6,29 +6,51 @@ import type { SessionState } from '../session.ts';
 const WEIGHTS = { embedding: 0.45, tags: 0.25, album: 0.15, artist: 0.15 } as const;
 
 /**
+ * Each signal's pull on every item of a pool, computed once per (pool, signal) and summed at each pick: a
+ * pool serves about ten picks, and most of them follow a signal. A cache of a pure function (keyed by the
+ * pool object and the signal's mark), so the picks do not depend on it.
+ */
+const pulls = new WeakMap<ScoredPool, Map<number, Float32Array>>();
+
+/**
  * The cheap correction for what the listener said since a pool was scored: each outcome marked later moves
  * the scores of candidates near its item (embedding, tags, album, artist) by its strength, in units of the
  * pool's score spread. A dislike of a near twin takes a candidate from the top of the pool to the bottom;
- * a like lifts its neighbours as much. Undefined when nothing was said since (the common case), so the pick
- * costs no more than the plain slate.
+ * a like lifts its neighbours as much. Returned per pool item (aligned with `pool.items`); undefined when
+ * nothing was said since (the common case right after a decision).
  */
 export function feedbackCorrection(
   catalog: Catalog,
   state: SessionState,
   pool: ScoredPool,
-  indexes: readonly number[],
 ): Float32Array | undefined {
   if ((state.signals ?? 0) === pool.signal) return undefined;
-  const signals: { index: number; strength: number }[] = [];
+  let cached = pulls.get(pool);
+  let total: Float32Array | undefined;
   for (let h = state.history.length - 1; h >= 0; h--) {
     const entry = state.history[h];
-    if ((entry.mark ?? 0) <= pool.signal) continue;
+    const mark = entry.mark ?? 0;
+    if (mark <= pool.signal) continue;
     const strength = signalStrength(entry);
     const index = catalog.indexOf(entry.id);
-    if (strength !== 0 && index !== undefined) signals.push({ index, strength });
+    if (strength === 0 || index === undefined) continue;
+    if (!cached) {
+      cached = new Map();
+      pulls.set(pool, cached);
+    }
+    let pull = cached.get(mark);
+    if (!pull) {
+      pull = pullOf(catalog, pool, index, strength);
+      cached.set(mark, pull);
+    }
+    total ??= new Float32Array(pool.items.length);
+    for (let c = 0; c < total.length; c++) total[c] += pull[c];
   }
-  if (signals.length === 0) return undefined;
+  return total;
+}
 
+/** One signal's pull on every pool item, in score units. */
+function pullOf(catalog: Catalog, pool: ScoredPool, index: number, strength: number): Float32Array {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (const s of pool.scores) {
@@ -37,36 +59,35 @@ export function feedbackCorrection(
   }
   const span = hi - lo || 1;
   const { dim, embeddings, tagIds, tagOffsets, artistIds, albumIds } = catalog;
-  const count = indexes.length;
-  const delta = new Float32Array(count);
+  const { items } = pool;
+  const count = items.length;
   const sims = new Float64Array(count);
-  for (const { index, strength } of signals) {
-    dotRows(embeddings, index * dim, embeddings, dim, indexes, 0, count, sims);
-    const t0 = tagOffsets[index];
-    const t1 = tagOffsets[index + 1];
-    const artist = artistIds[index];
-    const album = albumIds[index];
-    for (let c = 0; c < count; c++) {
-      const i = indexes[c];
-      let shared = 0;
-      const u0 = tagOffsets[i];
-      const u1 = tagOffsets[i + 1];
-      for (let a = t0; a < t1; a++) {
-        for (let b = u0; b < u1; b++) {
-          if (tagIds[a] === tagIds[b]) {
-            shared++;
-            break;
-          }
+  dotRows(embeddings, index * dim, embeddings, dim, items, 0, count, sims);
+  const t0 = tagOffsets[index];
+  const t1 = tagOffsets[index + 1];
+  const artist = artistIds[index];
+  const album = albumIds[index];
+  const out = new Float32Array(count);
+  for (let c = 0; c < count; c++) {
+    const i = items[c];
+    let shared = 0;
+    const u0 = tagOffsets[i];
+    const u1 = tagOffsets[i + 1];
+    for (let a = t0; a < t1; a++) {
+      for (let b = u0; b < u1; b++) {
+        if (tagIds[a] === tagIds[b]) {
+          shared++;
+          break;
         }
       }
-      const union = t1 - t0 + (u1 - u0) - shared;
-      const pull =
-        WEIGHTS.embedding * Math.max(0, sims[c]) +
-        WEIGHTS.tags * (union > 0 ? shared / union : 0) +
-        (album >= 0 && albumIds[i] === album ? WEIGHTS.album : 0) +
-        (artistIds[i] === artist ? WEIGHTS.artist : 0);
-      delta[c] += strength * pull * span;
     }
+    const union = t1 - t0 + (u1 - u0) - shared;
+    const pull =
+      WEIGHTS.embedding * Math.max(0, sims[c]) +
+      WEIGHTS.tags * (union > 0 ? shared / union : 0) +
+      (album >= 0 && albumIds[i] === album ? WEIGHTS.album : 0) +
+      (artistIds[i] === artist ? WEIGHTS.artist : 0);
+    out[c] = strength * pull * span;
   }
-  return delta;
+  return out;
 }
