@@ -406,12 +406,20 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
 
     disconnected(sessionId, connectionId) {
       void serialize(sessionId, async () => {
-        const live = await acquire(sessionId);
-        // A connection that lost the session to a takeover must not start the new owner's grace window.
-        if (live.context.owner !== connectionId) return;
-        const reply = await call(live, { type: 'client.disconnected' });
-        if (!reply.ok && reply.code !== 'SESSION_INVALID_EVENT')
-          throw sessionError(reply.code, reply.message);
+        for (let attempt = 0; ; attempt++) {
+          const live = await acquire(sessionId, attempt > 0);
+          // A connection that lost the session to a takeover must not start the new owner's grace window.
+          if (live.context.owner !== connectionId) return;
+          try {
+            const reply = await call(live, { type: 'client.disconnected' });
+            if (!reply.ok && reply.code !== 'SESSION_INVALID_EVENT')
+              throw sessionError(reply.code, reply.message);
+            return;
+          } catch (err) {
+            // The copy was dropped under it (see `call`): once more, on a copy loaded from the store.
+            if (attempt > 0 || !isOmakaseError(err, 'SESSION_STORE_CONFLICT')) throw err;
+          }
+        }
       }).catch((err: unknown) => {
         if (
           !isOmakaseError(err) ||

@@ -369,6 +369,29 @@ describe('createSessionManager', () => {
     const stored = (await store.load(sid))!.snapshot as { context: { engine: { dislikedIds: string[] } } };
     expect(stored.context.engine.dislikedIds).toContain(first[1]!.id);
   });
+
+  it('a disconnect after a call whose snapshot failed still starts the grace window', async () => {
+    const store = createMemoryStore();
+    let failSaves = 0;
+    const save = store.save.bind(store);
+    store.save = (sessionId, snapshot, expected) => {
+      if (failSaves === 0) return save(sessionId, snapshot, expected);
+      failSaves--;
+      return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
+    };
+    const { service, clock } = manager({ store, snapshotEvery: 1, graceMs: 10_000, onError: () => {} });
+    const opened = await service.start({ connectionId: 'c1', seed: 2 });
+    const sid = opened.sessionId;
+    await service.more(sid, 'c1', 3);
+    failSaves = 1;
+    await service.feedback(sid, 'c1', { type: 'completed', seq: 1 });
+    const logged = appended(store, 'client.disconnected');
+    service.disconnected(sid, 'c1');
+    await logged;
+    const ended = nextNotice(service, sid);
+    clock.increment(10_000);
+    expect(await ended).toEqual({ type: 'ended', reason: 'grace-expired' });
+  });
 });
 
 describe('two managers on one store', () => {
