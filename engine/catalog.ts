@@ -20,6 +20,11 @@ export class Catalog {
   readonly tagIds: Int32Array;
   readonly tagOffsets: Int32Array;
   readonly tagNames: readonly string[];
+  /**
+   * Each item's tags as a 64-bit set in two words (`tagMasks[2i]`, `tagMasks[2i + 1]`), tag number mod 64:
+   * exact for catalogs of up to 64 tags (the demo has 59), an overlap estimate beyond.
+   */
+  readonly tagMasks: Uint32Array;
   /** Dense artist number per item, so hot loops compare integers, not names. */
   readonly artistIds: Int32Array;
   /** Dense album number per item (albums are per artist); -1 for an item without an album. */
@@ -78,6 +83,13 @@ export class Catalog {
     });
     this.tagOffsets[items.length] = ids.length;
     this.tagIds = Int32Array.from(ids);
+    this.tagMasks = new Uint32Array(items.length * 2);
+    for (let i = 0; i < items.length; i++) {
+      for (let t = this.tagOffsets[i]; t < this.tagOffsets[i + 1]; t++) {
+        const bit = this.tagIds[t] & 63;
+        this.tagMasks[2 * i + (bit >> 5)] |= 1 << (bit & 31);
+      }
+    }
   }
 
   get size(): number {

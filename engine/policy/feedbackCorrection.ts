@@ -58,30 +58,22 @@ function pullOf(catalog: Catalog, pool: ScoredPool, index: number, strength: num
     if (s > hi) hi = s;
   }
   const span = hi - lo || 1;
-  const { dim, embeddings, tagIds, tagOffsets, artistIds, albumIds } = catalog;
+  const { dim, embeddings, tagMasks, artistIds, albumIds } = catalog;
   const { items } = pool;
   const count = items.length;
   const sims = new Float64Array(count);
   dotRows(embeddings, index * dim, embeddings, dim, items, 0, count, sims);
-  const t0 = tagOffsets[index];
-  const t1 = tagOffsets[index + 1];
+  const m0 = tagMasks[2 * index];
+  const m1 = tagMasks[2 * index + 1];
   const artist = artistIds[index];
   const album = albumIds[index];
   const out = new Float32Array(count);
   for (let c = 0; c < count; c++) {
     const i = items[c];
-    let shared = 0;
-    const u0 = tagOffsets[i];
-    const u1 = tagOffsets[i + 1];
-    for (let a = t0; a < t1; a++) {
-      for (let b = u0; b < u1; b++) {
-        if (tagIds[a] === tagIds[b]) {
-          shared++;
-          break;
-        }
-      }
-    }
-    const union = t1 - t0 + (u1 - u0) - shared;
+    const n0 = tagMasks[2 * i];
+    const n1 = tagMasks[2 * i + 1];
+    const shared = bits(m0 & n0) + bits(m1 & n1);
+    const union = bits(m0 | n0) + bits(m1 | n1);
     const pull =
       WEIGHTS.embedding * Math.max(0, sims[c]) +
       WEIGHTS.tags * (union > 0 ? shared / union : 0) +
@@ -90,4 +82,11 @@ function pullOf(catalog: Catalog, pool: ScoredPool, index: number, strength: num
     out[c] = strength * pull * span;
   }
   return out;
+}
+
+/** Set bits in a 32-bit word. */
+function bits(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }

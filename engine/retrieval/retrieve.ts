@@ -114,15 +114,23 @@ export function retrieve(
     sessionShortfall;
   if (query.vector) {
     const want = out.indexes.length + annQuota;
-    // The search skips played and blocked items itself; ask for a little more than the quota (some
-    // neighbours were already proposed by other sources), and deeper only when that falls short.
-    for (let k = annQuota + 64; ; k *= 3) {
-      const found = vectors.search(query.vector, Math.min(catalog.size, k), excluded);
-      for (const index of found) {
+    // Ask for a little more than the quota (some neighbours are played or already proposed). An exact scan
+    // skips the excluded items for free; HNSW asks a JavaScript filter per visited node, so it searches
+    // without one first, and with one only when that falls short, as late in a long session when most of the
+    // nearest items are played (the filtered search keeps the same depth, instead of a search three times
+    // deeper).
+    const k = Math.min(catalog.size, annQuota + 64);
+    if (vectors.kind !== 'exact') {
+      for (const index of vectors.search(query.vector, k)) {
         if (out.indexes.length >= want) break;
         add(index, 'ann');
       }
-      if (out.indexes.length >= want || k >= catalog.size || found.length < k) break;
+    }
+    if (out.indexes.length < want) {
+      for (const index of vectors.search(query.vector, k, excluded)) {
+        if (out.indexes.length >= want) break;
+        add(index, 'ann');
+      }
     }
   }
 
