@@ -90,6 +90,17 @@ export function playbackResponse(directives: AudioDirective[] = []): AlexaRespon
     : { version: '1.0', response: { directives, shouldEndSession: true } };
 }
 
+/** Alexa refuses `outputSpeech` text over 8,000 characters. */
+export const MAX_SPEECH_CHARS = 8000;
+
+/** Speech cut to Alexa's limit at a word break, so no answer is refused for its length. */
+export function boundSpeech(text: string, max = MAX_SPEECH_CHARS): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
 /**
  * The answer to a launch or an intent: optional speech, optional directives. With `reprompt` the session
  * stays open for the listener's answer; otherwise it ends and any audio plays on.
@@ -102,8 +113,10 @@ export function speechResponse(
   return {
     version: '1.0',
     response: {
-      ...(text ? { outputSpeech: { type: 'PlainText' as const, text } } : {}),
-      ...(reprompt ? { reprompt: { outputSpeech: { type: 'PlainText' as const, text: reprompt } } } : {}),
+      ...(text ? { outputSpeech: { type: 'PlainText' as const, text: boundSpeech(text) } } : {}),
+      ...(reprompt
+        ? { reprompt: { outputSpeech: { type: 'PlainText' as const, text: boundSpeech(reprompt) } } }
+        : {}),
       ...(directives.length > 0 ? { directives } : {}),
       shouldEndSession: reprompt === undefined,
     },

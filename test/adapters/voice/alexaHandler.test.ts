@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectionIdOf, createAlexaHandler } from '../../../adapters/voice/alexaHandler.ts';
+import { connectionIdOf, createAlexaHandler, UNVERIFIED } from '../../../adapters/voice/alexaHandler.ts';
 import { parseAlexaRequest } from '../../../adapters/voice/alexaRequest.ts';
 import type { AlexaResponseEnvelope } from '../../../adapters/voice/alexaResponse.ts';
 import { isOmakaseError } from '../../../models/omakaseError.ts';
@@ -119,7 +119,14 @@ describe('createAlexaHandler: the endless stream', () => {
   it('reads a token it never saw (restart, another node) back from the token text', async () => {
     const h = harness();
     const t1 = tokenOf(await h.call(launchRequest()));
-    const other = createAlexaHandler({ service: h.service, skillId: SKILL_ID, streamUrl });
+    const other = createAlexaHandler({
+      service: h.service,
+      catalog: h.engine.catalog,
+      skillId: SKILL_ID,
+      streamUrl,
+      verify: UNVERIFIED,
+      warn: () => {},
+    });
     const answer = await other(audioEvent('AudioPlayer.PlaybackNearlyFinished', t1, 170_000));
     const next = tokenOf(answer);
     expect(refOf(next)).toMatchObject({ sessionId: refOf(t1).sessionId, seq: 2 });
@@ -330,6 +337,9 @@ describe('createAlexaHandler: errors and odd requests', () => {
     const h = harness();
     const handler = createAlexaHandler({
       service: h.service,
+      catalog: h.engine.catalog,
+      verify: UNVERIFIED,
+      warn: () => {},
       skillId: SKILL_ID,
       streamUrl: (id) => `http://media.example.com/${id}.mp3`,
       onError: (err) => h.errors.push(err),
