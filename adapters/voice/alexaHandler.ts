@@ -221,7 +221,12 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     const entry = current(env, connectionId);
     if (spoken?.intent && entry && entry.ref.sessionId === stream.sessionOf(connectionId)) {
       const { tag, artist } = spoken.intent;
-      const steer: Steer = artist !== undefined ? { kind: 'artist', artist } : { kind: 'tag', tag: tag! };
+      // "Play something calm" names a mood only: the mood steer, which keeps the genre the stream has.
+      const moodOnly = !slotValue(env.request, 'genre') && !slotValue(env.request, 'artist');
+      const steer: Steer =
+        artist !== undefined
+          ? { kind: 'artist', artist }
+          : { kind: moodOnly && slotValue(env.request, 'mood') ? 'mood' : 'tag', tag: tag! };
       try {
         return speechResponse(`Playing ${spoken.name}.`, await changeOn(entry, connectionId, steer));
       } catch (err) {

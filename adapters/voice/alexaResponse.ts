@@ -90,13 +90,15 @@ export function playbackResponse(directives: AudioDirective[] = []): AlexaRespon
     : { version: '1.0', response: { directives, shouldEndSession: true } };
 }
 
-/** Alexa refuses `outputSpeech` text over 8,000 characters. */
+/** Alexa's limit on `outputSpeech` text ("must be less than 8000 characters"). */
 export const MAX_SPEECH_CHARS = 8000;
+/** Alexa's limit on an `audioItem.stream.url`. */
+export const MAX_STREAM_URL_CHARS = 8000;
 
-/** Speech cut to Alexa's limit at a word break, so no answer is refused for its length. */
+/** Speech cut below Alexa's limit at a word break, so no answer is refused for its length. */
 export function boundSpeech(text: string, max = MAX_SPEECH_CHARS): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max - 1);
+  if (text.length < max) return text;
+  const cut = text.slice(0, max - 2);
   const space = cut.lastIndexOf(' ');
   return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
 }

@@ -2,7 +2,12 @@ import type { Catalog } from '../../engine/catalog.ts';
 import type { Intent } from '../../engine/session.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import type { DeliveredItem, SessionService } from '../../sessions/sessionService.ts';
-import { type AudioDirective, type PlayBehavior, playDirective } from './alexaResponse.ts';
+import {
+  type AudioDirective,
+  MAX_STREAM_URL_CHARS,
+  type PlayBehavior,
+  playDirective,
+} from './alexaResponse.ts';
 import { voiceError } from './errors.ts';
 import type { PlaybackMemory, TokenEntry } from './playbackMemory.ts';
 import { formatStreamToken, parseStreamToken } from './streamToken.ts';
@@ -42,10 +47,10 @@ export function createVoiceStream(options: VoiceStreamOptions) {
         `Item ${itemId} has no streamUrl in the catalog and no stream URL template is configured.`,
       );
     }
-    if (!URL.canParse(url) || new URL(url).protocol !== 'https:') {
+    if (!URL.canParse(url) || new URL(url).protocol !== 'https:' || url.length > MAX_STREAM_URL_CHARS) {
       throw voiceError(
         'VOICE_STREAM_URL_INVALID',
-        `streamUrl gave "${url}" for ${itemId}; Alexa plays https only.`,
+        `The stream URL for ${itemId} ("${url.slice(0, 80)}") is not https or longer than ${MAX_STREAM_URL_CHARS} characters; Alexa would refuse it.`,
       );
     }
     return url;
