@@ -385,7 +385,13 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
           details: { applicationId: appId },
         });
       }
-      return { status: 200, body: await dispatch(env) };
+      const key = `${connectionIdOf(env)} ${env.request.requestId}`;
+      let answer = memory.answers.get(key) as Promise<AlexaResponseEnvelope> | undefined;
+      if (!answer) {
+        answer = dispatch(env);
+        memory.answers.set(key, answer);
+      }
+      return { status: 200, body: await answer };
     } catch (err) {
       return httpError(err, onError);
     }

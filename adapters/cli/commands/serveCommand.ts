@@ -97,6 +97,8 @@ export function serveCommand(): Command {
       log(`listening on ws://${config.host}:${port}/ws  (web client: http://${config.host}:${port}/)`);
       let voice: VoiceServer | undefined;
       if (config.alexaSkillId) {
+        if (!Number.isInteger(config.voicePort) || config.voicePort < 0 || config.voicePort > 65535)
+          throw new Error(`--voice-port must be an integer from 0 to 65535 (got "${opts.voicePort}").`);
         voice = await startVoiceEndpoint({
           service,
           catalog: runtime.catalog,

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
+import { createRng } from '../../../engine/rng.ts';
 import { createMemoryStore } from '../../../sessions/memoryStore.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
 import { loadRuntime } from '../../runtime.ts';
@@ -38,12 +39,9 @@ export function voiceCommand(): Command {
         store: createMemoryStore(),
         ...(seed === undefined ? {} : { randomSeed: () => seed }),
       });
-      let draws = seed ?? 0;
-      // A small LCG when seeded: the openings repeat with the seed.
-      const random =
-        seed === undefined
-          ? Math.random
-          : () => ((draws = (draws * 1103515245 + 12345) >>> 0) % 1_000_000) / 1_000_000;
+      // Seeded, the openings repeat with the seed too.
+      const rng = seed === undefined ? undefined : createRng(seed);
+      const random = rng ? () => rng.next() : Math.random;
       const demo = createVoiceDemo({ service, catalog: runtime.catalog, random });
       const interactive = process.stdin.isTTY;
       if (!opts.json) {

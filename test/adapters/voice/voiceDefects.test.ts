@@ -177,6 +177,17 @@ describe('voice defects found by an outside client', () => {
     ]);
   });
 
+  it('a request sent again with the same requestId gets the first answer (a retried "next" is one skip)', async () => {
+    const h = harness();
+    const t1 = tokenOf(await h.call(launchRequest()));
+    const next = intentRequest('AMAZON.NextIntent', { player: player(t1, 40_000) });
+    const first = await h.call(next);
+    expect((await h.call(next)).body).toEqual(first.body);
+    expect(
+      (await loggedFeedback(h.store, refOf(t1).sessionId)).filter((f) => f.type === 'skipped'),
+    ).toHaveLength(1);
+  });
+
   it("on resume, the player's offset wins over a remembered one that already played", async () => {
     const h = harness();
     const t1 = tokenOf(await h.call(launchRequest()));
