@@ -278,6 +278,22 @@ describe('createAlexaHandler: thumbs and steering', () => {
   });
 });
 
+describe('createAlexaHandler: request verification is never silently off', () => {
+  it('needs `verify`: a verifier, or UNVERIFIED, which it warns about when made', () => {
+    const h = harness();
+    const base = { service: h.service, catalog: h.engine.catalog, skillId: SKILL_ID, streamUrl };
+    // A JavaScript caller (or a cast) leaving it out is refused, not served unverified.
+    expect(() =>
+      createAlexaHandler({ ...base } as unknown as Parameters<typeof createAlexaHandler>[0]),
+    ).toThrow(/needs `verify`/);
+    const warnings: string[] = [];
+    createAlexaHandler({ ...base, verify: UNVERIFIED, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(/REQUEST VERIFICATION IS OFF/)]);
+    createAlexaHandler({ ...base, verify: async () => {}, warn: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1);
+  });
+});
+
 describe('createAlexaHandler: errors and odd requests', () => {
   it('refuses bodies that are not Alexa requests with a coded 400', async () => {
     const h = harness();
