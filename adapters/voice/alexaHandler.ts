@@ -347,8 +347,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     }
   }
 
-  async function dispatch(env: AlexaRequestEnvelope): Promise<AlexaResponseEnvelope> {
-    const connectionId = connectionIdOf(env);
+  async function dispatch(env: AlexaRequestEnvelope, connectionId: string): Promise<AlexaResponseEnvelope> {
     const { type } = env.request;
     if (isPlaybackRequest(type)) {
       try {
@@ -385,10 +384,11 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
           details: { applicationId: appId },
         });
       }
-      const key = `${connectionIdOf(env)} ${env.request.requestId}`;
+      const connectionId = connectionIdOf(env);
+      const key = `${connectionId} ${env.request.requestId}`;
       let answer = memory.answers.get(key) as Promise<AlexaResponseEnvelope> | undefined;
       if (!answer) {
-        answer = dispatch(env);
+        answer = dispatch(env, connectionId);
         memory.answers.set(key, answer);
       }
       return { status: 200, body: await answer };
