@@ -4,7 +4,7 @@ import { matchSpoken } from '../../engine/intent.ts';
 import type { Steer } from '../../engine/session.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { isRetryableSessionCode } from '../../sessions/errors.ts';
-import type { SeqFeedback, SessionService } from '../../sessions/sessionService.ts';
+import type { SessionService } from '../../sessions/sessionService.ts';
 import {
   type AlexaRequestEnvelope,
   isPlaybackRequest,
@@ -15,13 +15,12 @@ import {
 import {
   type AlexaResponseEnvelope,
   type AudioDirective,
-  clearEnqueuedDirective,
   playbackResponse,
   speechResponse,
-  stopDirective,
 } from './alexaResponse.ts';
 import { VOICE_ERRORS, type VoiceErrorBody, voiceError } from './errors.ts';
-import { createPlaybackMemory, type TokenEntry } from './playbackMemory.ts';
+import { createPlaybackMemory } from './playbackMemory.ts';
+import { createPlayerCommands } from './playerCommands.ts';
 import type { RequestHeaders, RequestVerifier } from './requestVerifier.ts';
 import { createOpenings, quoted, resolveSpoken } from './spokenRequest.ts';
 import { createVoiceStream, GONE_CODES, isGone } from './voiceStream.ts';
@@ -67,10 +66,15 @@ const QUIET = new Set([...GONE_CODES, 'SESSION_UNKNOWN_SEQ', 'SESSION_INVALID_EV
 /**
  * The Alexa custom skill endpoint over a `SessionService`: "play music" starts a session and an AudioPlayer
  * stream that never stops (each PlaybackNearlyFinished enqueues the session's next item), with skip, pause,
- * resume, thumbs and "calmer". See docs/voice.md for the request → session call mapping.
+ * resume, thumbs and steering ("more like this", "less of this artist", "something calmer", "play some jazz").
+ * See docs/voice.md for the request → session call mapping.
  *
  * @example
- * const handler = createAlexaHandler({ service, skillId, streamUrl: (id) => `https://cdn.example/${id}.mp3` });
+ * const handler = createAlexaHandler({
+ *   service, catalog: engine.catalog, skillId,
+ *   streamUrl: streamUrlTemplate('https://cdn.example/{id}.mp3'),
+ *   verify: createRequestVerifier({ skillId }),
+ * });
  * const { status, body } = await handler(rawBody, req.headers);
  */
 export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
@@ -102,75 +106,13 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     report,
     opening,
   });
-  const { entryFor, playing, play, openStream, nextAfter, dropIfWithdrawn } = stream;
+  const { entryFor, playing, play, openStream, nextAfter } = stream;
 
-  /** What this device plays now: the request's token, the player's, or the one it last started. */
-  const current = (env: AlexaRequestEnvelope, connectionId: string) =>
-    stream.current(connectionId, env.request.token || env.context.AudioPlayer?.token);
-
-  async function feedback(entry: TokenEntry | undefined, connectionId: string, fb: SeqFeedback['type']) {
-    if (!entry) return;
-    const { sessionId, seq } = entry.ref;
-    await service.feedback(sessionId, connectionId, { type: fb, seq } as SeqFeedback).catch(report);
-  }
-
-  async function skip(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    let entry = current(env, connectionId);
-    if (!entry) {
-      const first = await openStream(connectionId);
-      return first ? [play('REPLACE_ALL', first)] : [];
-    }
-    let atMs = env.context.AudioPlayer?.offsetInMilliseconds ?? 0;
-    // "Next" again before the player reported the item the first "next" started: skip that item.
-    for (let hops = 0; entry.skippedTo && hops < 16; hops++) {
-      entry = entry.skippedTo;
-      atMs = 0;
-    }
-    try {
-      const changed = await service.feedback(entry.ref.sessionId, connectionId, {
-        type: 'skipped',
-        seq: entry.ref.seq,
-        atMs,
-      });
-      await dropIfWithdrawn(entry, changed.invalidated);
-    } catch (err) {
-      // A refused skip must not stop the skip itself.
-      report(err);
-    }
-    const next = await nextAfter(entry, connectionId);
-    if (!next) return [];
-    entry.skippedTo = next;
-    playing(connectionId, next);
-    return [play('REPLACE_ALL', next)];
-  }
-
-  async function pause(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    const entry = current(env, connectionId);
-    if (entry) {
-      entry.offsetMs = env.context.AudioPlayer?.offsetInMilliseconds ?? entry.offsetMs;
-      await service.pause(entry.ref.sessionId, connectionId).catch(report);
-    }
-    return [stopDirective()];
-  }
-
-  async function resume(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    const entry = current(env, connectionId);
-    if (!entry || entry.ref.itemId === undefined) {
-      const first = await openStream(connectionId);
-      return first ? [play('REPLACE_ALL', first)] : [];
-    }
-    await service.play(entry.ref.sessionId, connectionId).catch(report);
-    playing(connectionId, entry);
-    // The remembered stop offset is used once: after it played again, the player's own report is newer.
-    const offsetMs = entry.offsetMs ?? env.context.AudioPlayer?.offsetInMilliseconds ?? 0;
-    entry.offsetMs = undefined;
-    return [play('REPLACE_ALL', entry, offsetMs)];
-  }
-
-  async function stop(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    await stream.endFor(connectionId, current(env, connectionId)?.ref.sessionId);
-    return [stopDirective()];
-  }
+  const { current, feedback, skip, pause, resume, stop, changeOn } = createPlayerCommands({
+    service,
+    stream,
+    report,
+  });
 
   /**
    * Feedback or a steer on what plays now, and the words to say. `how` gives the steer for the playing item,
@@ -190,23 +132,6 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     const made = how(entry.ref.itemId);
     if (typeof made === 'string') return speechResponse(made);
     return speechResponse(made.said, await changeOn(entry, connectionId, made.steer));
-  }
-
-  /** Feedback or steering on `entry`, then a fresh queued item if the session withdrew the one Alexa holds. */
-  async function changeOn(
-    entry: TokenEntry,
-    connectionId: string,
-    how: 'liked' | 'disliked' | Steer,
-  ): Promise<AudioDirective[]> {
-    const { sessionId, seq } = entry.ref;
-    const { invalidated } =
-      typeof how === 'string'
-        ? await service.feedback(sessionId, connectionId, { type: how, seq })
-        : await service.steer(sessionId, connectionId, how);
-    if (!(await dropIfWithdrawn(entry, invalidated))) return [];
-    const fresh = await nextAfter(entry, connectionId);
-    // Nothing fits any more: the withdrawn item must not play either.
-    return [fresh ? play('REPLACE_ENQUEUED', fresh) : clearEnqueuedDirective()];
   }
 
   /** "Play some jazz": a new stream, or mid-stream a steer of the one playing. */
