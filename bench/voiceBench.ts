@@ -4,6 +4,8 @@
  * (its catalog and model), the memory store and default session settings. Between two timed requests the
  * device reports the item finished and the next one started, as a player does; those are not timed.
  * Request verification is off (`UNVERIFIED`): what is timed is the adapter, the session and the engine.
+ * Then the same stream with the handler called in process (what HTTP adds), and over a session service that
+ * answers at once (the adapter's own share).
  * Last line: one JSON object.
  *
  *   npm run bench:voice        (BENCH_VOICE_REQUESTS overrides the 1,000 timed requests)
@@ -16,6 +18,7 @@ import { streamUrlTemplate } from '../adapters/voice/voiceEndpoint.ts';
 import { createVoiceServer } from '../adapters/voice/voiceServer.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
+import type { SessionService } from '../sessions/sessionService.ts';
 
 const REQUESTS = Number(process.env.BENCH_VOICE_REQUESTS ?? 1000);
 const WARMUP = 50;
@@ -39,9 +42,10 @@ const handler = createAlexaHandler({
 const server = await createVoiceServer({ handler, port: 0 });
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function post(body: string): Promise<AlexaResponseEnvelope> {
+const post = (body: string) => postTo(server.url, body);
+function postTo(url: string, body: string): Promise<AlexaResponseEnvelope> {
   return new Promise((resolve, reject) => {
-    const req = request(server.url, { method: 'POST', agent }, (res) => {
+    const req = request(url, { method: 'POST', agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -109,6 +113,77 @@ const inProcess = async (body: string) => (await handler(body)).body as AlexaRes
 const { times, items } = await listen(post, REQUESTS);
 // The same stream with the handler called directly: what HTTP and the socket add.
 const direct = await listen(inProcess, REQUESTS);
+
+/**
+ * A session service that answers at once (the catalog's items in order, no engine, no store): the handler
+ * over it, behind the same HTTP server, is the adapter's own share of an answer.
+ */
+function instantService(): SessionService {
+  let seq = 0;
+  const none = async () => ({ invalidated: [] });
+  return {
+    start: async () => ({
+      sessionId: 'instant',
+      resumeToken: 'x',
+      status: 'streaming',
+      lastSeq: 0,
+      missed: [],
+      graceMs: 0,
+    }),
+    resume: async () => {
+      throw new Error('not used');
+    },
+    more: async () => {
+      const item = runtime.catalog.items[seq % runtime.catalog.size];
+      seq++;
+      return [
+        {
+          pos: seq - 1,
+          seq,
+          id: item.id,
+          title: item.title,
+          artist: item.artist,
+          durationMs: item.durationMs,
+          startMs: 0,
+          score: 0,
+          propensity: 1,
+          degraded: false,
+          reasons: {
+            source: [],
+            score: 0,
+            rank: 0,
+            mmr: 0,
+            explored: false,
+            degraded: false,
+            model: '',
+            rules: [],
+            removed: {},
+            candidates: 0,
+          },
+        },
+      ];
+    },
+    feedback: none,
+    steer: none,
+    pause: async () => {},
+    play: async () => {},
+    end: async () => {},
+    disconnected: () => {},
+    subscribe: () => () => {},
+    close: async () => {},
+  };
+}
+const bareHandler = createAlexaHandler({
+  service: instantService(),
+  catalog: runtime.catalog,
+  skillId: SKILL_ID,
+  streamUrl: streamUrlTemplate('https://media.example.com/{id}.mp3'),
+  verify: UNVERIFIED,
+  warn: () => {},
+});
+const bareServer = await createVoiceServer({ handler: bareHandler, port: 0 });
+const bare = await listen((body) => postTo(bareServer.url, body), REQUESTS);
+await bareServer.close();
 await server.close();
 await service.close();
 agent.destroy();
@@ -128,6 +203,8 @@ const result = {
   distinctItems: items,
   inProcessP50Ms: round(quantile(direct.times, 0.5)),
   inProcessP99Ms: round(quantile(direct.times, 0.99)),
+  adapterOnlyP50Ms: round(quantile(bare.times, 0.5)),
+  adapterOnlyP99Ms: round(quantile(bare.times, 0.99)),
   goalP99Ms: GOAL_P99_MS,
   goalMet: at(0.99) <= GOAL_P99_MS,
 };
@@ -136,5 +213,8 @@ log(
 );
 log(
   `the handler called in process (no HTTP): p50 ${result.inProcessP50Ms} ms, p99 ${result.inProcessP99Ms} ms`,
+);
+log(
+  `the adapter alone (HTTP + handler over a session service that answers at once): p50 ${result.adapterOnlyP50Ms} ms, p99 ${result.adapterOnlyP99Ms} ms`,
 );
 log(JSON.stringify(result));

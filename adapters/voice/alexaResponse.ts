@@ -57,9 +57,11 @@ export function playDirective(
   stream: StreamSpec,
   expectedPreviousToken?: string,
 ): PlayDirective {
+  // Catalog titles are unbounded; Alexa refuses a response over 24 kB.
+  const short = (text: string | undefined) => (text === undefined ? undefined : boundSpeech(text, 200));
   const metadata =
     stream.title !== undefined || stream.subtitle !== undefined
-      ? { metadata: { title: stream.title, subtitle: stream.subtitle } }
+      ? { metadata: { title: short(stream.title), subtitle: short(stream.subtitle) } }
       : {};
   return {
     type: 'AudioPlayer.Play',
@@ -92,7 +94,7 @@ export function playbackResponse(directives: AudioDirective[] = []): AlexaRespon
 
 /** Alexa's limit on `outputSpeech` text ("must be less than 8000 characters"). */
 export const MAX_SPEECH_CHARS = 8000;
-/** Alexa's limit on an `audioItem.stream.url`. */
+/** Alexa's limit on an `audioItem.stream.url` (the whole response must stay under 24 kB). */
 export const MAX_STREAM_URL_CHARS = 8000;
 
 /** Speech cut below Alexa's limit at a word break, so no answer is refused for its length. */

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionIdOf } from '../../../adapters/voice/alexaHandler.ts';
 import { parseAlexaRequest } from '../../../adapters/voice/alexaRequest.ts';
-import { boundSpeech, MAX_SPEECH_CHARS } from '../../../adapters/voice/alexaResponse.ts';
+import { boundSpeech, MAX_SPEECH_CHARS, playDirective } from '../../../adapters/voice/alexaResponse.ts';
 import { createVoiceServer, type VoiceServer } from '../../../adapters/voice/voiceServer.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { createEngine } from '../../../engine/engine.ts';
@@ -157,6 +157,15 @@ describe('voice defects found by an outside client', () => {
     }
     expect(boundSpeech('word '.repeat(3_000)).length).toBeLessThan(MAX_SPEECH_CHARS);
     expect(boundSpeech('short')).toBe('short');
+    // Display text too: a catalog title of any length keeps the response far under Alexa's 24 kB.
+    const long = playDirective('REPLACE_ALL', {
+      token: 's:1:t1',
+      url: 'https://media.example.com/t1.mp3',
+      offsetMs: 0,
+      title: 'x'.repeat(30_000),
+      subtitle: 'y '.repeat(20_000),
+    });
+    expect(JSON.stringify(long).length).toBeLessThan(1_000);
   });
 
   it('"next" twice before the player reports the new item skips twice', async () => {
