@@ -256,6 +256,8 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
       case 'AudioPlayer.PlaybackFailed': {
         // Not the listener's doing: no feedback; the queued follower (or a new one) replaces it.
         const entry = entryFor(request.token, connectionId);
+        // A token that is not ours says nothing about the stream the device plays: leave that one alone.
+        if (!entry && stream.sessionOf(connectionId)) return [];
         const next = entry ? await nextAfter(entry, connectionId) : await openStream(connectionId);
         if (!next) return [];
         playing(connectionId, next);

@@ -8,7 +8,13 @@ import { Catalog } from '../../../engine/catalog.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import type { CatalogRow } from '../../../engine/item.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
-import { audioEvent, controllerCommand, intentRequest, launchRequest } from './alexaRequests.ts';
+import {
+  audioEvent,
+  controllerCommand,
+  intentRequest,
+  launchRequest,
+  playbackFailed,
+} from './alexaRequests.ts';
 import {
   directivesOf,
   harness,
@@ -90,6 +96,13 @@ describe('voice defects found by an outside client', () => {
     expect(next.sessionId).toBe(refOf(now).sessionId);
     expect((await h.service.more(refOf(now).sessionId, conn, 1))[0].seq).toBeGreaterThan(next.seq);
     expect(await loggedFeedback(h.store, refOf(now).sessionId)).toEqual([{ type: 'disliked', seq: 1 }]);
+  });
+
+  it('a PlaybackFailed for a token that is not ours leaves the current stream alone', async () => {
+    const h = harness();
+    const now = tokenOf(await h.call(launchRequest()));
+    expect(directivesOf(await h.call(playbackFailed('not-ours')))).toEqual([]);
+    expect(refOf(tokenOf(await h.call(nearly(now)))).sessionId).toBe(refOf(now).sessionId);
   });
 
   it('reads the resolved slot value when entity resolution matched ("relaxing" → calm)', async () => {
