@@ -86,7 +86,8 @@ export function createVoiceStream(options: VoiceStreamOptions) {
 
   /** The entry for `token`, or for the one this device last started. */
   const current = (connectionId: string, token: string | undefined) =>
-    entryFor(token || memory.devices.get(connectionId)?.token, connectionId);
+    // A token that is not ours (another skill's, garbled) falls back to the device's own stream.
+    entryFor(token, connectionId) ?? entryFor(memory.devices.get(connectionId)?.token, connectionId);
 
   /** Marks `entry` as what the device plays now. */
   function playing(connectionId: string, entry: TokenEntry): void {

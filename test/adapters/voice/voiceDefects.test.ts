@@ -103,6 +103,11 @@ describe('voice defects found by an outside client', () => {
     const now = tokenOf(await h.call(launchRequest()));
     expect(directivesOf(await h.call(playbackFailed('not-ours')))).toEqual([]);
     expect(refOf(tokenOf(await h.call(nearly(now)))).sessionId).toBe(refOf(now).sessionId);
+    // A skip whose player context names a foreign token skips the device's own stream.
+    const skipped = tokenOf(
+      await h.call(intentRequest('AMAZON.NextIntent', { player: player('not-ours', 1) })),
+    );
+    expect(refOf(skipped).sessionId).toBe(refOf(now).sessionId);
   });
 
   it('reads the resolved slot value when entity resolution matched ("relaxing" → calm)', async () => {
