@@ -17,6 +17,10 @@ export interface ServerConfig {
   /** Template of the https URL Alexa streams an item from; `{id}` is replaced by the item id. */
   streamUrlTemplate?: string;
   voicePort: number;
+  /** False only when OMAKASE_ALEXA_VERIFY=off: requests are not checked for Alexa's signature (local demo). */
+  alexaVerify: boolean;
+  /** A PEM file of extra roots the request signature may chain to (a test PKI), beside Node's bundled ones. */
+  alexaTrustRootPath?: string;
   /** Name of this node in logs and session ownership records. */
   nodeId: string;
 }
@@ -25,6 +29,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   const port = env.PORT === undefined ? 8080 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535 (got "${env.PORT}").`);
+  }
+  const voicePort = env.OMAKASE_VOICE_PORT === undefined ? 8081 : Number(env.OMAKASE_VOICE_PORT);
+  if (!Number.isInteger(voicePort) || voicePort < 0 || voicePort > 65535) {
+    throw new Error(
+      `OMAKASE_VOICE_PORT must be an integer from 0 to 65535 (got "${env.OMAKASE_VOICE_PORT}").`,
+    );
+  }
+  const verify = (env.OMAKASE_ALEXA_VERIFY ?? 'on').toLowerCase();
+  if (verify !== 'on' && verify !== 'off') {
+    throw new Error(`OMAKASE_ALEXA_VERIFY must be "on" or "off" (got "${env.OMAKASE_ALEXA_VERIFY}").`);
   }
   return {
     host: env.HOST ?? '127.0.0.1',
@@ -36,7 +50,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     modelDir: env.OMAKASE_MODEL || undefined,
     alexaSkillId: env.OMAKASE_ALEXA_SKILL_ID || undefined,
     streamUrlTemplate: env.OMAKASE_STREAM_URL || undefined,
-    voicePort: env.OMAKASE_VOICE_PORT === undefined ? 8081 : Number(env.OMAKASE_VOICE_PORT),
+    voicePort,
+    alexaVerify: verify === 'on',
+    alexaTrustRootPath: env.OMAKASE_ALEXA_TRUST_ROOT || undefined,
     nodeId: env.OMAKASE_NODE_ID ?? `node-${process.pid}`,
   };
 }

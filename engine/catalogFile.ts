@@ -72,6 +72,10 @@ export function checkCatalogRow(
   if (p != null && (typeof p !== 'number' || !Number.isFinite(p) || p < 0)) {
     bad('popularity', 'a finite number ≥ 0 when present', p);
   }
+  const u = v.streamUrl;
+  if (u != null && (typeof u !== 'string' || !URL.canParse(u) || new URL(u).protocol !== 'https:')) {
+    bad('streamUrl', 'an absolute https URL when present', u);
+  }
   const e = v.embedding;
   if (e != null) {
     if (!Array.isArray(e) || e.length === 0 || e.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
@@ -91,6 +95,7 @@ export function checkCatalogRow(
   };
   if (v.album != null) row.album = v.album as string;
   if (y != null) row.year = y as number;
+  if (u != null) row.streamUrl = u as string;
   if (e != null) row.embedding = (e as number[]).slice();
   return row;
 }
@@ -141,8 +146,8 @@ export async function writeCatalogFile(path: string, rows: readonly CatalogRow[]
 
 /** Fixed key order so files diff well and read naturally. */
 function orderedRow(row: CatalogRow): Record<string, unknown> {
-  const { id, title, artist, album, tags, durationMs, year, popularity, embedding } = row;
-  return { id, title, artist, album, tags, durationMs, year, popularity, embedding };
+  const { id, title, artist, album, tags, durationMs, year, popularity, streamUrl, embedding } = row;
+  return { id, title, artist, album, tags, durationMs, year, popularity, streamUrl, embedding };
 }
 
 /** Accumulates rows and their problems, then answers with the rows or the one error that describes them. */

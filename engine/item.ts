@@ -11,6 +11,8 @@ export interface Item {
   year?: number;
   /** Any non-negative number; only its order and log scale matter. */
   popularity: number;
+  /** Where a player streams the item from (an https URL); the voice adapter's template is the fallback. */
+  streamUrl?: string;
 }
 
 /** A catalog row as written in the JSONL file format (docs/data-format.md). */

@@ -6,6 +6,7 @@ import { replayCommand } from './commands/replayCommand.ts';
 import { serveCommand } from './commands/serveCommand.ts';
 import { streamCommand } from './commands/streamCommand.ts';
 import { trainCommand } from './commands/trainCommand.ts';
+import { voiceCommand } from './commands/voiceCommand.ts';
 
 /** The CLI: one file per command under commands/, each exporting a commander `Command`. */
 const program = new Command('omakase')
@@ -18,6 +19,7 @@ program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(importCommand());
 program.addCommand(replayCommand());
+program.addCommand(voiceCommand());
 
 try {
   await program.parseAsync(process.argv);

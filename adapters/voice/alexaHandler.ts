@@ -1,35 +1,50 @@
 import { createHash } from 'node:crypto';
+import type { Catalog } from '../../engine/catalog.ts';
+import { matchSpoken } from '../../engine/intent.ts';
 import type { Steer } from '../../engine/session.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { isRetryableSessionCode } from '../../sessions/errors.ts';
-import type { SeqFeedback, SessionService } from '../../sessions/sessionService.ts';
+import type { SessionService } from '../../sessions/sessionService.ts';
 import {
   type AlexaRequestEnvelope,
   isPlaybackRequest,
   parseAlexaRequest,
+  slotValue,
   slotValues,
 } from './alexaRequest.ts';
 import {
   type AlexaResponseEnvelope,
   type AudioDirective,
-  clearEnqueuedDirective,
   playbackResponse,
   speechResponse,
-  stopDirective,
 } from './alexaResponse.ts';
 import { VOICE_ERRORS, type VoiceErrorBody, voiceError } from './errors.ts';
-import { createPlaybackMemory, type TokenEntry } from './playbackMemory.ts';
+import { createPlaybackMemory } from './playbackMemory.ts';
+import { createPlayerCommands } from './playerCommands.ts';
 import type { RequestHeaders, RequestVerifier } from './requestVerifier.ts';
+import { createOpenings, quoted, resolveSpoken } from './spokenRequest.ts';
 import { createVoiceStream, GONE_CODES, isGone } from './voiceStream.ts';
+
+/** `verify: UNVERIFIED` runs the endpoint without checking that Alexa sent the request: a local demo only. */
+export const UNVERIFIED = 'unverified';
 
 export interface AlexaHandlerOptions {
   service: SessionService;
+  /** The engine's catalog: spoken genres, moods and artists are matched against it; items' `streamUrl`. */
+  catalog: Catalog;
   /** The skill id (`amzn1.ask.skill....`); requests for any other are refused with VOICE_WRONG_SKILL. */
   skillId: string;
-  /** The https URL Alexa streams an item from. */
-  streamUrl: (itemId: string) => string;
-  /** Checks that Alexa sent the request (`createRequestVerifier`); leave out only behind a verifying proxy. */
-  verify?: RequestVerifier;
+  /** The https URL of an item whose catalog row has no `streamUrl` (e.g. `streamUrlTemplate(...)`). */
+  streamUrl?: (itemId: string) => string;
+  /**
+   * Checks that Alexa sent the request (`createRequestVerifier`). `UNVERIFIED` turns the check off, with a
+   * warning at creation: for a local demo, or behind a proxy that verifies.
+   */
+  verify: RequestVerifier | typeof UNVERIFIED;
+  /** Where the no-verification warning goes; default `console.warn`. */
+  warn?: (message: string) => void;
+  /** Draws the starting point of a "play music" stream (default `Math.random`); tests fix it. */
+  random?: () => number;
   now?: () => number;
   /** Stream tokens remembered for idempotent enqueues and stop offsets (default 10 000). */
   maxTokens?: number;
@@ -48,19 +63,33 @@ export type AlexaHandler = (rawBody: string, headers?: RequestHeaders) => Promis
 /** Refusals that are normal in a voice stream (late feedback, pause while paused): not reported. */
 const QUIET = new Set([...GONE_CODES, 'SESSION_UNKNOWN_SEQ', 'SESSION_INVALID_EVENT']);
 
-const MOOD_CALM: Steer = { kind: 'mood', tag: 'calm' };
-
 /**
  * The Alexa custom skill endpoint over a `SessionService`: "play music" starts a session and an AudioPlayer
  * stream that never stops (each PlaybackNearlyFinished enqueues the session's next item), with skip, pause,
- * resume, thumbs and "calmer". See docs/voice.md for the request → session call mapping.
+ * resume, thumbs and steering ("more like this", "less of this artist", "something calmer", "play some jazz").
+ * See docs/voice.md for the request → session call mapping.
  *
  * @example
- * const handler = createAlexaHandler({ service, skillId, streamUrl: (id) => `https://cdn.example/${id}.mp3` });
+ * const handler = createAlexaHandler({
+ *   service, catalog: engine.catalog, skillId,
+ *   streamUrl: streamUrlTemplate('https://cdn.example/{id}.mp3'),
+ *   verify: createRequestVerifier({ skillId }),
+ * });
  * const { status, body } = await handler(rawBody, req.headers);
  */
 export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
-  const { service, skillId, verify } = options;
+  const { service, skillId, catalog } = options;
+  if (options.verify === undefined) {
+    throw new TypeError(
+      'createAlexaHandler needs `verify`: createRequestVerifier({ skillId }), or UNVERIFIED for a local demo.',
+    );
+  }
+  const verify = options.verify === UNVERIFIED ? undefined : options.verify;
+  if (!verify) {
+    (options.warn ?? console.warn)(
+      'omakase voice: REQUEST VERIFICATION IS OFF. Anyone who can reach this endpoint can drive its sessions; use it for a local demo only.',
+    );
+  }
   const onError = options.onError ?? ((err: unknown) => console.warn('omakase voice:', err));
   const memory = createPlaybackMemory({ maxTokens: options.maxTokens, now: options.now });
 
@@ -68,98 +97,88 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     if (!(isOmakaseError(err) && QUIET.has(err.code))) onError(err);
   };
 
-  const stream = createVoiceStream({ service, streamUrl: options.streamUrl, memory, report });
-  const { entryFor, playing, play, openStream, nextAfter, dropIfWithdrawn } = stream;
+  const opening = createOpenings(catalog, options.random ?? Math.random);
+  const stream = createVoiceStream({
+    service,
+    catalog,
+    streamUrl: options.streamUrl,
+    memory,
+    report,
+    opening,
+  });
+  const { entryFor, playing, play, openStream, nextAfter } = stream;
 
-  /** What this device plays now: the request's token, the player's, or the one it last started. */
-  const current = (env: AlexaRequestEnvelope, connectionId: string) =>
-    stream.current(connectionId, env.request.token || env.context.AudioPlayer?.token);
+  const { current, feedback, skip, pause, resume, stop, changeOn } = createPlayerCommands({
+    service,
+    stream,
+    report,
+  });
 
-  async function feedback(entry: TokenEntry | undefined, connectionId: string, fb: SeqFeedback['type']) {
-    if (!entry) return;
-    const { sessionId, seq } = entry.ref;
-    await service.feedback(sessionId, connectionId, { type: fb, seq } as SeqFeedback).catch(report);
-  }
-
-  async function skip(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    const entry = current(env, connectionId);
-    if (!entry) {
-      const first = await openStream(connectionId);
-      return first ? [play('REPLACE_ALL', first)] : [];
-    }
-    const atMs = env.context.AudioPlayer?.offsetInMilliseconds ?? 0;
-    try {
-      const changed = await service.feedback(entry.ref.sessionId, connectionId, {
-        type: 'skipped',
-        seq: entry.ref.seq,
-        atMs,
-      });
-      await dropIfWithdrawn(entry, changed.invalidated);
-    } catch (err) {
-      // A refused skip must not stop the skip itself.
-      report(err);
-    }
-    const next = await nextAfter(entry, connectionId);
-    if (!next) return [];
-    playing(connectionId, next);
-    return [play('REPLACE_ALL', next)];
-  }
-
-  async function pause(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    const entry = current(env, connectionId);
-    if (entry) {
-      entry.offsetMs = env.context.AudioPlayer?.offsetInMilliseconds ?? entry.offsetMs;
-      await service.pause(entry.ref.sessionId, connectionId).catch(report);
-    }
-    return [stopDirective()];
-  }
-
-  async function resume(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    const entry = current(env, connectionId);
-    if (!entry || entry.ref.itemId === undefined) {
-      const first = await openStream(connectionId);
-      return first ? [play('REPLACE_ALL', first)] : [];
-    }
-    await service.play(entry.ref.sessionId, connectionId).catch(report);
-    playing(connectionId, entry);
-    const offsetMs = entry.offsetMs ?? env.context.AudioPlayer?.offsetInMilliseconds ?? 0;
-    return [play('REPLACE_ALL', entry, offsetMs)];
-  }
-
-  /** Feedback or steering, then a fresh queued item if the session withdrew the one Alexa holds. */
-  async function change(
+  /**
+   * Feedback or a steer on what plays now, and the words to say. `how` gives the steer for the playing item,
+   * or a sentence saying why there is none; "Nothing is playing" when the device has no stream.
+   */
+  async function onCurrent(
     env: AlexaRequestEnvelope,
     connectionId: string,
-    how: 'liked' | 'disliked' | Steer,
-  ): Promise<AudioDirective[] | undefined> {
+    how: 'liked' | 'disliked' | ((itemId: string) => { steer: Steer; said: string } | string),
+    said = '',
+  ): Promise<AlexaResponseEnvelope> {
+    const nothingPlaying = speechResponse('Nothing is playing. Say "play music" to start.');
     const entry = current(env, connectionId);
-    if (!entry) return undefined;
-    const { sessionId, seq } = entry.ref;
-    const { invalidated } =
-      typeof how === 'string'
-        ? await service.feedback(sessionId, connectionId, { type: how, seq })
-        : await service.steer(sessionId, connectionId, how);
-    if (!(await dropIfWithdrawn(entry, invalidated))) return [];
-    const fresh = await nextAfter(entry, connectionId);
-    // Nothing fits any more: the withdrawn item must not play either.
-    return [fresh ? play('REPLACE_ENQUEUED', fresh) : clearEnqueuedDirective()];
+    if (!entry) return nothingPlaying;
+    if (typeof how === 'string') return speechResponse(said, await changeOn(entry, connectionId, how));
+    if (entry.ref.itemId === undefined) return nothingPlaying;
+    const made = how(entry.ref.itemId);
+    if (typeof made === 'string') return speechResponse(made);
+    return speechResponse(made.said, await changeOn(entry, connectionId, made.steer));
   }
 
-  async function stop(env: AlexaRequestEnvelope, connectionId: string): Promise<AudioDirective[]> {
-    await stream.endFor(connectionId, current(env, connectionId)?.ref.sessionId);
-    return [stopDirective()];
+  /** "Play some jazz": a new stream, or mid-stream a steer of the one playing. */
+  async function playIntent(env: AlexaRequestEnvelope, connectionId: string): Promise<AlexaResponseEnvelope> {
+    const text = slotValues(env.request).join(' ');
+    const spoken = text ? resolveSpoken(text, catalog) : undefined;
+    if (spoken && !spoken.intent) {
+      return speechResponse(
+        `I couldn't find ${quoted(text)} in this catalog. Try another genre, mood or artist.`,
+      );
+    }
+    const entry = current(env, connectionId);
+    if (spoken?.intent && entry && entry.ref.sessionId === stream.sessionOf(connectionId)) {
+      const { tag, artist } = spoken.intent;
+      // "Play something calm" names a mood only: the mood steer, which keeps the genre the stream has.
+      const moodOnly = !slotValue(env.request, 'genre') && !slotValue(env.request, 'artist');
+      const steer: Steer =
+        artist !== undefined
+          ? { kind: 'artist', artist }
+          : { kind: moodOnly && slotValue(env.request, 'mood') ? 'mood' : 'tag', tag: tag! };
+      try {
+        return speechResponse(`Playing ${spoken.name}.`, await changeOn(entry, connectionId, steer));
+      } catch (err) {
+        if (!isGone(err)) throw err;
+        // The session ended meanwhile: a new stream of what was asked for.
+      }
+    }
+    const first = await openStream(connectionId, spoken?.intent ? { text, ...spoken.intent } : undefined);
+    if (!first) return speechResponse('I found nothing to play for that. Try asking for something else.');
+    return speechResponse(spoken ? `Playing ${spoken.name}.` : 'Playing music.', [
+      play('REPLACE_ALL', first),
+    ]);
+  }
+
+  /** A mood by name ("upbeat", "calm") as a steer, or why it cannot be one. */
+  function moodSteer(mood: string | undefined, said?: string): { steer: Steer; said: string } | string {
+    if (!mood) return 'Which mood would you like? Say something calmer, or something more upbeat.';
+    const tag = matchSpoken(mood, catalog).tag;
+    if (tag === undefined) return `I have nothing ${quoted(mood)} in this catalog.`;
+    return { steer: { kind: 'mood', tag }, said: said ?? `Something ${tag} it is.` };
   }
 
   async function onIntent(env: AlexaRequestEnvelope, connectionId: string): Promise<AlexaResponseEnvelope> {
     const name = env.request.intent?.name ?? '';
-    const nothingPlaying = speechResponse('Nothing is playing. Say "play music" to start.');
     switch (name) {
-      case 'PlayIntent': {
-        const text = slotValues(env.request).join(' ');
-        const first = await openStream(connectionId, text ? { text } : {});
-        if (!first) return speechResponse('I found nothing to play for that. Try asking for something else.');
-        return speechResponse(text ? `Playing ${text}.` : 'Playing music.', [play('REPLACE_ALL', first)]);
-      }
+      case 'PlayIntent':
+        return playIntent(env, connectionId);
       case 'AMAZON.NextIntent':
         return speechResponse(undefined, await skip(env, connectionId));
       case 'AMAZON.PauseIntent':
@@ -168,29 +187,39 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
         return speechResponse(undefined, await resume(env, connectionId));
       case 'AMAZON.StartOverIntent': {
         const entry = current(env, connectionId);
-        if (!entry || entry.ref.itemId === undefined) return nothingPlaying;
+        if (!entry || entry.ref.itemId === undefined)
+          return speechResponse('Nothing is playing. Say "play music" to start.');
         return speechResponse(undefined, [play('REPLACE_ALL', entry, 0)]);
       }
       case 'AMAZON.StopIntent':
       case 'AMAZON.CancelIntent':
         return speechResponse(undefined, await stop(env, connectionId));
       case 'ThumbsDownIntent':
-      case 'DislikeIntent': {
-        const directives = await change(env, connectionId, 'disliked');
-        return directives ? speechResponse('Okay, less like this.', directives) : nothingPlaying;
-      }
+      case 'DislikeIntent':
+        return onCurrent(env, connectionId, 'disliked', 'Okay, less like this.');
       case 'ThumbsUpIntent':
-      case 'LikeIntent': {
-        const directives = await change(env, connectionId, 'liked');
-        return directives ? speechResponse('Glad you like it.', directives) : nothingPlaying;
-      }
-      case 'CalmerIntent': {
-        const directives = await change(env, connectionId, MOOD_CALM);
-        return directives ? speechResponse('Calmer it is.', directives) : nothingPlaying;
+      case 'LikeIntent':
+        return onCurrent(env, connectionId, 'liked', 'Glad you like it.');
+      case 'MoreLikeThisIntent':
+        return onCurrent(env, connectionId, (itemId) => ({
+          steer: { kind: 'more-like', itemId },
+          said: 'More like this.',
+        }));
+      case 'LessArtistIntent':
+        return onCurrent(env, connectionId, (itemId) => {
+          const artist = catalog.get(itemId)?.artist;
+          if (artist === undefined) return "I don't know who this is, so I can't play less of them.";
+          return { steer: { kind: 'less-artist', artist }, said: `Okay, less of ${quoted(artist)}.` };
+        });
+      case 'CalmerIntent':
+        return onCurrent(env, connectionId, () => moodSteer('calm', 'Calmer it is.'));
+      case 'MoodIntent': {
+        const mood = slotValue(env.request, 'mood');
+        return onCurrent(env, connectionId, () => moodSteer(mood));
       }
       case 'AMAZON.HelpIntent':
         return speechResponse(
-          'Say "play music", or play some jazz. While it plays, say next, pause, resume, I like this, I don\'t like this, or calmer.',
+          'Say "play music", or play some jazz. While it plays, say next, pause, resume, I like this, I don\'t like this, more like this, less of this artist, something calmer, or something more upbeat.',
           [],
           'What would you like to hear?',
         );
@@ -204,7 +233,10 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     switch (request.type) {
       case 'AudioPlayer.PlaybackStarted': {
         const entry = entryFor(request.token, connectionId);
-        if (entry) playing(connectionId, entry);
+        if (entry) {
+          playing(connectionId, entry);
+          entry.offsetMs = undefined;
+        }
         await feedback(entry, connectionId, 'started');
         return [];
       }
@@ -224,6 +256,8 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
       case 'AudioPlayer.PlaybackFailed': {
         // Not the listener's doing: no feedback; the queued follower (or a new one) replaces it.
         const entry = entryFor(request.token, connectionId);
+        // A token that is not ours says nothing about the stream the device plays: leave that one alone.
+        if (!entry && stream.sessionOf(connectionId)) return [];
         const next = entry ? await nextAfter(entry, connectionId) : await openStream(connectionId);
         if (!next) return [];
         playing(connectionId, next);
@@ -240,8 +274,7 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
     }
   }
 
-  async function dispatch(env: AlexaRequestEnvelope): Promise<AlexaResponseEnvelope> {
-    const connectionId = connectionIdOf(env);
+  async function dispatch(env: AlexaRequestEnvelope, connectionId: string): Promise<AlexaResponseEnvelope> {
     const { type } = env.request;
     if (isPlaybackRequest(type)) {
       try {
@@ -278,7 +311,14 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
           details: { applicationId: appId },
         });
       }
-      return { status: 200, body: await dispatch(env) };
+      const connectionId = connectionIdOf(env);
+      const key = `${connectionId} ${env.request.requestId}`;
+      let answer = memory.answers.get(key) as Promise<AlexaResponseEnvelope> | undefined;
+      if (!answer) {
+        answer = dispatch(env, connectionId);
+        memory.answers.set(key, answer);
+      }
+      return { status: 200, body: await answer };
     } catch (err) {
       return httpError(err, onError);
     }

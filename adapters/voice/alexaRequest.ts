@@ -28,7 +28,16 @@ export interface AudioPlayerState {
 
 export interface SlotValue {
   name: string;
+  /** What Alexa heard ("relaxing"). */
   value?: string;
+  /** Entity resolution: the slot type's value the heard word resolved to (a synonym's canonical value). */
+  resolutions?: {
+    resolutionsPerAuthority?: {
+      authority?: string;
+      status?: { code?: string };
+      values?: { value?: { name?: string; id?: string } }[];
+    }[];
+  };
 }
 
 /**
@@ -137,10 +146,34 @@ function isOffset(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
 }
 
-/** The slot values said with an intent, in slot order ("jazz", "calm"); empty values are dropped. */
+/**
+ * A slot's value: the resolved value when entity resolution matched (`ER_SUCCESS_MATCH`: "relaxing" → "calm"
+ * through the slot type's synonyms), else what was heard; undefined when the slot is empty.
+ */
+export function slotText(slot: unknown): string | undefined {
+  if (!isObject(slot)) return undefined;
+  const authorities = isObject(slot.resolutions) ? slot.resolutions.resolutionsPerAuthority : undefined;
+  if (Array.isArray(authorities)) {
+    for (const authority of authorities) {
+      if (!isObject(authority) || !isObject(authority.status)) continue;
+      if (authority.status.code !== 'ER_SUCCESS_MATCH' || !Array.isArray(authority.values)) continue;
+      const first = authority.values[0];
+      const name = isObject(first) && isObject(first.value) ? first.value.name : undefined;
+      if (typeof name === 'string' && name.trim().length > 0) return name.trim();
+    }
+  }
+  return typeof slot.value === 'string' && slot.value.trim().length > 0 ? slot.value.trim() : undefined;
+}
+
+/** The slot values said with an intent, in slot order ("jazz", "calm"), resolved where Alexa resolved them. */
 export function slotValues(request: AlexaRequest): string[] {
   const slots = request.type === 'IntentRequest' ? (request.intent?.slots ?? {}) : {};
   return Object.values(slots)
-    .map((slot) => (isObject(slot) && typeof slot.value === 'string' ? slot.value.trim() : ''))
-    .filter((value) => value.length > 0);
+    .map(slotText)
+    .filter((value): value is string => value !== undefined);
+}
+
+/** One named slot's value (see `slotText`). */
+export function slotValue(request: AlexaRequest, name: string): string | undefined {
+  return request.type === 'IntentRequest' ? slotText(request.intent?.slots?.[name]) : undefined;
 }

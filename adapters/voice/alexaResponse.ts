@@ -57,9 +57,11 @@ export function playDirective(
   stream: StreamSpec,
   expectedPreviousToken?: string,
 ): PlayDirective {
+  // Catalog titles are unbounded; Alexa refuses a response over 24 kB.
+  const short = (text: string | undefined) => (text === undefined ? undefined : boundSpeech(text, 200));
   const metadata =
     stream.title !== undefined || stream.subtitle !== undefined
-      ? { metadata: { title: stream.title, subtitle: stream.subtitle } }
+      ? { metadata: { title: short(stream.title), subtitle: short(stream.subtitle) } }
       : {};
   return {
     type: 'AudioPlayer.Play',
@@ -90,6 +92,19 @@ export function playbackResponse(directives: AudioDirective[] = []): AlexaRespon
     : { version: '1.0', response: { directives, shouldEndSession: true } };
 }
 
+/** Alexa's limit on `outputSpeech` text ("must be less than 8000 characters"). */
+export const MAX_SPEECH_CHARS = 8000;
+/** Alexa's limit on an `audioItem.stream.url` (the whole response must stay under 24 kB). */
+export const MAX_STREAM_URL_CHARS = 8000;
+
+/** Speech cut below Alexa's limit at a word break, so no answer is refused for its length. */
+export function boundSpeech(text: string, max = MAX_SPEECH_CHARS): string {
+  if (text.length < max) return text;
+  const cut = text.slice(0, max - 2);
+  const space = cut.lastIndexOf(' ');
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
 /**
  * The answer to a launch or an intent: optional speech, optional directives. With `reprompt` the session
  * stays open for the listener's answer; otherwise it ends and any audio plays on.
@@ -102,8 +117,10 @@ export function speechResponse(
   return {
     version: '1.0',
     response: {
-      ...(text ? { outputSpeech: { type: 'PlainText' as const, text } } : {}),
-      ...(reprompt ? { reprompt: { outputSpeech: { type: 'PlainText' as const, text: reprompt } } } : {}),
+      ...(text ? { outputSpeech: { type: 'PlainText' as const, text: boundSpeech(text) } } : {}),
+      ...(reprompt
+        ? { reprompt: { outputSpeech: { type: 'PlainText' as const, text: boundSpeech(reprompt) } } }
+        : {}),
       ...(directives.length > 0 ? { directives } : {}),
       shouldEndSession: reprompt === undefined,
     },

@@ -53,6 +53,11 @@ export const VOICE_ERRORS = {
     description:
       'The configured `streamUrl` returned a URL that is not https; never sent to Alexa, reported to `onError`.',
   },
+  VOICE_CONFIG_INVALID: {
+    status: 500,
+    description:
+      'At start-up: the voice settings cannot work (no stream URL for some items, a template that is not https with `{id}`, a trusted-root file without a certificate). Never an HTTP answer.',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type VoiceErrorCode = keyof typeof VOICE_ERRORS;

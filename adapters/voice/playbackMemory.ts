@@ -6,13 +6,18 @@ export interface TokenEntry {
   ref: StreamRef;
   title?: string;
   subtitle?: string;
-  /** Where playback stopped (PlaybackStopped, pause); resume plays from here. */
+  /** Where playback stopped (PlaybackStopped, pause); resume plays from here once, then it is stale. */
   offsetMs?: number;
   /**
    * The item handed to Alexa to follow this one (ENQUEUE, REPLACE_ENQUEUED, or the REPLACE_ALL after a skip).
    * Kept as the promise so a repeated or concurrent PlaybackNearlyFinished gets the same item, not a new one.
    */
   next?: Promise<TokenEntry | undefined>;
+  /**
+   * The item a skip of this one started. A second "next" that still names this token (the player has not yet
+   * reported the new item) skips that item instead of repeating the first skip.
+   */
+  skippedTo?: TokenEntry;
 }
 
 /** The session a device is listening to, and the token it last started. */
@@ -76,7 +81,9 @@ export function createPlaybackMemory(options: PlaybackMemoryOptions = {}) {
   const ttlMs = options.ttlMs ?? 12 * 3_600_000;
   const tokens = new LruMap<TokenEntry>(options.maxTokens ?? 10_000, ttlMs, now);
   const devices = new LruMap<DeviceEntry>(options.maxDevices ?? 10_000, ttlMs, now);
-  return { tokens, devices };
+  // A request Alexa sends again (same requestId) gets the first answer: a retried "next" is one skip.
+  const answers = new LruMap<Promise<unknown>>(1_000, 60_000, now);
+  return { tokens, devices, answers };
 }
 
 export type PlaybackMemory = ReturnType<typeof createPlaybackMemory>;

@@ -38,8 +38,11 @@ function refuse(res: ServerResponse, code: VoiceErrorCode, message: string, clos
   send(res, VOICE_ERRORS[code].status, { error: { code, message } });
 }
 
-/** Reads the raw body as UTF-8 text; undefined once it passes `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+/** Bytes that are not UTF-8 are refused, not replaced with U+FFFD as `Buffer.toString` would. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Reads the raw body; undefined once it passes `max` bytes. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -53,7 +56,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string | undefined
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -85,7 +88,13 @@ export async function createVoiceServer(options: VoiceServerOptions): Promise<Vo
       if (body === undefined) {
         return refuse(res, 'VOICE_BODY_TOO_LARGE', `The body exceeds ${maxBodyBytes} bytes.`, true);
       }
-      const answer = await options.handler(body, req.headers);
+      let text: string;
+      try {
+        text = utf8.decode(body);
+      } catch {
+        return refuse(res, 'VOICE_MALFORMED_JSON', 'The request body is not valid UTF-8; send JSON text.');
+      }
+      const answer = await options.handler(text, req.headers);
       send(res, answer.status, answer.body);
     } catch {
       // The handler never rejects; this is a broken socket or a bug, and nothing internal goes out.

@@ -1,7 +1,13 @@
+import type { Catalog } from '../../engine/catalog.ts';
 import type { Intent } from '../../engine/session.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import type { DeliveredItem, SessionService } from '../../sessions/sessionService.ts';
-import { type AudioDirective, type PlayBehavior, playDirective } from './alexaResponse.ts';
+import {
+  type AudioDirective,
+  MAX_STREAM_URL_CHARS,
+  type PlayBehavior,
+  playDirective,
+} from './alexaResponse.ts';
 import { voiceError } from './errors.ts';
 import type { PlaybackMemory, TokenEntry } from './playbackMemory.ts';
 import { formatStreamToken, parseStreamToken } from './streamToken.ts';
@@ -16,8 +22,12 @@ export const isGone = (err: unknown) => isOmakaseError(err) && GONE_CODES.has(er
 
 export interface VoiceStreamOptions {
   service: SessionService;
-  streamUrl: (itemId: string) => string;
+  catalog: Catalog;
+  /** The URL of an item without its own `streamUrl` in the catalog. */
+  streamUrl?: (itemId: string) => string;
   memory: PlaybackMemory;
+  /** The intent of a stream started without one ("play music"), so openings vary. */
+  opening: () => Intent;
   /** Failures that are swallowed (ending an old session) go here. */
   report: (err: unknown) => void;
 }
@@ -30,11 +40,17 @@ export function createVoiceStream(options: VoiceStreamOptions) {
   const { service, memory, report } = options;
 
   function streamUrl(itemId: string): string {
-    const url = options.streamUrl(itemId);
-    if (!URL.canParse(url) || new URL(url).protocol !== 'https:') {
+    const url = options.catalog.get(itemId)?.streamUrl ?? options.streamUrl?.(itemId);
+    if (url === undefined) {
       throw voiceError(
         'VOICE_STREAM_URL_INVALID',
-        `streamUrl gave "${url}" for ${itemId}; Alexa plays https only.`,
+        `Item ${itemId} has no streamUrl in the catalog and no stream URL template is configured.`,
+      );
+    }
+    if (!URL.canParse(url) || new URL(url).protocol !== 'https:' || url.length > MAX_STREAM_URL_CHARS) {
+      throw voiceError(
+        'VOICE_STREAM_URL_INVALID',
+        `The stream URL for ${itemId} ("${url.slice(0, 80)}") is not https or longer than ${MAX_STREAM_URL_CHARS} characters; Alexa would refuse it.`,
       );
     }
     return url;
@@ -70,7 +86,8 @@ export function createVoiceStream(options: VoiceStreamOptions) {
 
   /** The entry for `token`, or for the one this device last started. */
   const current = (connectionId: string, token: string | undefined) =>
-    entryFor(token || memory.devices.get(connectionId)?.token, connectionId);
+    // A token that is not ours (another skill's, garbled) falls back to the device's own stream.
+    entryFor(token, connectionId) ?? entryFor(memory.devices.get(connectionId)?.token, connectionId);
 
   /** Marks `entry` as what the device plays now. */
   function playing(connectionId: string, entry: TokenEntry): void {
@@ -94,9 +111,9 @@ export function createVoiceStream(options: VoiceStreamOptions) {
   }
 
   /** A new session for this device and its first item (undefined when the catalog allows nothing). */
-  async function openStream(connectionId: string, intent: Intent = {}): Promise<TokenEntry | undefined> {
+  async function openStream(connectionId: string, intent?: Intent): Promise<TokenEntry | undefined> {
     await endFor(connectionId);
-    const { sessionId } = await service.start({ connectionId, intent });
+    const { sessionId } = await service.start({ connectionId, intent: intent ?? options.opening() });
     const [item] = await service.more(sessionId, connectionId, 1);
     if (!item) return undefined;
     const entry = remember(sessionId, item, connectionId);
@@ -104,16 +121,25 @@ export function createVoiceStream(options: VoiceStreamOptions) {
     return entry;
   }
 
-  /** The session's next item after `entry`; a session that is gone is replaced so the stream goes on. */
+  /**
+   * The session's next item after `entry`. A session that is gone is replaced so the stream goes on, but only
+   * when it is the device's current one (or the device has none): a late request about an older stream must
+   * not end the stream the device plays now.
+   */
   async function takeNext(entry: TokenEntry, connectionId: string): Promise<TokenEntry | undefined> {
     try {
       const [item] = await service.more(entry.ref.sessionId, connectionId, 1);
       return item ? remember(entry.ref.sessionId, item, connectionId) : undefined;
     } catch (err) {
       if (!isGone(err)) throw err;
+      const device = memory.devices.get(connectionId);
+      if (device && device.sessionId !== entry.ref.sessionId) return undefined;
       return openStream(connectionId);
     }
   }
+
+  /** The device's session, if it has one the adapter knows of. */
+  const sessionOf = (connectionId: string) => memory.devices.get(connectionId)?.sessionId;
 
   /** The item that follows `entry`, taken once per token: repeats (even concurrent ones) get the same one. */
   function nextAfter(entry: TokenEntry, connectionId: string): Promise<TokenEntry | undefined> {
@@ -137,7 +163,7 @@ export function createVoiceStream(options: VoiceStreamOptions) {
     return true;
   }
 
-  return { entryFor, current, playing, play, endFor, openStream, nextAfter, dropIfWithdrawn };
+  return { entryFor, current, playing, play, endFor, openStream, nextAfter, dropIfWithdrawn, sessionOf };
 }
 
 export type VoiceStream = ReturnType<typeof createVoiceStream>;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Command } from 'commander';
 import { createMemoryStore } from '../../../sessions/memoryStore.ts';
@@ -5,9 +6,8 @@ import { createRedisStore } from '../../../sessions/redisStore.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
 import { configFromEnv } from '../../config.ts';
 import { loadRuntime } from '../../runtime.ts';
-import { createAlexaHandler } from '../../voice/alexaHandler.ts';
-import { createRequestVerifier } from '../../voice/requestVerifier.ts';
-import { createVoiceServer, type VoiceServer } from '../../voice/voiceServer.ts';
+import { startVoiceEndpoint } from '../../voice/voiceEndpoint.ts';
+import type { VoiceServer } from '../../voice/voiceServer.ts';
 import { createWebApp } from '../../web/webApp.ts';
 import { createWsServer } from '../../ws/wsServer.ts';
 
@@ -26,6 +26,30 @@ export function serveCommand(): Command {
     .option('--catalog <file>', 'a JSONL catalog (env OMAKASE_CATALOG)')
     .option('--sessions <file>', 'logged sessions for the transition memory (env OMAKASE_SESSIONS)')
     .option('--model <dir>', 'a model directory (env OMAKASE_MODEL)')
+    .option(
+      '--alexa-skill-id <id>',
+      'serve the Alexa voice endpoint for this skill (env OMAKASE_ALEXA_SKILL_ID)',
+    )
+    .option(
+      '--stream-url <template>',
+      'https URL of an item without its own streamUrl, {id} = item id (env OMAKASE_STREAM_URL)',
+    )
+    .option(
+      '--voice-port <port>',
+      'port of the voice endpoint, POST /alexa (env OMAKASE_VOICE_PORT, default 8081)',
+    )
+    .option(
+      '--alexa-unverified',
+      'do NOT check that requests come from Alexa: a local demo only (env OMAKASE_ALEXA_VERIFY=off)',
+    )
+    .option(
+      '--alexa-trust-root <pem>',
+      'also trust this root for request signatures, e.g. a test PKI (env OMAKASE_ALEXA_TRUST_ROOT)',
+    )
+    .addHelpText(
+      'after',
+      '\nThe voice endpoint runs when a skill id is set; it is plain HTTP on 127.0.0.1 by default, meant to sit\nbehind a TLS proxy (Alexa calls https on port 443). Settings and the skill set-up: docs/voice.md.',
+    )
     .action(async (opts) => {
       const env = configFromEnv();
       const config = {
@@ -36,6 +60,11 @@ export function serveCommand(): Command {
         catalogPath: opts.catalog ?? env.catalogPath,
         sessionsPath: opts.sessions ?? env.sessionsPath,
         modelDir: opts.model ?? env.modelDir,
+        alexaSkillId: opts.alexaSkillId ?? env.alexaSkillId,
+        streamUrlTemplate: opts.streamUrl ?? env.streamUrlTemplate,
+        voicePort: opts.voicePort === undefined ? env.voicePort : Number(opts.voicePort),
+        alexaVerify: opts.alexaUnverified ? false : env.alexaVerify,
+        alexaTrustRootPath: opts.alexaTrustRoot ?? env.alexaTrustRootPath,
       };
       const log = (m: string) => process.stdout.write(`${m}\n`);
       const runtime = await loadRuntime({ ...config, warn: (m) => process.stderr.write(`omakase: ${m}\n`) });
@@ -68,20 +97,20 @@ export function serveCommand(): Command {
       log(`listening on ws://${config.host}:${port}/ws  (web client: http://${config.host}:${port}/)`);
       let voice: VoiceServer | undefined;
       if (config.alexaSkillId) {
-        if (!config.streamUrlTemplate?.startsWith('https://')) {
-          throw new Error(
-            'OMAKASE_ALEXA_SKILL_ID needs OMAKASE_STREAM_URL, an https URL template with {id}.',
-          );
-        }
-        const template = config.streamUrlTemplate;
-        const handler = createAlexaHandler({
+        if (!Number.isInteger(config.voicePort) || config.voicePort < 0 || config.voicePort > 65535)
+          throw new Error(`--voice-port must be an integer from 0 to 65535 (got "${opts.voicePort}").`);
+        voice = await startVoiceEndpoint({
           service,
+          catalog: runtime.catalog,
           skillId: config.alexaSkillId,
-          streamUrl: (id) => template.replace('{id}', encodeURIComponent(id)),
-          verify: createRequestVerifier({ skillId: config.alexaSkillId }),
+          streamUrlTemplate: config.streamUrlTemplate,
+          verify: config.alexaVerify,
+          trustRootsPem: config.alexaTrustRootPath && readFileSync(config.alexaTrustRootPath, 'utf8'),
+          port: config.voicePort,
+          host: config.host,
+          log,
+          warn: (m) => process.stderr.write(`${m}\n`),
         });
-        voice = await createVoiceServer({ handler, port: config.voicePort, host: config.host });
-        log(`voice (Alexa AudioPlayer) endpoint: ${voice.url}`);
       }
 
       let stopping = false;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectionIdOf, createAlexaHandler } from '../../../adapters/voice/alexaHandler.ts';
+import { connectionIdOf, createAlexaHandler, UNVERIFIED } from '../../../adapters/voice/alexaHandler.ts';
 import { parseAlexaRequest } from '../../../adapters/voice/alexaRequest.ts';
 import type { AlexaResponseEnvelope } from '../../../adapters/voice/alexaResponse.ts';
 import { isOmakaseError } from '../../../models/omakaseError.ts';
@@ -119,7 +119,14 @@ describe('createAlexaHandler: the endless stream', () => {
   it('reads a token it never saw (restart, another node) back from the token text', async () => {
     const h = harness();
     const t1 = tokenOf(await h.call(launchRequest()));
-    const other = createAlexaHandler({ service: h.service, skillId: SKILL_ID, streamUrl });
+    const other = createAlexaHandler({
+      service: h.service,
+      catalog: h.engine.catalog,
+      skillId: SKILL_ID,
+      streamUrl,
+      verify: UNVERIFIED,
+      warn: () => {},
+    });
     const answer = await other(audioEvent('AudioPlayer.PlaybackNearlyFinished', t1, 170_000));
     const next = tokenOf(answer);
     expect(refOf(next)).toMatchObject({ sessionId: refOf(t1).sessionId, seq: 2 });
@@ -271,6 +278,22 @@ describe('createAlexaHandler: thumbs and steering', () => {
   });
 });
 
+describe('createAlexaHandler: request verification is never silently off', () => {
+  it('needs `verify`: a verifier, or UNVERIFIED, which it warns about when made', () => {
+    const h = harness();
+    const base = { service: h.service, catalog: h.engine.catalog, skillId: SKILL_ID, streamUrl };
+    // A JavaScript caller (or a cast) leaving it out is refused, not served unverified.
+    expect(() =>
+      createAlexaHandler({ ...base } as unknown as Parameters<typeof createAlexaHandler>[0]),
+    ).toThrow(/needs `verify`/);
+    const warnings: string[] = [];
+    createAlexaHandler({ ...base, verify: UNVERIFIED, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(/REQUEST VERIFICATION IS OFF/)]);
+    createAlexaHandler({ ...base, verify: async () => {}, warn: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1);
+  });
+});
+
 describe('createAlexaHandler: errors and odd requests', () => {
   it('refuses bodies that are not Alexa requests with a coded 400', async () => {
     const h = harness();
@@ -330,6 +353,9 @@ describe('createAlexaHandler: errors and odd requests', () => {
     const h = harness();
     const handler = createAlexaHandler({
       service: h.service,
+      catalog: h.engine.catalog,
+      verify: UNVERIFIED,
+      warn: () => {},
       skillId: SKILL_ID,
       streamUrl: (id) => `http://media.example.com/${id}.mp3`,
       onError: (err) => h.errors.push(err),

@@ -196,6 +196,7 @@ describe.skipIf(missing(hasOpenssl()))(
       const h = harness();
       const handler = createAlexaHandler({
         service: h.service,
+        catalog: h.engine.catalog,
         skillId: SKILL_ID,
         streamUrl: (id) => `https://media.example.com/${id}.mp3`,
         verify: verifier(),

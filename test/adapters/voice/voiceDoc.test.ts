@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VOICE_ERRORS } from '../../../adapters/voice/errors.ts';
+import { readInteractionModel } from '../../../adapters/voice/interactionModel.ts';
 import { intentRequest, launchRequest } from './alexaRequests.ts';
 import { harness, openServices, speechOf, tokenOf } from './voiceHarness.ts';
 
@@ -11,19 +12,7 @@ const errorRows = new Map(
   [...doc.matchAll(/^\| `(VOICE_[A-Z0-9_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])] as const),
 );
 
-interface InteractionModel {
-  interactionModel: {
-    languageModel: {
-      invocationName: string;
-      intents: { name: string; slots?: { name: string; type: string }[]; samples: string[] }[];
-    };
-  };
-}
-
-const jsonBlocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as unknown);
-const model = jsonBlocks.find(
-  (b): b is InteractionModel => typeof b === 'object' && b !== null && 'interactionModel' in b,
-);
+const model = readInteractionModel();
 
 afterEach(async () => {
   await Promise.all(openServices.splice(0).map((s) => s.close()));
@@ -39,16 +28,41 @@ describe('docs/voice.md', () => {
     }
   });
 
-  it('has a valid interaction model whose custom intents the handler answers', async () => {
-    expect(model).toBeDefined();
-    const { intents } = model!.interactionModel.languageModel;
+  it('names the shipped interaction model and every setting of `omakase serve`', () => {
+    expect(doc).toContain('adapters/voice/skill-package/interactionModels/custom/en-US.json');
+    for (const setting of [
+      'OMAKASE_ALEXA_SKILL_ID',
+      'OMAKASE_STREAM_URL',
+      'OMAKASE_VOICE_PORT',
+      'OMAKASE_ALEXA_VERIFY',
+      'OMAKASE_ALEXA_TRUST_ROOT',
+      '--alexa-skill-id',
+      '--stream-url',
+      '--voice-port',
+      '--alexa-unverified',
+      '--alexa-trust-root',
+    ]) {
+      expect(doc, setting).toContain(setting);
+    }
+  });
+
+  it('ships a valid interaction model whose custom intents the handler answers', async () => {
+    const { intents } = model.interactionModel.languageModel;
     const custom = intents.filter((i) => !i.name.startsWith('AMAZON.'));
     expect(custom.map((i) => i.name).sort()).toEqual([
       'CalmerIntent',
+      'LessArtistIntent',
+      'MoodIntent',
+      'MoreLikeThisIntent',
       'PlayIntent',
       'ThumbsDownIntent',
       'ThumbsUpIntent',
     ]);
+    // Every slot type the model uses is built in or defined in the model.
+    const types = new Set(model.interactionModel.languageModel.types.map((t) => t.name));
+    for (const slot of intents.flatMap((i) => i.slots ?? [])) {
+      expect(slot.type.startsWith('AMAZON.') || types.has(slot.type), slot.type).toBe(true);
+    }
     // Alexa's audio skills must declare these built-ins.
     for (const builtIn of [
       'PauseIntent',

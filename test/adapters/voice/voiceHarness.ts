@@ -1,5 +1,10 @@
 import { expect } from 'vitest';
-import { createAlexaHandler, type VoiceResponse } from '../../../adapters/voice/alexaHandler.ts';
+import {
+  type AlexaHandlerOptions,
+  createAlexaHandler,
+  UNVERIFIED,
+  type VoiceResponse,
+} from '../../../adapters/voice/alexaHandler.ts';
 import type {
   AlexaResponseEnvelope,
   AudioDirective,
@@ -67,6 +72,7 @@ export function harness(
   engine: Engine = smallEngine,
   service?: SessionService,
   store?: SessionStore,
+  options: Partial<AlexaHandlerOptions> = {},
 ): Harness {
   const theStore = store ?? createMemoryStore();
   const theService = service ?? createSessionManager({ engine, store: theStore, randomSeed: () => 7 });
@@ -74,9 +80,14 @@ export function harness(
   const errors: unknown[] = [];
   const handler = createAlexaHandler({
     service: theService,
+    catalog: engine.catalog,
     skillId: SKILL_ID,
     streamUrl,
+    verify: UNVERIFIED,
+    warn: () => {},
+    random: seededRandom(1),
     onError: (err) => errors.push(err),
+    ...options,
   });
   return {
     service: theService,
@@ -91,6 +102,18 @@ export function harness(
       }
       return answer;
     },
+  };
+}
+
+/** A reproducible `Math.random` stand-in (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AlexaHandler, createAlexaHandler } from '../../../adapters/voice/alexaHandler.ts';
+import { type AlexaHandler, createAlexaHandler, UNVERIFIED } from '../../../adapters/voice/alexaHandler.ts';
 import { createVoiceServer, type VoiceServer } from '../../../adapters/voice/voiceServer.ts';
 import { audioEvent, launchRequest, SKILL_ID } from './alexaRequests.ts';
 import { harness, openServices, refOf } from './voiceHarness.ts';
@@ -61,6 +61,9 @@ describe('createVoiceServer', () => {
     const h = harness();
     const handler = createAlexaHandler({
       service: h.service,
+      catalog: h.engine.catalog,
+      verify: UNVERIFIED,
+      warn: () => {},
       skillId: SKILL_ID,
       streamUrl: (id) => `https://media.example.com/${id}.mp3`,
     });
