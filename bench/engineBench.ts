@@ -19,8 +19,8 @@ import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../engine/retrieval/vectorIndex.ts';
 import { createRng } from '../engine/rng.ts';
-import { nextPicks, type StreamCursor } from '../engine/streamCursor.ts';
 import type { SessionState } from '../engine/session.ts';
+import { nextPicks, type StreamCursor } from '../engine/streamCursor.ts';
 import { FEATURE_COUNT } from '../models/featureSchema.ts';
 import { loadModel } from '../models/loadModel.ts';
 

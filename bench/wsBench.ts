@@ -402,7 +402,9 @@ const decisions = { calls: 0 };
  * The real session layer: session manager and store (memory, or Redis at `redisUrl`) over the engine as
  * `npm start` builds it (the built-in demo catalog, its transition memory and the shipped ONNX model).
  */
-async function createBenchService(redisUrl?: string): Promise<{ service: SessionService; description: string }> {
+async function createBenchService(
+  redisUrl?: string,
+): Promise<{ service: SessionService; description: string }> {
   if (!demoEngine) {
     const engine = (await loadRuntime()).engine;
     demoEngine = {

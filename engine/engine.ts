@@ -146,7 +146,17 @@ export function createEngine(resources: EngineResources): Engine {
     const features = assembleFeatures(catalog, query, candidates, state.nextPos);
     const { scores, scorer } =
       count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
-    const pool = buildPool(state, candidates, scores, config, { id: scorer.id, degraded: scorer.degraded });
+    const artist = state.steers.find((s) => s.steer.kind === 'artist')?.steer;
+    const lead =
+      artist?.kind === 'artist' ? (i: number) => catalog.items[i].artist === artist.artist : undefined;
+    const pool = buildPool(
+      state,
+      candidates,
+      scores,
+      config,
+      { id: scorer.id, degraded: scorer.degraded },
+      lead,
+    );
     return { state: { ...state, decisions: state.decisions + 1 }, pool };
   }
 
@@ -198,7 +208,6 @@ export function createEngine(resources: EngineResources): Engine {
       assertState(state);
       return applySteer(state, steer, catalog, config, nowMs);
     },
-
   };
 }
 

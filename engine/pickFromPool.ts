@@ -65,13 +65,17 @@ export function pickFromPool(
     modelScores[e++] = pool.scores[c];
   }
   const pull = feedbackCorrection(catalog, state, pool);
+  const artist = steeredArtist(catalog, state);
   let scores = modelScores;
   let correction: Float32Array | undefined;
-  if (pull) {
+  if (pull || artist !== undefined) {
+    // "Play more by X" is an order, not a hint the model may outvote: X's items lead (the artist gap still
+    // spaces them).
+    const span = artist === undefined ? 0 : scoreSpan(pool.scores);
     scores = new Float32Array(eligible);
     correction = new Float32Array(eligible);
     for (let e = 0; e < eligible; e++) {
-      correction[e] = pull[ranks[e]];
+      correction[e] = (pull ? pull[ranks[e]] : 0) + (catalog.artistIds[indexes[e]] === artist ? span : 0);
       scores[e] = modelScores[e] + correction[e];
     }
   }
@@ -92,4 +96,24 @@ export function pickFromPool(
     model: { id: pool.model, degraded: pool.degraded },
     pooled: { candidates: pool.candidates, decision: pool.decision },
   });
+}
+
+/** The artist number of the session's `artist` steer, if it has one. */
+function steeredArtist(catalog: Catalog, state: SessionState): number | undefined {
+  for (const { steer } of state.steers) {
+    if (steer.kind !== 'artist') continue;
+    const members = catalog.byArtist(steer.artist);
+    return members.length > 0 ? catalog.artistIds[members[0]] : undefined;
+  }
+  return undefined;
+}
+
+function scoreSpan(scores: readonly number[]): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const s of scores) {
+    if (s < lo) lo = s;
+    if (s > hi) hi = s;
+  }
+  return hi - lo || 1;
 }

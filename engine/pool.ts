@@ -16,7 +16,7 @@ export interface ScoredPool {
   signal: number;
   /** The steering it was scored for (`steerKey`): other steering makes it stale. */
   steer: string;
-  /** Catalog indexes, best model score first. */
+  /** Catalog indexes, best model score first (the items of an artist the listener steered to before all). */
   items: number[];
   /** Model scores, aligned with `items`. */
   scores: number[];
@@ -34,19 +34,25 @@ export type PoolNeed = 'fresh' | 'due' | 'stale';
 /** A signal at least this strong (|strength|) since scoring makes the pool due: the query has moved. */
 export const STRONG_SIGNAL = 0.6;
 
-/** The top `config.poolKeep` candidates by score, as a pool. */
+/**
+ * The top `config.poolKeep` candidates by score, as a pool; candidates `lead` names (the items of an artist
+ * the listener steered to) are kept whatever their score, ahead of the rest.
+ */
 export function buildPool(
   state: SessionState,
   candidates: Candidates,
   scores: Float32Array,
   config: EngineConfig,
   model: { id: string; degraded: boolean },
+  lead?: (index: number) => boolean,
 ): ScoredPool {
   const count = candidates.indexes.length;
   const order: number[] = [];
   for (let c = 0; c < count; c++) order.push(c);
+  const first = new Uint8Array(count);
+  if (lead) for (let c = 0; c < count; c++) first[c] = lead(candidates.indexes[c]) ? 1 : 0;
   // Ties keep retrieval order, so a pool does not depend on the sort's stability.
-  order.sort((a, b) => scores[b] - scores[a] || a - b);
+  order.sort((a, b) => first[b] - first[a] || scores[b] - scores[a] || a - b);
   const keep = order.slice(0, Math.min(count, config.poolKeep));
   return {
     decision: state.decisions,
@@ -74,11 +80,7 @@ export function steerKey(steers: readonly { steer: Steer }[]): string {
  * `config.poolPicks` picks from it or a strong signal since it was scored, it is `due` for a refresh (picks
  * still come from it, corrected, until the refresh lands).
  */
-export function poolNeed(
-  state: SessionState,
-  pool: ScoredPool | null,
-  config: EngineConfig,
-): PoolNeed {
+export function poolNeed(state: SessionState, pool: ScoredPool | null, config: EngineConfig): PoolNeed {
   if (pool === null || pool.steer !== steerKey(state.steers)) return 'stale';
   if (state.nextPos - pool.fromPos >= config.poolPicks) return 'due';
   if ((state.signals ?? 0) === pool.signal) return 'fresh';

@@ -113,7 +113,7 @@ export function applyFeedback(
   } else if (feedback.type === 'skipped' && (entry.playedMs ?? 0) < 30_000) {
     conflicts = (h) => h.artist === entry.artist;
   }
-  const update = withdraw(next, feedback.pos, conflicts);
+  const update = withdraw(next, feedback.pos, conflicts, config);
   return feedback.type === 'skipped' ? retime(update, nowMs) : update;
 }
 
@@ -146,7 +146,7 @@ export function applySteer(
       next = { ...next, blockedArtists: next.blockedArtists.filter((b) => b.artist !== back) };
   }
   // The listener asked for something else: every queued pick not yet started gives way.
-  const update = withdraw(next, Number.NEGATIVE_INFINITY, () => true);
+  const update = withdraw(next, Number.NEGATIVE_INFINITY, () => true, config);
   return retime(update, nowMs);
 }
 
@@ -181,16 +181,29 @@ function block(state: SessionState, artist: string, picks: number, fromPos: numb
 
 /**
  * Removes queued entries after `afterPos` that have not started and match `conflicts`, and hands back their
- * positions. Positions are never reused: replacements take new ones.
+ * positions. Positions are never reused: replacements take new ones. A withdrawn item stays out of the
+ * stream for the freshness window (it joins `olderIds`): the client showed it, and it was withdrawn for a
+ * reason, so it must not come back under a new seq.
  */
-function withdraw(state: SessionState, afterPos: number, conflicts: (h: HistoryEntry) => boolean): Update {
+function withdraw(
+  state: SessionState,
+  afterPos: number,
+  conflicts: (h: HistoryEntry) => boolean,
+  config: EngineConfig,
+): Update {
   const withdrawn: number[] = [];
+  const ids: string[] = [];
   const history = state.history.filter((h) => {
     const out = h.pos > afterPos && h.outcome === undefined && !h.started && conflicts(h);
-    if (out) withdrawn.push(h.pos);
+    if (out) {
+      withdrawn.push(h.pos);
+      ids.push(h.id);
+    }
     return !out;
   });
-  return withdrawn.length === 0 ? { state, withdrawn } : { state: { ...state, history }, withdrawn };
+  if (withdrawn.length === 0) return { state, withdrawn };
+  const olderIds = [...state.olderIds, ...ids].slice(-config.freshnessWindow);
+  return { state: { ...state, history, olderIds }, withdrawn };
 }
 
 /**

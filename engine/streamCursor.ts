@@ -17,7 +17,7 @@ export interface StreamCursor {
  *
  * @example
  * let cursor = { state: engine.start({ seed: 7 }), pool: null };
- * const { cursor: next, picks } = await nextPicks(engine, cursor, 1, Date.now());
+ * const { cursor: next, picks } = await nextPicks(engine, cursor, 1, nowMs);
  */
 export async function nextPicks(
   engine: Engine,

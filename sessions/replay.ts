@@ -133,7 +133,12 @@ export async function replaySession(
       principal: null,
       tokenHash: '',
       // Windows wide enough that the replay never refuses a seq the server took.
-      settings: { graceMs: Number.MAX_SAFE_INTEGER, idleMs: Number.MAX_SAFE_INTEGER, maxMore: 100, historyWindow: 100_000 },
+      settings: {
+        graceMs: Number.MAX_SAFE_INTEGER,
+        idleMs: Number.MAX_SAFE_INTEGER,
+        maxMore: 100,
+        historyWindow: 100_000,
+      },
       nowMs: log.start.atMs,
       replaying: true,
     },
@@ -149,17 +154,30 @@ export async function replaySession(
     replies.delete(id);
     return reply;
   };
-  send({ type: 'user.start', seed: log.start.seed, intent: log.start.intent, profile: log.start.profile, nowMs: log.start.atMs });
+  send({
+    type: 'user.start',
+    seed: log.start.seed,
+    intent: log.start.intent,
+    profile: log.start.profile,
+    nowMs: log.start.atMs,
+  });
   /** Held `feed.more` requests: the logged reqId → the replay's. */
   const held = new Map<number, number>();
   let deliveries = 0;
   let decisions = 0;
 
-  const compareDelivery = (logIndex: number, expected: string[], p: number[] | undefined, reply: SessionReply | undefined) => {
+  const compareDelivery = (
+    logIndex: number,
+    expected: string[],
+    p: number[] | undefined,
+    reply: SessionReply | undefined,
+  ) => {
     const got = reply?.ok ? (reply.ids ?? []) : [];
     const gotP = reply?.ok ? (reply.p ?? []) : [];
     let delta = 0;
-    if (p) for (let i = 0; i < Math.min(p.length, gotP.length); i++) delta = Math.max(delta, Math.abs(p[i]! - gotP[i]!));
+    if (p)
+      for (let i = 0; i < Math.min(p.length, gotP.length); i++)
+        delta = Math.max(delta, Math.abs(p[i]! - gotP[i]!));
     const same = expected.length === got.length && expected.every((id, i) => id === got[i]);
     record({
       what: 'delivery',
@@ -194,7 +212,12 @@ export async function replaySession(
     }
     if (entry.ok === false) continue;
     const { atMs: _a, node: _n, ok: _ok, code: _c, reqId: loggedReq, ...command } = entry;
-    const { withdrawn: loggedWithdrawn, ids, p, ...rest } = command as typeof command & {
+    const {
+      withdrawn: loggedWithdrawn,
+      ids,
+      p,
+      ...rest
+    } = command as typeof command & {
       withdrawn?: number[];
       ids?: string[];
       p?: number[];
@@ -219,7 +242,10 @@ export async function replaySession(
       }
     }
   }
-  if (held.size > 0) report.notes.push(`${held.size} held request(s) were never answered in the log (the node stopped first).`);
+  if (held.size > 0)
+    report.notes.push(
+      `${held.size} held request(s) were never answered in the log (the node stopped first).`,
+    );
   actor.stop();
   report.ok = report.diverged === 0 && report.commandMismatches.length === 0;
   return report;
@@ -261,6 +287,7 @@ function rankFlips(expected: readonly string[], got: readonly string[]): number 
   const at = new Map(got.map((id, i) => [id, i]));
   const common = expected.map((id) => at.get(id)).filter((i): i is number => i !== undefined);
   let flips = 0;
-  for (let i = 0; i < common.length; i++) for (let j = i + 1; j < common.length; j++) if (common[i]! > common[j]!) flips++;
+  for (let i = 0; i < common.length; i++)
+    for (let j = i + 1; j < common.length; j++) if (common[i]! > common[j]!) flips++;
   return flips;
 }

@@ -1,7 +1,7 @@
 import type { Catalog } from '../engine/catalog.ts';
 import type { Source } from '../engine/pick.ts';
-import type { Intent, Profile } from '../engine/session.ts';
 import { SOURCE_BIT } from '../engine/retrieval/retrieve.ts';
+import type { Intent, Profile } from '../engine/session.ts';
 import { type LoggedPool, type LogInput, readLog } from './sessionLog.ts';
 import type { SeqFeedback } from './sessionService.ts';
 

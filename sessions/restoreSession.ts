@@ -59,7 +59,11 @@ export function replayTail(
       actor.send({ type: 'log.refillFailed' });
     } else if (entry.ok !== false) {
       const { atMs: _at, node: _node, ok: _ok, code: _code, reqId: _r, ...command } = entry;
-      const { withdrawn: _w, ids: _ids, ...rest } = command as typeof command & {
+      const {
+        withdrawn: _w,
+        ids: _ids,
+        ...rest
+      } = command as typeof command & {
         withdrawn?: unknown;
         ids?: unknown;
       };

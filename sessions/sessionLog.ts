@@ -203,7 +203,12 @@ function check(entry: Exclude<LogEntry, StartEntry>, index: number): void {
   switch (entry.type) {
     case 'engine.pool': {
       const pool = entry.pool as Partial<LoggedPool> | undefined;
-      if (!pool || !Array.isArray(pool.ids) || !Array.isArray(pool.scores) || !Number.isInteger(pool.decision))
+      if (
+        !pool ||
+        !Array.isArray(pool.ids) ||
+        !Array.isArray(pool.scores) ||
+        !Number.isInteger(pool.decision)
+      )
         bad('has no scored pool');
       if (pool!.ids!.length !== pool!.scores!.length) bad('has as many ids as scores');
       return;

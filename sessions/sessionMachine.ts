@@ -2,8 +2,8 @@ import { emit, enqueueActions, fromPromise, setup } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import type { Feedback, SessionState } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
-import type { SessionErrorCode } from './errors.ts';
 import { deliver, withdraw } from './delivery.ts';
+import type { SessionErrorCode } from './errors.ts';
 import type {
   CommandStamp,
   EndReason,
@@ -63,7 +63,6 @@ function engineRefusal(reqId: number, err: unknown): SessionReply {
     return refusal(reqId, 'SESSION_INVALID_REQUEST', message);
   return refusal(reqId, 'SESSION_ENGINE_FAILED', `The engine failed: ${message} Retry the call.`);
 }
-
 
 /**
  * The session machine: `starting` → `active` (playback `streaming` ⇄ `paused`, alongside a `feed` whose
@@ -144,7 +143,6 @@ export function createSessionMachine(deps: SessionMachineDeps) {
     }
   }
 
-
   return setup({
     types: {} as { context: Ctx; events: Ev; input: SessionInput; emitted: SessionEmitted },
     actors: {
@@ -179,7 +177,8 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         const { output } = event as unknown as { output: ScoreOutput };
         return output.version === context.version && output.pool.decision === context.engine!.decisions;
       },
-      idleExpired: ({ context, event }) => stamp(event).nowMs - context.lastEventAt >= context.settings.idleMs,
+      idleExpired: ({ context, event }) =>
+        stamp(event).nowMs - context.lastEventAt >= context.settings.idleMs,
       idleDue: ({ context }) => deps.now() - context.lastEventAt >= context.settings.idleMs,
       graceExpired: ({ context, event }) =>
         context.disconnectedAt !== null &&
@@ -301,13 +300,22 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       }),
       applySteer: enqueueActions(({ context, event, enqueue }) => {
         assertType(event, 'user.steer');
-        commit(enqueue, applyChange(context, event, (state) => engine.steer(state, event.steer, event.nowMs), true));
+        commit(
+          enqueue,
+          applyChange(context, event, (state) => engine.steer(state, event.steer, event.nowMs), true),
+        );
       }),
       pause: enqueueActions(({ event, enqueue }) =>
-        commit(enqueue, { update: { paused: true, lastEventAt: stamp(event).nowMs }, reply: ok(stamp(event).reqId) }),
+        commit(enqueue, {
+          update: { paused: true, lastEventAt: stamp(event).nowMs },
+          reply: ok(stamp(event).reqId),
+        }),
       ),
       play: enqueueActions(({ event, enqueue }) =>
-        commit(enqueue, { update: { paused: false, lastEventAt: stamp(event).nowMs }, reply: ok(stamp(event).reqId) }),
+        commit(enqueue, {
+          update: { paused: false, lastEventAt: stamp(event).nowMs },
+          reply: ok(stamp(event).reqId),
+        }),
       ),
       recordDisconnect: enqueueActions(({ event, enqueue }) =>
         commit(enqueue, {
@@ -352,7 +360,11 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           reply:
             params.reason === 'ended'
               ? ok(event.reqId)
-              : refusal(event.reqId, 'SESSION_EXPIRED', `The session ended (${params.reason}); start a new one.`),
+              : refusal(
+                  event.reqId,
+                  'SESSION_EXPIRED',
+                  `The session ended (${params.reason}); start a new one.`,
+                ),
         });
       }),
       announceEnd: emit(({ context }) => ({
@@ -420,7 +432,10 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                 { actions: 'applyFeedback' },
               ],
               'user.steer': { actions: 'applySteer' },
-              'user.end': { target: '#session.ended', actions: { type: 'endAs', params: { reason: 'ended' } } },
+              'user.end': {
+                target: '#session.ended',
+                actions: { type: 'endAs', params: { reason: 'ended' } },
+              },
               'client.disconnected': { target: '#session.disconnected', actions: 'recordDisconnect' },
               'client.resumed': [
                 { guard: 'badLastSeq', actions: 'rejectBadLastSeq' },

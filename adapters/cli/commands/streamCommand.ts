@@ -1,12 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Pick } from '../../../engine/pick.ts';
 import { radioViolations } from '../../../engine/policy/radioRules.ts';
-import {
-  type Feedback,
-  PROFILES,
-  type Profile,
-  type Steer,
-} from '../../../engine/session.ts';
+import { type Feedback, PROFILES, type Profile, type Steer } from '../../../engine/session.ts';
 import { nextPicks, type StreamCursor } from '../../../engine/streamCursor.ts';
 import { loadRuntime } from '../../runtime.ts';
 

@@ -124,7 +124,7 @@ describe('a long listening session over HTTP (300+ tracks)', () => {
     const catalog = smallCatalog({ items: 1500, artists: 120 });
     const engine = createEngine({ catalog, scorer: createFallbackScorer() });
     const store = createMemoryStore();
-    const service = createSessionManager({ engine, store, lookahead: 4, randomSeed: () => 11 });
+    const service = createSessionManager({ engine, store, randomSeed: () => 11 });
     services.push(service);
     const handler = createAlexaHandler({
       service,

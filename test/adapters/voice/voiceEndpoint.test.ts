@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 function service(engine = smallEngine) {
-  const s = createSessionManager({ engine, store: createMemoryStore(), lookahead: 2 });
+  const s = createSessionManager({ engine, store: createMemoryStore() });
   openServices.push(s);
   return s;
 }
