@@ -9,6 +9,8 @@ export const WEB_ERRORS = {
   WEB_BAD_REQUEST: 'The query is missing a parameter or has too many ids (at most 100).',
   WEB_NO_MATCH: 'The steering text names no tag, mood or artist in the catalog.',
   WEB_NO_CATALOG: 'The server was started without a catalog for the page; only the feed itself works.',
+  /** Not sent by the server: what the page shows when a route could not be reached at all. */
+  WEB_FETCH_FAILED: 'The page could not reach one of these routes.',
 } as const;
 
 export type WebErrorCode = keyof typeof WEB_ERRORS;

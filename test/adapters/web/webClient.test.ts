@@ -140,14 +140,12 @@ describe.skipIf(missing(existsSync(CHROMIUM)))(
 
       // Cards carry tags and a cover: the catalog's image when it has one, a generated one otherwise.
       await p.waitForFunction(() => document.querySelectorAll('.card .tags li').length > 0);
-      const covers = await p
-        .locator('.card img.cover')
-        .evaluateAll((imgs) =>
-          imgs.map((i) => ({
-            src: (i as HTMLImageElement).src,
-            id: (i.closest('.card') as HTMLElement).dataset.id,
-          })),
-        );
+      const covers = await p.locator('.card img.cover').evaluateAll((imgs) =>
+        imgs.map((i) => ({
+          src: (i as HTMLImageElement).src,
+          id: (i.closest('.card') as HTMLElement).dataset.id,
+        })),
+      );
       for (const c of covers) {
         if (c.id?.endsWith('7')) expect(c.src).toContain('%23c84');
         else expect(c.src).toMatch(/^data:image\/svg\+xml/);
