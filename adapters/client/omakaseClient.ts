@@ -65,6 +65,11 @@ export interface OmakaseClientOptions {
   connectTimeoutMs?: number;
   /** Waits after a `starved` before asking for one more item to try again (default: the backoff). */
   starvedBackoff?: Partial<BackoffOptions>;
+  /**
+   * Tries after `starved` in a row, each asking for one more item (default 10): a bounded surplus when the
+   * session can serve again. After that the next `more`, `feedback` or `steer` tries again.
+   */
+  starvedRetries?: number;
   /** For the jitter (default Math.random). */
   random?: () => number;
   timers?: ClientTimers;
@@ -92,7 +97,7 @@ export interface ClientEvents {
   item: ClientItem;
   invalidated: InvalidatedMessage;
   /** Nothing the session's rules allow right now; the client tries again in `retryInMs`. */
-  starved: { credit: number; retryInMs: number };
+  starved: { credit: number; retryInMs: number | undefined };
   /** Every error: the server's (by its code) and the client's own (CLIENT_*). */
   error: OmakaseClientError;
 }
@@ -463,10 +468,13 @@ export class OmakaseClient {
         this.emit('invalidated', message);
         return;
       case 'starved': {
-        const retryInMs = backoffDelay(this.starvedAttempt++, this.starvedBackoff, this.random);
         this.timers.clearTimeout(this.starvedTimer);
-        // The server serves kept credit after the next `more`: ask for one more item, later.
-        this.starvedTimer = this.timers.setTimeout(() => this.more(1), retryInMs);
+        let retryInMs: number | undefined;
+        if (this.starvedAttempt < (this.options.starvedRetries ?? 10)) {
+          retryInMs = backoffDelay(this.starvedAttempt++, this.starvedBackoff, this.random);
+          // The server serves kept credit after the next `more`: ask for one more item, later.
+          this.starvedTimer = this.timers.setTimeout(() => this.more(1), retryInMs);
+        }
         this.emit('starved', { credit: message.credit, retryInMs });
         return;
       }

@@ -97,7 +97,10 @@ function start(text: string): void {
   c.on('invalidated', (m) => c === client && withdraw(m));
   c.on('starved', ({ retryInMs }) => {
     if (c !== client) return;
-    sentinel.textContent = `Nothing fits your feed right now; trying again in ${Math.ceil(retryInMs / 1000)} s.`;
+    sentinel.textContent =
+      retryInMs === undefined
+        ? 'Nothing fits your feed right now; a like, a skip or a steer will try again.'
+        : `Nothing fits your feed right now; trying again in ${Math.ceil(retryInMs / 1000)} s.`;
   });
   c.on('error', (err) => c === client && showError(err));
   reported(c.connect());
@@ -140,8 +143,13 @@ function showError(err: OmakaseClientError | { code: string; message: string }):
   alertBox.replaceChildren(code, `: ${err.message}`);
 }
 
-function say(text: string): void {
-  notice.textContent = text;
+let saidAt = 0;
+
+/** Tells the reader what just happened; `after` adds to a message said a moment ago (a steer, then what it withdrew). */
+function say(text: string, after = false): void {
+  const now = Date.now();
+  notice.textContent = after && now - saidAt < 2000 ? `${notice.textContent} ${text}` : text;
+  saidAt = now;
 }
 
 function updateCount(): void {
@@ -237,6 +245,7 @@ function withdraw(m: InvalidatedMessage): void {
   if (gone > 0 && client) {
     say(
       `${gone} queued card${gone === 1 ? '' : 's'} no longer fit (${m.reason}); replacing ${gone === 1 ? 'it' : 'them'}.`,
+      true,
     );
     client.more(gone);
   }

@@ -252,4 +252,27 @@ describe('OmakaseClient when the session runs dry', () => {
       await server.close();
     }
   });
+
+  it('tries a bounded number of times in a row, then waits for the application', async () => {
+    const fake = new FakeSessionService();
+    fake.limit = 1;
+    const server = await createWsServer({ service: fake, port: 0 });
+    try {
+      const c = client({
+        url: `ws://127.0.0.1:${server.address().port}`,
+        starvedBackoff: { initialMs: 5, maxMs: 10 },
+        starvedRetries: 2,
+      });
+      const starved: (number | undefined)[] = [];
+      c.on('starved', (s) => starved.push(s.retryInMs));
+      await c.connect();
+      c.more(2);
+      await waitFor(c, 'starved', (s) => s.retryInMs === undefined);
+      expect(starved.map((r) => r === undefined)).toEqual([false, false, true]);
+      // Two tries asked for one more item each: the session owes 1 + 2.
+      expect(c.outstanding).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
 });

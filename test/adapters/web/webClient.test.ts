@@ -237,6 +237,15 @@ describe.skipIf(missing(existsSync(CHROMIUM)))(
       await expect.poll(() => chip.getAttribute('aria-pressed')).toBe('true');
       await expect.poll(() => p.locator('#notice').textContent()).toMatch(/Steering: calm|no longer fit/);
       await settled(p);
+      const seq = (await cards(p))[0].seq;
+      const first = p.locator(`.card[data-seq="${seq}"]`);
+      const title = (await first.locator('h2').textContent())?.replace(/^#\d+/, '');
+      await first.locator('button[data-act="more-like"]').click();
+      await expect
+        .poll(() => p.locator('#notice').textContent())
+        .toMatch(/Steering: more like|no longer fit/);
+      await expect.poll(() => p.locator('#notice').textContent()).toContain(`Steering: more like ${title}`);
+      await settled(p);
       await p.fill('#steer-text', 'more genre3');
       await p.press('#steer-text', 'Enter');
       await expect
