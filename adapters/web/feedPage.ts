@@ -77,7 +77,29 @@ const cardObserver = new IntersectionObserver(
 setInterval(() => tracker.tick(), 250);
 document.addEventListener('visibilitychange', () => tracker.pageHidden(document.hidden));
 
-function start(text: string): void {
+/** Where the tab keeps its session, so that a reload resumes it (sessionStorage: one session per tab). */
+const SAVED = 'omakase.session';
+
+interface Saved {
+  sessionId: string;
+  resumeToken: string;
+  lastSeq: number;
+  intent: string;
+}
+
+function saved(): Saved | undefined {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(SAVED) ?? 'null') as Saved | null;
+    return value && typeof value.sessionId === 'string' && typeof value.resumeToken === 'string'
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a session for `text`, or takes up the tab's earlier one (`resume`, after a reload). */
+function start(text: string, resume?: Saved): void {
   if (client) {
     const old = client;
     // The old session is ended rather than left waiting out its grace window.
@@ -90,10 +112,47 @@ function start(text: string): void {
   view.received.length = 0;
   view.withdrawn.length = 0;
   alertBox.replaceChildren();
-  const c = new OmakaseClient({ url: wsUrl, start: { intent: text ? { text } : {} } });
+  if (!resume) sessionStorage.removeItem(SAVED);
+  const c = new OmakaseClient(
+    resume
+      ? {
+          url: wsUrl,
+          resume: { sessionId: resume.sessionId, resumeToken: resume.resumeToken, lastSeq: resume.lastSeq },
+        }
+      : { url: wsUrl, start: { intent: text ? { text } : {} } },
+  );
   client = c;
-  c.on('state', (s) => c === client && showState(s));
-  c.on('item', ({ seq, item }) => c === client && addCard(seq, item));
+  const keep = () => {
+    if (c !== client || !c.sessionId || !c.resumeToken) return;
+    const value: Saved = {
+      sessionId: c.sessionId,
+      resumeToken: c.resumeToken,
+      lastSeq: c.lastSeq,
+      intent: text,
+    };
+    sessionStorage.setItem(SAVED, JSON.stringify(value));
+  };
+  let opened = false;
+  c.on('welcome', () => {
+    opened = true;
+    keep();
+  });
+  c.on('state', (s) => {
+    if (c !== client) return;
+    showState(s);
+    if (s.state !== 'ended') return;
+    sessionStorage.removeItem(SAVED);
+    if (resume && !opened) {
+      // The tab's earlier session is gone (ended, or its grace window ran out): carry on with a new one.
+      start(text);
+      say(`The earlier session could not be resumed (${s.code ?? s.reason}); this is a new one.`);
+    }
+  });
+  c.on('item', ({ seq, item }) => {
+    if (c !== client) return;
+    addCard(seq, item);
+    keep();
+  });
   c.on('invalidated', (m) => c === client && withdraw(m));
   c.on('starved', ({ retryInMs }) => {
     if (c !== client) return;
@@ -398,4 +457,6 @@ document.addEventListener('keydown', (event) => {
 const initial = new URLSearchParams(location.search).get('intent') ?? '';
 $<HTMLInputElement>('intent').value = initial;
 reported(loadMoods());
-start(initial);
+// A reload of the same feed takes its session up again: the taste it learnt, and nothing repeated.
+const earlier = saved();
+start(initial, earlier?.intent === initial ? earlier : undefined);

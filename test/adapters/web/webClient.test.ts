@@ -237,6 +237,34 @@ describe.skipIf(missing(existsSync(CHROMIUM)))(
       expect(new Set(ids).size).toBe(ids.length);
     });
 
+    it('a reload takes the same session up again; a session that is gone gives way to a new one', async () => {
+      const p = await open();
+      const before = await p.evaluate(() => ({
+        last: Math.max(...omakaseFeed.received),
+        ids: [...document.querySelectorAll<HTMLElement>('.card:not(.withdrawn)')].map((c) => c.dataset.id),
+      }));
+      await p.reload();
+      await p.waitForFunction(() => document.getElementById('status')?.textContent === 'Resumed');
+      await p.waitForFunction(() => omakaseFeed.count() >= 10 && omakaseFeed.outstanding() === 0);
+      const after = await cards(p);
+      // The session's seqs carry on, and nothing it delivered before comes again.
+      expect(Math.min(...after.map((c) => c.seq))).toBe(before.last + 1);
+      expect(after.filter((c) => before.ids.includes(c.id))).toEqual([]);
+
+      await p.evaluate(() =>
+        sessionStorage.setItem(
+          'omakase.session',
+          JSON.stringify({ sessionId: 'gone', resumeToken: 'gone', lastSeq: 3, intent: '' }),
+        ),
+      );
+      await p.reload();
+      await expect
+        .poll(() => p.locator('#notice').textContent())
+        .toMatch(/could not be resumed \(SESSION_NOT_FOUND\)/);
+      await p.waitForFunction(() => omakaseFeed.count() >= 10 && omakaseFeed.state() === 'open');
+      expect(await p.evaluate(() => omakaseFeed.received.slice(0, 3))).toEqual([1, 2, 3]);
+    });
+
     it('steers by mood chip and free text, and shows an error by its code', async () => {
       const p = await open();
       const chip = p.locator('#moods .chip', { hasText: 'calm' });
