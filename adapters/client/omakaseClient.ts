@@ -11,7 +11,6 @@ import {
   DEFAULT_LIMITS,
   type FeedbackType,
   type HelloMessage,
-  type InvalidatedMessage,
   type Limits,
   PROTOCOL_VERSION,
   type RequestId,
@@ -22,105 +21,29 @@ import {
 } from '../protocol.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { clientError, OmakaseClientError } from './clientError.ts';
+import type {
+  ClientEvents,
+  ClientStats,
+  ClientTimers,
+  ConnectionState,
+  OmakaseClientOptions,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './clientTypes.ts';
+import { CreditLedger } from './creditLedger.ts';
+import { type Acked, RequestQueue } from './requestQueue.ts';
 import { decodeServerFrame, isFrameProblem } from './serverFrame.ts';
 
-/** A handler parameter checked both ways, so that the DOM's and the `ws` library's event types both fit. */
-type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
-
-/** What the client needs of a WebSocket: the WHATWG API, which browsers, Node's global and `ws` all have. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: Handler<unknown> | null;
-  onmessage: Handler<{ data: unknown }> | null;
-  onclose: Handler<{ code: number; reason: string }> | null;
-  onerror: Handler<unknown> | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-/** Timers and clock, injectable for tests. */
-export interface ClientTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now(): number;
-}
-
-export interface OmakaseClientOptions {
-  /** `ws://host:port/ws` or `wss://…`. */
-  url: string;
-  /** The WebSocket class: `globalThis.WebSocket` when absent; in Node 20 pass `ws`'s (`import WebSocket from 'ws'`). */
-  WebSocket?: WebSocketConstructor;
-  /** How to start the session (intent, profile, seed). Ignored when `resume` is given. */
-  start?: HelloMessage['start'];
-  /** Take over an existing session (e.g. after a page reload) instead of starting one. */
-  resume?: { sessionId: string; resumeToken: string; lastSeq: number };
-  backoff?: Partial<BackoffOptions>;
-  /** Interval of the app-level `ping`; the server's `welcome.heartbeatMs` when absent. */
-  heartbeatMs?: number;
-  /** A `pong` later than this marks the connection dead: the client drops it and resumes (default 10 s). */
-  pongTimeoutMs?: number;
-  /** A connection with no `welcome` this long after it was opened is dropped and tried again (default 15 s). */
-  connectTimeoutMs?: number;
-  /** Waits after a `starved` before asking for one more item to try again (default: the backoff). */
-  starvedBackoff?: Partial<BackoffOptions>;
-  /**
-   * Tries after `starved` in a row, each asking for one more item (default 10): a bounded surplus when the
-   * session can serve again. After that the next `more`, `feedback` or `steer` tries again.
-   */
-  starvedRetries?: number;
-  /** For the jitter (default Math.random). */
-  random?: () => number;
-  timers?: ClientTimers;
-}
-
-/** Where the connection stands; every change is emitted as a `state` event. */
-export type ConnectionState =
-  | { state: 'idle' }
-  | { state: 'connecting'; attempt: number; resuming: boolean }
-  | { state: 'open'; sessionId: string; resumed: boolean }
-  | { state: 'reconnecting'; attempt: number; inMs: number; at: number; reason: string }
-  | { state: 'ended'; reason: string; code?: string };
-
-/** An item as the client hands it on: `resent` when it came again after a resume (it has no `re`). */
-export interface ClientItem {
-  seq: number;
-  item: WireItem;
-  re?: RequestId;
-  resent: boolean;
-}
-
-export interface ClientEvents {
-  state: ConnectionState;
-  welcome: WelcomeMessage;
-  item: ClientItem;
-  invalidated: InvalidatedMessage;
-  /** Nothing the session's rules allow right now; the client tries again in `retryInMs`. */
-  starved: { credit: number; retryInMs: number | undefined };
-  /** Every error: the server's (by its code) and the client's own (CLIENT_*). */
-  error: OmakaseClientError;
-}
-
-/** Counters a caller can check: items dropped as duplicates, requests sent again, reconnects made. */
-export interface ClientStats {
-  duplicates: number;
-  resent: number;
-  reconnects: number;
-}
-
-type Acked = { type: 'feedback' | 'steer' | 'pause' | 'play' | 'end'; [field: string]: unknown };
-
-interface Pending {
-  id: RequestId;
-  message: Acked;
-  /** Sent on the current connection. */
-  sent: boolean;
-  /** Sent on some connection before (a send now is a resend). */
-  everSent: boolean;
-  resolve: () => void;
-  reject: (err: OmakaseClientError) => void;
-}
+export type {
+  ClientEvents,
+  ClientItem,
+  ClientStats,
+  ClientTimers,
+  ConnectionState,
+  OmakaseClientOptions,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './clientTypes.ts';
 
 const DEFAULT_TIMERS: ClientTimers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -167,11 +90,8 @@ export class OmakaseClient {
   private current: ConnectionState = { state: 'idle' };
   private finished = false;
 
-  /** Items the application asked for and has not received. */
-  private wanted = 0;
-  /** Credit granted on this connection and not used yet, by `more` id, oldest first (as the server spends it). */
-  private grants: { id: RequestId; left: number }[] = [];
-  private readonly pending = new Map<RequestId, Pending>();
+  private readonly credit = new CreditLedger();
+  private readonly requests = new RequestQueue();
   private readonly pings = new Map<
     RequestId,
     { sentAt: number; resolve: (rttMs: number) => void; reject: (err: OmakaseClientError) => void }
@@ -251,7 +171,7 @@ export class OmakaseClient {
   }
   /** Items asked for with `more` and not yet received. */
   get outstanding(): number {
-    return this.wanted;
+    return this.credit.wanted;
   }
 
   /**
@@ -261,7 +181,7 @@ export class OmakaseClient {
   more(n: number): void {
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(`more(n): n must be a positive integer, got ${n}`);
-    this.wanted += n;
+    this.credit.wanted += n;
     this.topUp();
   }
 
@@ -326,8 +246,8 @@ export class OmakaseClient {
     const ws = new this.Ctor(this.options.url);
     this.socket = ws;
     this.welcomed = false;
-    this.grants = [];
-    for (const p of this.pending.values()) p.sent = false;
+    this.credit.reconnected();
+    this.requests.reconnected();
     ws.onopen = () => {
       if (this.socket !== ws) return;
       this.helloId = this.newId();
@@ -426,8 +346,7 @@ export class OmakaseClient {
       'CLIENT_CLOSED',
       `The session is over (${reason}); the request was not answered.`,
     );
-    for (const p of this.pending.values()) p.reject(closed);
-    this.pending.clear();
+    this.requests.rejectAll(closed);
     this.settleConnected?.reject(
       new OmakaseClientError(code ?? 'CLIENT_CLOSED', `The session could not be opened (${reason}).`, false),
     );
@@ -455,15 +374,9 @@ export class OmakaseClient {
       case 'item':
         this.onItem(message.seq, message.item, message.re);
         return;
-      case 'ack': {
-        const p = this.pending.get(message.id);
-        if (p) {
-          this.pending.delete(message.id);
-          p.resolve();
-          this.flush();
-        }
+      case 'ack':
+        if (this.requests.answered(message.id)) this.flush();
         return;
-      }
       case 'invalidated':
         this.emit('invalidated', message);
         return;
@@ -505,7 +418,7 @@ export class OmakaseClient {
     if (resumed) {
       // Items the session delivered after our lastSeq were paid for by the old connection's credit; they
       // follow as resent items (those still in the session's window).
-      this.wanted = Math.max(0, this.wanted - Math.max(0, welcome.lastSeq - this.seq));
+      this.credit.deliveredWhileAway(welcome.lastSeq - this.seq);
     }
     this.session = { sessionId: welcome.sessionId, resumeToken: welcome.resumeToken };
     this.limits = welcome.limits;
@@ -525,14 +438,9 @@ export class OmakaseClient {
   }
 
   private onItem(seq: number, item: WireItem, re: RequestId | undefined): void {
-    if (re !== undefined) {
-      this.wanted = Math.max(0, this.wanted - 1);
-      const grant = this.grants.find((g) => g.id === re);
-      if (grant && --grant.left === 0) this.grants.splice(this.grants.indexOf(grant), 1);
-    }
     this.starvedAttempt = 0;
     // What was asked above maxCredit is granted as the credit is used.
-    if (re !== undefined && this.wanted > this.grants.reduce((sum, g) => sum + g.left, 0)) this.topUp();
+    if (re !== undefined && this.credit.used(re)) this.topUp();
     if (seq <= this.seq) {
       this.stats.duplicates++;
       return;
@@ -551,22 +459,18 @@ export class OmakaseClient {
       else if (this.session === undefined) this.finish('refused', err.code);
       return;
     }
-    const p = id === undefined ? undefined : this.pending.get(id);
-    if (p) {
-      this.pending.delete(p.id);
-      p.reject(err);
+    if (id === undefined) return;
+    if (this.requests.failed(id, err)) {
       this.flush();
       return;
     }
-    if (id !== undefined && this.grants.some((g) => g.id === id)) {
-      // A failed fetch drops the connection's credit: ask again, after a pause when it may succeed.
-      this.grants = [];
+    if (this.credit.owns(id)) {
+      // A failed fetch drops the connection's credit: ask again, after a pause, when it may succeed.
+      this.credit.dropped(err.retryable);
       if (err.retryable) {
         const inMs = backoffDelay(this.starvedAttempt++, this.starvedBackoff, this.random);
         this.timers.clearTimeout(this.starvedTimer);
         this.starvedTimer = this.timers.setTimeout(() => this.topUp(), inMs);
-      } else {
-        this.wanted = 0;
       }
     }
   }
@@ -577,42 +481,27 @@ export class OmakaseClient {
     if (this.finished) {
       return Promise.reject(clientError('CLIENT_CLOSED', 'The client is closed; start a new one.'));
     }
-    const id = this.newId();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { id, message, sent: false, everSent: false, resolve, reject });
-      this.flush();
-    });
+    const answered = this.requests.add(this.newId(), message);
+    this.flush();
+    return answered;
   }
 
   /** Sends waiting requests in order, keeping below the server's `maxPending`; after a resume, resends. */
   private flush(): void {
     if (!this.welcomed) return;
-    let inFlight = 0;
-    for (const p of this.pending.values()) if (p.sent) inFlight++;
-    const room = Math.max(1, this.limits.maxPending - SPARE_PENDING);
-    for (const p of this.pending.values()) {
-      if (inFlight >= room) break;
-      if (p.sent) continue;
-      if (p.everSent) this.stats.resent++;
-      this.sendFrame({ ...p.message, id: p.id });
-      p.sent = true;
-      p.everSent = true;
-      inFlight++;
+    for (const { id, message, resend } of this.requests.due(
+      Math.max(1, this.limits.maxPending - SPARE_PENDING),
+    )) {
+      if (resend) this.stats.resent++;
+      this.sendFrame({ ...message, id });
     }
   }
 
   /** Grants the server what the application still wants, within the limits. */
   private topUp(): void {
     if (!this.welcomed) return;
-    const granted = this.grants.reduce((sum, g) => sum + g.left, 0);
-    let ask = Math.min(this.wanted, this.limits.maxCredit) - granted;
-    while (ask > 0) {
-      const n = Math.min(ask, this.limits.maxMore);
-      const id = this.newId();
-      this.grants.push({ id, left: n });
+    for (const { id, n } of this.credit.plan(this.limits, () => this.newId()))
       this.sendFrame({ type: 'more', id, n });
-      ask -= n;
-    }
   }
 
   private startHeartbeat(everyMs: number): void {
