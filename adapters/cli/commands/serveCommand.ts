@@ -8,6 +8,7 @@ import { configFromEnv } from '../../config.ts';
 import { loadRuntime } from '../../runtime.ts';
 import { startVoiceEndpoint } from '../../voice/voiceEndpoint.ts';
 import type { VoiceServer } from '../../voice/voiceServer.ts';
+import { catalogLookup } from '../../web/catalogLookup.ts';
 import { createWebApp } from '../../web/webApp.ts';
 import { createWsServer } from '../../ws/wsServer.ts';
 
@@ -82,9 +83,10 @@ export function serveCommand(): Command {
         nodeId: config.nodeId,
         provenance,
       });
-      const web = await createWebApp();
+      const web = await createWebApp({ catalog: catalogLookup(runtime.catalog) });
       const http = createServer(web);
-      const ws = await createWsServer({ service, server: http, path: '/ws' });
+      // Reasons go out with every item: the page's "Why this?" reads them from the item frame.
+      const ws = await createWsServer({ service, server: http, path: '/ws', reasons: true });
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.port, config.host, resolve);

@@ -1,15 +1,21 @@
 import WebSocket from 'ws';
+import { decodeServerFrame, isFrameProblem } from '../../../adapters/client/serverFrame.ts';
 import type { ClientMessage, ServerMessage } from '../../../adapters/protocol.ts';
 
 type Frame = ServerMessage & Record<string, unknown>;
 
 /**
- * A `ws` client for tests: every frame is queued, and `next` waits (with a timeout, never a sleep) for the
- * first queued frame that matches.
+ * A frame-level `ws` client for the server's own tests (they send malformed and out-of-order frames on
+ * purpose, which the client library never would): every frame is queued, and `next` waits (with a timeout,
+ * never a sleep) for the first queued frame that matches. Every frame the server sends is read with the
+ * client library's decoder (adapters/client/serverFrame.ts), so each of these tests also checks that the
+ * server speaks what the library understands; a frame it cannot read is kept in `unreadable`.
  */
 export class TestClient {
   readonly ws: WebSocket;
   readonly frames: Frame[] = [];
+  /** Frames the client library could not read, with the reason: the suites expect none. */
+  readonly unreadable: string[] = [];
   private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
@@ -25,7 +31,10 @@ export class TestClient {
     });
     this.ws.on('error', () => {});
     this.ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as Frame;
+      const text = data.toString();
+      const decoded = decodeServerFrame(text);
+      if (isFrameProblem(decoded)) this.unreadable.push(`${decoded.problem}: ${text.slice(0, 200)}`);
+      const frame = JSON.parse(text) as Frame;
       const i = this.waiters.findIndex((w) => w.match(frame));
       if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
       else this.frames.push(frame);
@@ -52,6 +61,9 @@ export class TestClient {
     where: (f: Extract<Frame, { type: T }>) => boolean = () => true,
     timeoutMs = 3000,
   ): Promise<Extract<Frame, { type: T }>> {
+    if (this.unreadable.length > 0) {
+      return Promise.reject(new Error(`the client library could not read: ${this.unreadable.join('; ')}`));
+    }
     const match = (f: Frame): boolean => f.type === type && where(f as Extract<Frame, { type: T }>);
     const i = this.frames.findIndex(match);
     if (i >= 0) return Promise.resolve(this.frames.splice(i, 1)[0] as Extract<Frame, { type: T }>);
@@ -83,7 +95,13 @@ export class TestClient {
     await this.next('pong', (f) => f.id === id);
   }
 
+  /** Closes the socket; throws afterwards when the server sent a frame the client library cannot read. */
   close(): void {
     this.ws.close();
+    if (this.unreadable.length > 0) {
+      throw new Error(
+        `the client library could not read frames the server sent: ${this.unreadable.join('; ')}`,
+      );
+    }
   }
 }

@@ -1,0 +1,23 @@
+/** How long a client waits before its next reconnect attempt. */
+export interface BackoffOptions {
+  /** Delay before the first retry, in ms (default 500). */
+  initialMs: number;
+  /** Longest delay, in ms (default 30 000). */
+  maxMs: number;
+  /** Growth per attempt (default 2). */
+  factor: number;
+  /** Fraction of the delay drawn at random, 0 … 1 (default 0.5): spreads the clients a restart dropped together. */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 };
+
+/**
+ * The delay before retry number `attempt` (0 for the first): exponential, capped, and jittered downwards so
+ * that it never exceeds the cap.
+ * @example backoffDelay(3, DEFAULT_BACKOFF, () => 0) // 4000
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
+  const ceiling = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt));
+  return Math.round(ceiling * (1 - options.jitter * random()));
+}
