@@ -78,6 +78,8 @@ export interface SessionContext {
   endReason: EndReason | null;
   /** Restored from a snapshot, its log tail not yet replayed: no scoring until `session.restored`. */
   replaying: boolean;
+  /** The latest idempotency keys with their content (`Idempotent`), oldest first, at most 32. */
+  recent: string[];
 }
 
 /** The contexts of earlier versions a store may still hold (1 and 2 kept picks decided ahead in `buffer`). */
@@ -103,7 +105,7 @@ export type StoredContext = SessionContext | ContextV2 | ContextV1;
  * delivery from a new pool. Version 1's flags become `halted`.
  */
 export function upgradeContext(context: StoredContext): SessionContext {
-  if (context.v === 3) return context;
+  if (context.v === 3) return context.recent ? context : { ...context, recent: [] };
   const v2: ContextV2 =
     context.v === 2
       ? context
@@ -118,7 +120,7 @@ export function upgradeContext(context: StoredContext): SessionContext {
     rest.engine && queued.size > 0
       ? { ...rest.engine, history: rest.engine.history.filter((h) => !queued.has(h.pos)) }
       : rest.engine;
-  return { v: 3, ...rest, settings: kept, engine, pool: null, principal: null };
+  return { v: 3, ...rest, settings: kept, engine, pool: null, principal: null, recent: [] };
 }
 
 export interface SessionInput {
@@ -141,10 +143,10 @@ export interface CommandStamp {
 export type SessionEvent =
   | (CommandStamp & { type: 'user.start'; seed: number; intent?: Intent; profile?: Profile })
   | (CommandStamp & { type: 'feed.more'; n: number })
-  | (CommandStamp & { type: 'user.feedback'; feedback: SeqFeedback })
-  | (CommandStamp & { type: 'user.steer'; steer: Steer })
-  | (CommandStamp & { type: 'user.pause' })
-  | (CommandStamp & { type: 'user.play' })
+  | (CommandStamp & { type: 'user.feedback'; feedback: SeqFeedback; key?: string })
+  | (CommandStamp & { type: 'user.steer'; steer: Steer; key?: string })
+  | (CommandStamp & { type: 'user.pause'; key?: string })
+  | (CommandStamp & { type: 'user.play'; key?: string })
   | (CommandStamp & { type: 'user.end' })
   | (CommandStamp & { type: 'client.disconnected' })
   | (CommandStamp & { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number })
@@ -185,6 +187,21 @@ export interface ScoreOutput {
   pool: ScoredPool;
   version: number;
   nowMs: number;
+}
+
+/** How many idempotency keys a session remembers. */
+export const RECENT_KEYS = 32;
+
+/** A command's idempotency entry: its key with its content, so a reused id with other content is new. */
+export function recentEntry(event: SessionEvent): string | undefined {
+  if (!('key' in event) || typeof event.key !== 'string') return undefined;
+  const content =
+    event.type === 'user.feedback'
+      ? JSON.stringify(event.feedback)
+      : event.type === 'user.steer'
+        ? JSON.stringify(event.steer)
+        : '';
+  return `${event.key}\u0000${event.type}\u0000${content}`;
 }
 
 /** Selectors the session's owner reads instead of the context's shape. */

@@ -44,9 +44,10 @@ export type CommandEntry = Stamp &
         ids?: string[];
         p?: number[];
       }
-    | { type: 'user.feedback'; feedback: SeqFeedback; withdrawn?: number[] }
-    | { type: 'user.steer'; steer: Steer; withdrawn?: number[] }
-    | { type: 'user.pause' | 'user.play' | 'user.end' | 'client.disconnected' }
+    | { type: 'user.feedback'; feedback: SeqFeedback; withdrawn?: number[]; key?: string }
+    | { type: 'user.steer'; steer: Steer; withdrawn?: number[]; key?: string }
+    | { type: 'user.pause' | 'user.play'; key?: string }
+    | { type: 'user.end' | 'client.disconnected' }
     | { type: 'client.resumed'; connectionId: string; tokenHash: string; lastSeq: number }
   );
 

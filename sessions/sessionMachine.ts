@@ -4,16 +4,18 @@ import type { Feedback, SessionState } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { deliver, withdraw } from './delivery.ts';
 import type { SessionErrorCode } from './errors.ts';
-import type {
-  CommandStamp,
-  EndReason,
-  ScoreInput,
-  ScoreOutput,
-  SessionContext,
-  SessionEmitted,
-  SessionEvent,
-  SessionInput,
-  SessionReply,
+import {
+  type CommandStamp,
+  type EndReason,
+  RECENT_KEYS,
+  recentEntry,
+  type ScoreInput,
+  type ScoreOutput,
+  type SessionContext,
+  type SessionEmitted,
+  type SessionEvent,
+  type SessionInput,
+  type SessionReply,
 } from './sessionContext.ts';
 
 export type {
@@ -133,6 +135,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           engine: result.state,
           delivered: after.delivered,
           ...(stalePool ? { pool: null, version: context.version + 1 } : {}),
+          ...remember(context, command as Ev),
           halted: null,
           lastEventAt: command.nowMs,
         },
@@ -161,6 +164,10 @@ export function createSessionMachine(deps: SessionMachineDeps) {
     },
     guards: {
       isCommand: ({ event }) => 'reqId' in event,
+      isRepeat: ({ context, event }) => {
+        const entry = recentEntry(event);
+        return entry !== undefined && context.recent.includes(entry);
+      },
       isPaused: ({ context }) => context.paused,
       unknownSeq: ({ context, event }) =>
         event.type === 'user.feedback' && !context.delivered.some((d) => d.seq === event.feedback.seq),
@@ -305,17 +312,21 @@ export function createSessionMachine(deps: SessionMachineDeps) {
           applyChange(context, event, (state) => engine.steer(state, event.steer, event.nowMs), true),
         );
       }),
-      pause: enqueueActions(({ event, enqueue }) =>
+      pause: enqueueActions(({ context, event, enqueue }) =>
         commit(enqueue, {
-          update: { paused: true, lastEventAt: stamp(event).nowMs },
+          update: { paused: true, lastEventAt: stamp(event).nowMs, ...remember(context, event) },
           reply: ok(stamp(event).reqId),
         }),
       ),
-      play: enqueueActions(({ event, enqueue }) =>
+      play: enqueueActions(({ context, event, enqueue }) =>
         commit(enqueue, {
-          update: { paused: false, lastEventAt: stamp(event).nowMs },
+          update: { paused: false, lastEventAt: stamp(event).nowMs, ...remember(context, event) },
           reply: ok(stamp(event).reqId),
         }),
+      ),
+      // A request sent again with its key and content (its answer was lost): answered, applied once.
+      answerRepeat: enqueueActions(({ event, enqueue }) =>
+        commit(enqueue, { update: { lastEventAt: stamp(event).nowMs }, reply: ok(stamp(event).reqId) }),
       ),
       recordDisconnect: enqueueActions(({ event, enqueue }) =>
         commit(enqueue, {
@@ -396,6 +407,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       disconnectedAt: null,
       endReason: null,
       replaying: input.replaying ?? false,
+      recent: [],
     }),
     initial: 'starting',
     states: {
@@ -419,19 +431,32 @@ export function createSessionMachine(deps: SessionMachineDeps) {
             states: {
               route: { always: [{ guard: 'isPaused', target: 'paused' }, { target: 'streaming' }] },
               streaming: {
-                on: { 'user.pause': { target: 'paused', actions: 'pause' } },
+                on: {
+                  'user.pause': [
+                    { guard: 'isRepeat', actions: 'answerRepeat' },
+                    { target: 'paused', actions: 'pause' },
+                  ],
+                  'user.play': { guard: 'isRepeat', actions: 'answerRepeat' },
+                },
               },
               paused: {
-                on: { 'user.play': { target: 'streaming', actions: 'play' } },
+                on: {
+                  'user.play': [
+                    { guard: 'isRepeat', actions: 'answerRepeat' },
+                    { target: 'streaming', actions: 'play' },
+                  ],
+                  'user.pause': { guard: 'isRepeat', actions: 'answerRepeat' },
+                },
               },
             },
             on: {
               'feed.more': { actions: 'more' },
               'user.feedback': [
+                { guard: 'isRepeat', actions: 'answerRepeat' },
                 { guard: 'unknownSeq', actions: 'rejectUnknownSeq' },
                 { actions: 'applyFeedback' },
               ],
-              'user.steer': { actions: 'applySteer' },
+              'user.steer': [{ guard: 'isRepeat', actions: 'answerRepeat' }, { actions: 'applySteer' }],
               'user.end': {
                 target: '#session.ended',
                 actions: { type: 'endAs', params: { reason: 'ended' } },
@@ -518,6 +543,12 @@ export function createSessionMachine(deps: SessionMachineDeps) {
 }
 
 export type SessionMachine = ReturnType<typeof createSessionMachine>;
+
+/** The context's `recent` with this command's idempotency entry, when it has a key. */
+function remember(context: Ctx, event: Ev): Partial<Ctx> {
+  const entry = recentEntry(event);
+  return entry === undefined ? {} : { recent: [...context.recent, entry].slice(-RECENT_KEYS) };
+}
 
 /** A context update and the reply it gives (one assign and one emit per command). */
 interface Answer {

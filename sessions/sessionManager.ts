@@ -15,7 +15,7 @@ import {
   toLoggedPool,
 } from './sessionLog.ts';
 import { createSessionMachine } from './sessionMachine.ts';
-import type { SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
+import type { Idempotent, SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
 import type { SessionStore } from './sessionStore.ts';
 
 export type { SessionClock } from './sessionClock.ts';
@@ -46,6 +46,8 @@ export interface SessionManagerOptions {
   /** Failures nobody awaits (snapshots, saves after timeouts); default: `console.warn`. */
   onError?: (err: unknown) => void;
 }
+
+const keyOf = (options: Idempotent | undefined) => (options?.key === undefined ? {} : { key: options.key });
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -382,22 +384,26 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       return reply.ok ? selectors.delivered(live.context, reply.seqs) : [];
     },
 
-    async feedback(sessionId, connectionId, feedback) {
-      const { reply } = await run(sessionId, connectionId, { type: 'user.feedback', feedback });
+    async feedback(sessionId, connectionId, feedback, options) {
+      const { reply } = await run(sessionId, connectionId, {
+        type: 'user.feedback',
+        feedback,
+        ...keyOf(options),
+      });
       return { invalidated: reply.ok ? reply.invalidated : [] };
     },
 
-    async steer(sessionId, connectionId, steer) {
-      const { reply } = await run(sessionId, connectionId, { type: 'user.steer', steer });
+    async steer(sessionId, connectionId, steer, options) {
+      const { reply } = await run(sessionId, connectionId, { type: 'user.steer', steer, ...keyOf(options) });
       return { invalidated: reply.ok ? reply.invalidated : [] };
     },
 
-    async pause(sessionId, connectionId) {
-      await run(sessionId, connectionId, { type: 'user.pause' });
+    async pause(sessionId, connectionId, options) {
+      await run(sessionId, connectionId, { type: 'user.pause', ...keyOf(options) });
     },
 
-    async play(sessionId, connectionId) {
-      await run(sessionId, connectionId, { type: 'user.play' });
+    async play(sessionId, connectionId, options) {
+      await run(sessionId, connectionId, { type: 'user.play', ...keyOf(options) });
     },
 
     async end(sessionId, connectionId) {

@@ -18,17 +18,31 @@ export interface SessionService {
    */
   more(sessionId: string, connectionId: string, n: number): Promise<DeliveredItem[]>;
   /** Resolves once the feedback is durably recorded (that is the acknowledgement). */
-  feedback(sessionId: string, connectionId: string, feedback: SeqFeedback): Promise<Changed>;
-  steer(sessionId: string, connectionId: string, steer: Steer): Promise<Changed>;
-  pause(sessionId: string, connectionId: string): Promise<void>;
+  feedback(
+    sessionId: string,
+    connectionId: string,
+    feedback: SeqFeedback,
+    options?: Idempotent,
+  ): Promise<Changed>;
+  steer(sessionId: string, connectionId: string, steer: Steer, options?: Idempotent): Promise<Changed>;
+  pause(sessionId: string, connectionId: string, options?: Idempotent): Promise<void>;
   /** Resumes playback after `pause` (not to be confused with `resume`, which reattaches a connection). */
-  play(sessionId: string, connectionId: string): Promise<void>;
+  play(sessionId: string, connectionId: string, options?: Idempotent): Promise<void>;
   end(sessionId: string, connectionId: string): Promise<void>;
   /** The connection went away: the session waits out its grace window, then ends. */
   disconnected(sessionId: string, connectionId: string): void;
   /** Notices the session sends on its own (timeouts, a takeover). */
   subscribe(sessionId: string, listener: (notice: SessionNotice) => void): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * A request the client may send again when it got no answer (a dropped connection): the same `key` (the
+ * client's request id, unique within the session) with the same content is applied once; the repeat is
+ * answered as the first was, and changes nothing. The session remembers its latest 32 keys.
+ */
+export interface Idempotent {
+  key?: string;
 }
 
 export interface StartRequest {

@@ -88,6 +88,36 @@ describe('createSessionManager', () => {
     expect(seqs(after)).toEqual(range(31, 40));
   });
 
+  it('a request sent again with its key is applied once, on this node and after a move to another', async () => {
+    const store = createMemoryStore();
+    const a = manager({ store, nodeId: 'A', randomToken: () => 'token' });
+    const b = manager({ store, nodeId: 'B', randomToken: () => 'token' });
+    const { sessionId: sid } = await a.service.start({ connectionId: 'c1', seed: 5 });
+    const [first, second] = await a.service.more(sid, 'c1', 2);
+    const liked = { type: 'liked', seq: first!.seq } as const;
+    await a.service.feedback(sid, 'c1', liked, { key: 'f1' });
+    await a.service.feedback(sid, 'c1', liked, { key: 'f1' });
+    await a.service.pause(sid, 'c1', { key: 'p1' });
+    // A pause applied twice would be refused (the session is already paused): the repeat is answered.
+    await a.service.pause(sid, 'c1', { key: 'p1' });
+    expect(await code(a.service.pause(sid, 'c1', { key: 'p2' }))).toBe('SESSION_INVALID_EVENT');
+    await a.service.play(sid, 'c1', { key: 'p3' });
+    // The client lost its connection and resumes on node B, then sends the unanswered requests again.
+    await b.service.resume({ connectionId: 'c2', sessionId: sid, resumeToken: 'token', lastSeq: 2 });
+    await b.service.feedback(sid, 'c2', liked, { key: 'f1' });
+    await b.service.play(sid, 'c2', { key: 'p3' });
+    // The same key with other content is a new request.
+    await b.service.feedback(sid, 'c2', { type: 'disliked', seq: second!.seq }, { key: 'f1' });
+    // Every request is in the log (the repeats as answered), but two outcomes reached the engine: the like
+    // once, and the dislike. A third node rebuilds the session from the store and agrees.
+    const log = (await store.readEvents(sid)).map((e) => e.event);
+    expect(log.filter((e) => e.type === 'user.feedback')).toHaveLength(4);
+    const restored = manager({ store, nodeId: 'C', randomToken: () => 'token' });
+    await restored.service.resume({ connectionId: 'c3', sessionId: sid, resumeToken: 'token', lastSeq: 2 });
+    const snapshot = (await store.load(sid))!.snapshot as { context: { engine: { signals: number } } };
+    expect(snapshot.context.engine.signals).toBe(2);
+  });
+
   it('serializes concurrent calls on one session', async () => {
     const { service } = manager();
     const { sessionId: sid } = await service.start({ connectionId: 'c1' });
