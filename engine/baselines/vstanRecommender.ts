@@ -69,6 +69,7 @@ export class VstanRecommender implements SessionRecommender {
   private index = new SessionIndex([]);
   private idf = new Float64Array(0);
   private timed = false;
+  private latest = 0;
   private acc = new Float64Array(0);
   private touched = new Uint8Array(0);
   private inCurrent = new Uint8Array(0);
@@ -86,6 +87,7 @@ export class VstanRecommender implements SessionRecommender {
     const n = this.index.sessionCount;
     this.idf = this.index.plays.map((plays) => Math.log(n / plays));
     this.timed = n > 0 && this.index.times.every((t) => !Number.isNaN(t));
+    this.latest = this.timed ? this.index.times.reduce((a, b) => Math.max(a, b), -Infinity) : 0;
     this.acc = new Float64Array(n);
     this.touched = new Uint8Array(n);
     const items = this.index.itemCount;
@@ -122,7 +124,9 @@ export class VstanRecommender implements SessionRecommender {
     // session-rec's "recent" sampling, by start time when known (else later in training = more recent).
     const recentFirst = (a: number, b: number) => (this.timed ? times[b] - times[a] : 0) || b - a;
     candidates.sort(recentFirst);
-    const now = context.nowMs;
+    // The decay scales every neighbour's votes alike, so the ranking does not depend on "now"; without one,
+    // the latest training session stands in (which also keeps exp() from underflowing).
+    const now = context.nowMs ?? this.latest;
     const out: StanNeighbour[] = [];
     for (const s of candidates.slice(0, sampleSize)) {
       const shared = this.acc[s];
@@ -130,7 +134,7 @@ export class VstanRecommender implements SessionRecommender {
         similarity === 'cosine'
           ? shared / (Math.sqrt(norm) * Math.sqrt(this.index.sets[s].length))
           : shared / weight.size;
-      if (lambdaSnh > 0 && this.timed && now !== undefined) {
+      if (lambdaSnh > 0 && this.timed) {
         sim *= Math.exp(-(now - times[s]) / (lambdaSnh * DAY_MS));
       }
       out.push({ session: s, similarity: sim });

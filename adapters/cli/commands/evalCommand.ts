@@ -1,19 +1,31 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { ContextTreeRecommender } from '../../../engine/baselines/contextTreeRecommender.ts';
 import { ItemKnnRecommender } from '../../../engine/baselines/itemKnnRecommender.ts';
 import { MarkovRecommender } from '../../../engine/baselines/markovRecommender.ts';
 import { PopularityRecommender } from '../../../engine/baselines/popularityRecommender.ts';
 import { RandomRecommender } from '../../../engine/baselines/randomRecommender.ts';
+import { SequentialRulesRecommender } from '../../../engine/baselines/sequentialRulesRecommender.ts';
 import type { SessionRecommender } from '../../../engine/baselines/sessionRecommender.ts';
 import { SknnRecommender } from '../../../engine/baselines/sknnRecommender.ts';
+import { StanRecommender } from '../../../engine/baselines/stanRecommender.ts';
 import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts';
+import { VstanRecommender } from '../../../engine/baselines/vstanRecommender.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogRows } from '../../../engine/catalogFile.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
-import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
-import { sknnGrid, tuneOnValidation, vsknnGrid } from '../../../engine/eval/tuneOnValidation.ts';
+import { DEFAULT_SPLIT, DEFAULT_TIME_SPLIT, splitByMode } from '../../../engine/eval/sessionSplit.ts';
+import {
+  ctGrid,
+  sknnGrid,
+  srGrid,
+  stanGrid,
+  tuneOnValidation,
+  vsknnGrid,
+  vstanGrid,
+} from '../../../engine/eval/tuneOnValidation.ts';
 import { SessionKnnIndex } from '../../../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../../../engine/retrieval/transitionIndex.ts';
 import { PROFILES, type Profile } from '../../../engine/session.ts';
@@ -49,6 +61,19 @@ export function evalCommand(): Command {
       int,
       DEFAULT_SPLIT.seed,
     )
+    .option('--split <kind>', 'session (seeded, by --split-seed) | time (the last days held out)', 'session')
+    .option(
+      '--test-days <n>',
+      'with --split time: days at the end held out for test',
+      int,
+      DEFAULT_TIME_SPLIT.testDays,
+    )
+    .option(
+      '--validation-days <n>',
+      'with --split time: days before the test days held out for validation',
+      int,
+      DEFAULT_TIME_SPLIT.validationDays,
+    )
     .option(
       '--targets <n>',
       'next-item targets sampled per test session (0 = all)',
@@ -62,11 +87,16 @@ export function evalCommand(): Command {
       EVALUATE_DEFAULTS.listeners,
     )
     .option('--length <n>', 'items per simulated stream', int, EVALUATE_DEFAULTS.streamLength)
-    .option('--no-tune', 'use the published SKNN / V-SKNN defaults instead of tuning them on validation')
+    .option(
+      '--no-tune',
+      'use the published defaults of the kNN and sequence baselines instead of tuning them on validation',
+    )
     .option('--no-engine', 'baselines only')
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
       const profile = opts.profile as Profile;
+      if (opts.split !== 'session' && opts.split !== 'time')
+        throw new InvalidArgumentError('--split must be session or time');
       if (!PROFILES.includes(profile))
         throw new InvalidArgumentError(`--profile must be one of ${PROFILES.join(', ')}`);
       const progress = createProgressReporter({ quiet: opts.quiet });
@@ -81,8 +111,29 @@ export function evalCommand(): Command {
         onProgress: (d, t) => progress.onProgress('reading sessions', d, t),
       });
       progress.stop();
-      const split = splitSessions(sessions, { seed: opts.splitSeed });
       const notes: string[] = [];
+      const byMode = splitByMode(
+        sessions,
+        opts.split === 'time'
+          ? { kind: 'time', testDays: opts.testDays, validationDays: opts.validationDays }
+          : { kind: 'session', seed: opts.splitSeed },
+      );
+      const split = { train: byMode.train, validation: byMode.validation, test: byMode.test };
+      if (opts.split === 'time') {
+        // As session-rec does for a split by time: held-out plays of items never played in training are
+        // dropped (nobody can rank them from the training data), then sessions left with under 2 plays.
+        const known = new Set(split.train.flatMap((s) => s.items.map((p) => p.id)));
+        const keep = (part: typeof split.test) =>
+          part
+            .map((s) => ({ ...s, items: s.items.filter((p) => known.has(p.id)) }))
+            .filter((s) => s.items.length >= 2);
+        const before = split.test.length;
+        split.test = keep(split.test);
+        split.validation = keep(split.validation);
+        notes.push(
+          `held-out plays of items unseen in training dropped, then sessions under 2 plays (test ${before} → ${split.test.length} sessions)`,
+        );
+      }
       // An imported catalog counts plays over all sessions; test plays must not reach the engine's popularity.
       const plays = new Map<string, number>();
       for (const s of split.train) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
@@ -104,6 +155,7 @@ export function evalCommand(): Command {
         notes.push(`${name} tuned on validation (fresh HR@10): ${bestConfig}`);
         return best;
       };
+      const timed = split.train.every((s) => s.startMs !== undefined);
       const algorithms: SessionRecommender[] = [
         new RandomRecommender(opts.seed),
         new PopularityRecommender(),
@@ -111,9 +163,19 @@ export function evalCommand(): Command {
         new ItemKnnRecommender(),
         opts.tune ? tuned('sknn', sknnGrid()) : new SknnRecommender(),
         opts.tune ? tuned('vsknn', vsknnGrid()) : new VsknnRecommender(),
+        opts.tune ? tuned('stan', stanGrid(timed)) : new StanRecommender(timed ? {} : { lambdaSnh: 0 }),
+        opts.tune ? tuned('vstan', vstanGrid(timed)) : new VstanRecommender(timed ? {} : { lambdaSnh: 0 }),
+        opts.tune ? tuned('sr', srGrid()) : new SequentialRulesRecommender(),
+        opts.tune ? tuned('ct', ctGrid()) : new ContextTreeRecommender(),
       ];
+      if (!timed)
+        notes.push(
+          'sessions have no start times: STAN / VSTAN run without the neighbour-recency factor (λsnh)',
+        );
       if (!opts.tune)
-        notes.push('sknn: k=100 sample=500; vsknn: k=100 sample=1000 weighting=div (published defaults)');
+        notes.push(
+          'published defaults: sknn k=100 sample=500; vsknn k=100 sample=1000 weighting=div; stan/vstan session-rec constructor defaults (k=100, sample 5000); sr steps=10 div pruning=20; ct maxDepth=10 bayes',
+        );
 
       const engines: EngineEntry[] = [];
       if (opts.engine) {
@@ -168,7 +230,7 @@ export function evalCommand(): Command {
         command: `omakase ${process.argv.slice(2).join(' ')}`,
         catalog: catalogPath,
         sessions: opts.sessions,
-        split: `by session, seed ${opts.splitSeed}: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test`,
+        split: byMode.description,
         notes,
       });
       if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -72,8 +72,11 @@ describe('STAN', () => {
       [2, expect.closeTo(sim2 * e(-2), 12)],
       [1, expect.closeTo(sim1 * e(-3), 12)],
     ]);
-    // Without a time the factor is off.
+    // Without a time, the latest training session (s0, 3 days) is "now": the same ranking, scaled by e.
     expect(stan.neighbours(['a', 'b'])[0].similarity).toBeCloseTo(sim0, 12);
+    expect(stan.recommend(['a', 'b'], 10)).toEqual(
+      stan.recommend(['a', 'b'], 10, undefined, { nowMs: 9 * DAY }),
+    );
   });
 
   it('samples the most recent candidate sessions by start time, not by training order', () => {
