@@ -33,6 +33,7 @@ import { readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { loadModel } from '../../../models/loadModel.ts';
 import type { Scorer } from '../../../models/scorer.ts';
+import { averageResults, readReports } from '../../report/combineResults.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { createProgressReporter } from '../progressReporter.ts';
 
@@ -48,8 +49,12 @@ export function evalCommand(): Command {
     .description(
       'evaluate baselines and the engine on held-out sessions: next-item, streams, simulated listener',
     )
-    .requiredOption('--catalog <file>', 'a JSONL catalog (docs/data-format.md)')
-    .requiredOption('--sessions <file>', 'logged sessions, JSONL')
+    .option('--catalog <file>', 'a JSONL catalog (docs/data-format.md); required unless --combine')
+    .option('--sessions <file>', 'logged sessions, JSONL; required unless --combine')
+    .option(
+      '--combine <dirs...>',
+      'instead of evaluating: average the results.json of earlier runs (e.g. the 30Music slices) into --out',
+    )
     .option('--model <dir>', 'a trained model directory (its catalog.jsonl, if any, replaces --catalog)')
     .option('--out <dir>', 'where the report goes', 'eval-out')
     .option('--json', 'print one JSON object per algorithm on stdout')
@@ -94,6 +99,22 @@ export function evalCommand(): Command {
     .option('--no-engine', 'baselines only')
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
+      if (opts.combine) {
+        const runs = await readReports(opts.combine);
+        const results = averageResults(runs.map((r) => r.results));
+        const paths = await writeReport(opts.out, results, {
+          command: `omakase ${process.argv.slice(2).join(' ')}`,
+          catalog: runs.map((r) => r.meta.catalog).join(', '),
+          sessions: runs.map((r) => r.meta.sessions).join(', '),
+          split: `the mean of ${runs.length} runs, each weighted equally (targets summed)`,
+          notes: opts.combine.map((dir: string, i: number) => `run ${i + 1}: ${dir}: ${runs[i].meta.split}`),
+        });
+        if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+        process.stderr.write(`wrote ${Object.values(paths).join(', ')}\n`);
+        return;
+      }
+      if (!opts.catalog || !opts.sessions)
+        throw new InvalidArgumentError('give --catalog and --sessions (or --combine with earlier runs)');
       const profile = opts.profile as Profile;
       if (opts.split !== 'session' && opts.split !== 'time')
         throw new InvalidArgumentError('--split must be session or time');
