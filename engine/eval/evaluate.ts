@@ -184,6 +184,8 @@ export interface NextItemTarget {
   target: string;
   seed: number;
   nowMs: number | undefined;
+  /** The id of the session it comes from. */
+  session: string;
 }
 
 /** Next-item targets: up to `perSession` seeded positions t ≥ 1 of each test session (prefix = plays before t). */
@@ -214,6 +216,7 @@ export function sampleTargets(
         target: ids[t],
         seed: deriveSeed(sessionSeed, t),
         nowMs: session.startMs,
+        session: session.id,
       });
   }
   return out;
