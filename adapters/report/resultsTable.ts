@@ -6,6 +6,8 @@ export interface ReportMeta {
   catalog: string;
   sessions: string;
   split: string;
+  /** A short line for the plot (the split's `split` text can be too long for it); defaults to `split`. */
+  subtitle?: string;
   notes: string[];
 }
 

@@ -33,6 +33,18 @@ const PALETTE = [
   '#bab0ac',
 ] as const;
 
+/** Highlighted points (our engine) take these, so no baseline shares a colour with them. */
+const HIGHLIGHT_PALETTE = ['#1a1a1a', '#d81b60', '#00897b'] as const;
+
+/** Each point's fill: baselines cycle through PALETTE, highlighted points through HIGHLIGHT_PALETTE. */
+function colours(points: readonly ScatterPoint[]): string[] {
+  let plain = 0;
+  let strong = 0;
+  return points.map((p) =>
+    p.highlight ? HIGHLIGHT_PALETTE[strong++ % HIGHLIGHT_PALETTE.length] : PALETTE[plain++ % PALETTE.length],
+  );
+}
+
 const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 
 /**
@@ -100,9 +112,10 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     return { x: px(p.x) - half, y: py(p.y) - half, w: 2 * half, h: 2 * half };
   });
   const labels: string[] = [];
+  const fills = colours(points);
   out.push('<g class="points">');
   points.forEach((p, i) => {
-    const color = PALETTE[i % PALETTE.length];
+    const color = fills[i];
     const x = r(px(p.x));
     const y = r(py(p.y));
     out.push(
@@ -131,7 +144,7 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
   out.push(`<text x="${lx}" y="${margin.top + 4}" font-size="14" font-weight="bold">algorithm</text>`);
   points.forEach((p, i) => {
     const y = margin.top + 28 + i * 24;
-    const color = PALETTE[i % PALETTE.length];
+    const color = fills[i];
     out.push(
       p.highlight
         ? `<path d="M${lx + 7} ${y - 12}L${lx + 14} ${y - 5}L${lx + 7} ${y + 2}L${lx} ${y - 5}Z" fill="${color}" stroke="#222"/>`

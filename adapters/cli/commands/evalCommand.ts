@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ContextTreeRecommender } from '../../../engine/baselines/contextTreeRecommender.ts';
 import { ItemKnnRecommender } from '../../../engine/baselines/itemKnnRecommender.ts';
@@ -107,6 +107,7 @@ export function evalCommand(): Command {
           catalog: runs.map((r) => r.meta.catalog).join(', '),
           sessions: runs.map((r) => r.meta.sessions).join(', '),
           split: `the mean of ${runs.length} runs, each weighted equally (targets summed)`,
+          subtitle: `the mean of ${runs.length} runs: ${runs.map((r) => r.meta.subtitle?.split(',')[0] ?? r.meta.sessions).join(', ')}`,
           notes: opts.combine.map((dir: string, i: number) => `run ${i + 1}: ${dir}: ${runs[i].meta.split}`),
         });
         if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -252,6 +253,11 @@ export function evalCommand(): Command {
         catalog: catalogPath,
         sessions: opts.sessions,
         split: byMode.description,
+        subtitle: `${basename(dirname(opts.sessions))}/${basename(opts.sessions)}, split by ${
+          opts.split === 'time'
+            ? `time (last ${opts.testDays} d test, ${opts.validationDays} d validation)`
+            : `session (seed ${opts.splitSeed})`
+        }: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test sessions`,
         notes,
       });
       if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
