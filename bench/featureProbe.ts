@@ -82,11 +82,14 @@ const probe = await probeSignals({
 });
 log(`# ${sessionsPath}, model ${card.name} ${card.version}; ${split.description}`);
 log('# validation half B (weights chosen on half A); ours-ranker = the engine without the slate policy');
-log('| signal | mode | weight | fresh HR@10 | fresh MRR@10 | ours-ranker HR@10 | ours-ranker MRR@10 |');
-log('|---|---|---:|---:|---:|---:|---:|');
+log(
+  '| signal | mode | weight | blended fresh HR@10 | blended fresh MRR@10 | ours-ranker HR@10 | ours-ranker MRR@10 | signal alone HR@10 | signal alone MRR@10 |',
+);
+log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+const f = (v: number) => v.toFixed(4);
 for (const r of probe) {
   log(
-    `| ${r.signal} | ${r.mode} | ${r.weight} | ${r.freshHr10.toFixed(4)} | ${r.freshMrr10.toFixed(4)} | ${r.baseHr10.toFixed(4)} | ${r.baseMrr10.toFixed(4)} |`,
+    `| ${r.signal} | ${r.mode} | ${r.weight} | ${f(r.freshHr10)} | ${f(r.freshMrr10)} | ${f(r.baseHr10)} | ${f(r.baseMrr10)} | ${f(r.signalHr10)} | ${f(r.signalMrr10)} |`,
   );
 }
 log(

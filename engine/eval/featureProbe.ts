@@ -25,6 +25,9 @@ export interface ProbeRow {
   /** The engine alone on the same targets. */
   baseHr10: number;
   baseMrr10: number;
+  /** The signal's own ranking on the same targets. */
+  signalHr10: number;
+  signalMrr10: number;
 }
 
 const LIST = 100;
@@ -106,6 +109,8 @@ export async function probeSignals(input: {
         freshMrr10: blended.mrr10,
         baseHr10: base.hr10,
         baseMrr10: base.mrr10,
+        signalHr10: alone.hr10,
+        signalMrr10: alone.mrr10,
       });
     }
   });
