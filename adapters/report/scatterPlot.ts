@@ -54,7 +54,18 @@ const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 export function scatterPlotSvg(points: readonly ScatterPoint[], options: ScatterOptions): string {
   const width = options.width ?? 960;
   const height = options.height ?? 620;
-  const margin = { top: options.subtitle || options.hint ? 92 : 64, right: 210, bottom: 74, left: 86 };
+  // Subtitle and hint share a line when they fit, else the hint goes on a second one.
+  const oneLine = [options.subtitle, options.hint].filter(Boolean).join('   ·   ');
+  const subLines =
+    textWidth(oneLine, 14) <= width - 86 - 24
+      ? [oneLine].filter(Boolean)
+      : [options.subtitle ?? '', options.hint ?? ''].filter(Boolean);
+  const margin = {
+    top: 64 + 28 * Math.min(subLines.length, 1) + 18 * Math.max(0, subLines.length - 1),
+    right: 210,
+    bottom: 74,
+    left: 86,
+  };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const xs = niceScale(points.map((p) => p.x));
@@ -69,8 +80,9 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${margin.left}" y="34" font-size="21" font-weight="bold" fill="#222">${esc(options.title)}</text>`,
   );
-  const sub = [options.subtitle, options.hint].filter(Boolean).join('   ·   ');
-  if (sub) out.push(`<text x="${margin.left}" y="60" font-size="14" fill="#555">${esc(sub)}</text>`);
+  subLines.forEach((line, i) => {
+    out.push(`<text x="${margin.left}" y="${60 + 18 * i}" font-size="14" fill="#555">${esc(line)}</text>`);
+  });
 
   // Grid and ticks.
   out.push('<g class="grid" stroke="#e6e6e6" stroke-width="1">');

@@ -13,10 +13,8 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'omakase-train-'));
   const { catalog, sessions } = syntheticWorld(300);
-  await writeCatalogFile(
-    join(dir, 'catalog.jsonl'),
-    catalog.items.map(({ embedding: _, ...row }) => row),
-  );
+  // No embeddings in the file, so training learns them (item2vec), as on an imported dataset.
+  await writeCatalogFile(join(dir, 'catalog.jsonl'), catalog.items);
   // A session every 15 minutes over 75 hours: the last day is test, the day before validation.
   await writeSessionsFile(
     join(dir, 'sessions.jsonl'),
