@@ -14,6 +14,7 @@ import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts'
 import { VstanRecommender } from '../../../engine/baselines/vstanRecommender.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogRows } from '../../../engine/catalogFile.ts';
+import type { EngineConfig } from '../../../engine/config.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
 import { DEFAULT_SPLIT, DEFAULT_TIME_SPLIT, splitByMode } from '../../../engine/eval/sessionSplit.ts';
@@ -97,6 +98,11 @@ export function evalCommand(): Command {
       'use the published defaults of the kNN and sequence baselines instead of tuning them on validation',
     )
     .option('--no-engine', 'baselines only')
+    .option('--no-baselines', 'the engine only (e.g. to try --ours-config)')
+    .option(
+      '--ours-config <json>',
+      'engine settings that override the served defaults for "ours", e.g. \'{"artistGap":0}\' (an experiment: say so when reporting)',
+    )
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
       if (opts.combine) {
@@ -178,18 +184,22 @@ export function evalCommand(): Command {
         return best;
       };
       const timed = split.train.every((s) => s.startMs !== undefined);
-      const algorithms: SessionRecommender[] = [
-        new RandomRecommender(opts.seed),
-        new PopularityRecommender(),
-        new MarkovRecommender(),
-        new ItemKnnRecommender(),
-        opts.tune ? tuned('sknn', sknnGrid()) : new SknnRecommender(),
-        opts.tune ? tuned('vsknn', vsknnGrid()) : new VsknnRecommender(),
-        opts.tune ? tuned('stan', stanGrid(timed)) : new StanRecommender(timed ? {} : { lambdaSnh: 0 }),
-        opts.tune ? tuned('vstan', vstanGrid(timed)) : new VstanRecommender(timed ? {} : { lambdaSnh: 0 }),
-        opts.tune ? tuned('sr', srGrid()) : new SequentialRulesRecommender(),
-        opts.tune ? tuned('ct', ctGrid()) : new ContextTreeRecommender(),
-      ];
+      const algorithms: SessionRecommender[] = !opts.baselines
+        ? []
+        : [
+            new RandomRecommender(opts.seed),
+            new PopularityRecommender(),
+            new MarkovRecommender(),
+            new ItemKnnRecommender(),
+            opts.tune ? tuned('sknn', sknnGrid()) : new SknnRecommender(),
+            opts.tune ? tuned('vsknn', vsknnGrid()) : new VsknnRecommender(),
+            opts.tune ? tuned('stan', stanGrid(timed)) : new StanRecommender(timed ? {} : { lambdaSnh: 0 }),
+            opts.tune
+              ? tuned('vstan', vstanGrid(timed))
+              : new VstanRecommender(timed ? {} : { lambdaSnh: 0 }),
+            opts.tune ? tuned('sr', srGrid()) : new SequentialRulesRecommender(),
+            opts.tune ? tuned('ct', ctGrid()) : new ContextTreeRecommender(),
+          ];
       if (!timed)
         notes.push(
           'sessions have no start times: STAN / VSTAN run without the neighbour-recency factor (λsnh)',
@@ -216,7 +226,18 @@ export function evalCommand(): Command {
         const transitions = TransitionIndex.fromSessions(catalog, split.train);
         const sessions = SessionKnnIndex.fromSessions(catalog, split.train);
         const ranker = createEngine({ catalog, scorer, transitions, sessions, config: RANKER_ONLY_CONFIG });
-        const full = createEngine({ catalog, scorer, transitions, sessions });
+        let oursConfig: Partial<EngineConfig> = {};
+        if (opts.oursConfig) {
+          try {
+            oursConfig = JSON.parse(opts.oursConfig);
+          } catch (err) {
+            throw new InvalidArgumentError(`--ours-config must be a JSON object: ${(err as Error).message}`);
+          }
+          notes.push(
+            `ours: served settings overridden by ${JSON.stringify(oursConfig)} (an experiment, not what is served)`,
+          );
+        }
+        const full = createEngine({ catalog, scorer, transitions, sessions, config: oursConfig });
         engines.push(
           { name: 'ours-ranker', engine: ranker, profile: 'default' },
           { name: 'ours', engine: full, profile },
