@@ -113,7 +113,7 @@ export function evalCommand(): Command {
           catalog: runs.map((r) => r.meta.catalog).join(', '),
           sessions: runs.map((r) => r.meta.sessions).join(', '),
           split: `the mean of ${runs.length} runs, each weighted equally (targets summed)`,
-          subtitle: `the mean of ${runs.length} runs: ${runs.map((r) => r.meta.subtitle?.split(',')[0] ?? r.meta.sessions).join(', ')}`,
+          subtitle: `the mean of ${runs.length} runs: ${runs.map((r) => basename(dirname(r.meta.sessions))).join(', ')}`,
           notes: opts.combine.map((dir: string, i: number) => `run ${i + 1}: ${dir}: ${runs[i].meta.split}`),
         });
         if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
