@@ -51,7 +51,7 @@ export const VSTAN_DEFAULTS: VstanOptions = {
   lambdaIdf: 5,
 };
 
-/** One neighbour: its training index, its similarity (time decay included), and its vote decay (λ_ipw). */
+/** One neighbour: its training index and its similarity (the neighbour-recency factor included). */
 export interface StanNeighbour {
   session: number;
   similarity: number;
