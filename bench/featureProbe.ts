@@ -14,7 +14,7 @@ import { Catalog } from '../engine/catalog.ts';
 import { readCatalogRows } from '../engine/catalogFile.ts';
 import { createEngine } from '../engine/engine.ts';
 import { probeSignals } from '../engine/eval/featureProbe.ts';
-import { splitByMode } from '../engine/eval/sessionSplit.ts';
+import { dropUnseenItems, splitByMode } from '../engine/eval/sessionSplit.ts';
 import { ctGrid, srGrid, stanGrid, tuneOnValidation, vstanGrid } from '../engine/eval/tuneOnValidation.ts';
 import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
@@ -35,13 +35,7 @@ const split = splitByMode(
   sessions,
   splitKind === 'time' ? { kind: 'time', testDays: 1, validationDays: 1 } : { kind: 'session', seed: 42 },
 );
-let validation = split.validation;
-if (splitKind === 'time') {
-  const known = new Set(split.train.flatMap((s) => s.items.map((p) => p.id)));
-  validation = validation
-    .map((s) => ({ ...s, items: s.items.filter((p) => known.has(p.id)) }))
-    .filter((s) => s.items.length >= 2);
-}
+const validation = splitKind === 'time' ? dropUnseenItems(split).validation : split.validation;
 const plays = new Map<string, number>();
 for (const s of split.train) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
 const catalog = new Catalog(rows.map((r) => ({ ...r, popularity: plays.get(r.id) ?? 0 })));

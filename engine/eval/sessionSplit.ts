@@ -118,3 +118,16 @@ export function splitByMode<T extends { id: string; startMs?: number }>(
       `validation = the ${mode.validationDays} d before; ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test`,
   };
 }
+
+/**
+ * As session-rec does after a split by time: drops the held-out plays of items never played in training
+ * (nobody can rank those from the training data), then the held-out sessions left with under 2 plays.
+ */
+export function dropUnseenItems<T extends { items: readonly { id: string }[] }>(split: Split<T>): Split<T> {
+  const known = new Set(split.train.flatMap((s) => s.items.map((p) => p.id)));
+  const keep = (part: readonly T[]) =>
+    part
+      .map((s) => ({ ...s, items: s.items.filter((p) => known.has(p.id)) }))
+      .filter((s) => s.items.length >= 2);
+  return { train: split.train, validation: keep(split.validation), test: keep(split.test) };
+}

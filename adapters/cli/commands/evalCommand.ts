@@ -17,7 +17,12 @@ import { readCatalogRows } from '../../../engine/catalogFile.ts';
 import type { EngineConfig } from '../../../engine/config.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
-import { DEFAULT_SPLIT, DEFAULT_TIME_SPLIT, splitByMode } from '../../../engine/eval/sessionSplit.ts';
+import {
+  DEFAULT_SPLIT,
+  DEFAULT_TIME_SPLIT,
+  dropUnseenItems,
+  splitByMode,
+} from '../../../engine/eval/sessionSplit.ts';
 import {
   ctGrid,
   sknnGrid,
@@ -146,18 +151,10 @@ export function evalCommand(): Command {
           ? { kind: 'time', testDays: opts.testDays, validationDays: opts.validationDays }
           : { kind: 'session', seed: opts.splitSeed },
       );
-      const split = { train: byMode.train, validation: byMode.validation, test: byMode.test };
+      let split = { train: byMode.train, validation: byMode.validation, test: byMode.test };
       if (opts.split === 'time') {
-        // As session-rec does for a split by time: held-out plays of items never played in training are
-        // dropped (nobody can rank them from the training data), then sessions left with under 2 plays.
-        const known = new Set(split.train.flatMap((s) => s.items.map((p) => p.id)));
-        const keep = (part: typeof split.test) =>
-          part
-            .map((s) => ({ ...s, items: s.items.filter((p) => known.has(p.id)) }))
-            .filter((s) => s.items.length >= 2);
         const before = split.test.length;
-        split.test = keep(split.test);
-        split.validation = keep(split.validation);
+        split = dropUnseenItems(split);
         notes.push(
           `held-out plays of items unseen in training dropped, then sessions under 2 plays (test ${before} → ${split.test.length} sessions)`,
         );

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { splitByMode, splitSessions, splitSessionsByTime } from '../../../engine/eval/sessionSplit.ts';
+import {
+  dropUnseenItems,
+  splitByMode,
+  splitSessions,
+  splitSessionsByTime,
+} from '../../../engine/eval/sessionSplit.ts';
 import { isOmakaseError } from '../../../models/omakaseError.ts';
 
 const sessions = Array.from({ length: 200 }, (_, i) => ({ id: `p${i}`, items: [] }));
@@ -71,5 +76,19 @@ describe('splitSessionsByTime', () => {
     }
     expect(isOmakaseError(err, 'ENGINE_SPLIT_NO_TIME')).toBe(true);
     expect((err as Error).message).toMatch(/session "undated" has no startMs/);
+  });
+});
+
+describe('dropUnseenItems', () => {
+  it('drops held-out plays of items training never played, then held-out sessions under 2 plays', () => {
+    const s = (id: string, ids: string[]) => ({ id, items: ids.map((x) => ({ id: x })) });
+    const out = dropUnseenItems({
+      train: [s('t', ['a', 'b', 'c'])],
+      validation: [s('v', ['a', 'new', 'b'])],
+      test: [s('x', ['a', 'new']), s('y', ['c', 'new', 'a', 'b'])],
+    });
+    expect(out.train.map((x) => x.items.length)).toEqual([3]);
+    expect(out.validation.map((x) => x.items.map((p) => p.id))).toEqual([['a', 'b']]);
+    expect(out.test.map((x) => [x.id, x.items.map((p) => p.id)])).toEqual([['y', ['c', 'a', 'b']]]);
   });
 });
