@@ -17,6 +17,7 @@ export const ENGINE_ERRORS = {
   ENGINE_INVALID_REQUEST: 'A request to the engine has an invalid argument (count, steer, intent).',
   ENGINE_INVALID_STATE: 'A session state does not have the shape this engine version expects.',
   ENGINE_SESSIONS_UNREADABLE: 'The sessions file cannot be read.',
+  ENGINE_SPLIT_NO_TIME: 'Sessions are to be split by time, but a session has no startMs.',
 } as const;
 
 export type EngineErrorCode = keyof typeof ENGINE_ERRORS;

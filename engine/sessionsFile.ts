@@ -24,6 +24,8 @@ export interface LoggedPlay {
 export interface LoggedSession {
   id: string;
   items: LoggedPlay[];
+  /** When the session started (ms since the UNIX epoch), if the source knows; a split by time needs it. */
+  startMs?: number;
 }
 
 const OUTCOMES: readonly Outcome[] = ['completed', 'skipped', 'liked', 'disliked'];
@@ -70,7 +72,13 @@ export async function writeSessionsFile(path: string, sessions: readonly LoggedS
   const valid = collector.finish();
   await writeJsonlAtomically(
     path,
-    valid.map((s) => JSON.stringify({ id: s.id, items: s.items.map(compactPlay) })),
+    valid.map((s) =>
+      JSON.stringify({
+        id: s.id,
+        ...(s.startMs !== undefined ? { startMs: s.startMs } : {}),
+        items: s.items.map(compactPlay),
+      }),
+    ),
   );
 }
 
@@ -134,8 +142,12 @@ export function checkSessionRow(
     }
     items.push(play);
   });
+  if (v.startMs != null && (typeof v.startMs !== 'number' || !Number.isFinite(v.startMs) || v.startMs < 0))
+    bad('startMs', 'a finite number ≥ 0 (ms since the UNIX epoch)', v.startMs);
   if (problems.length > before) return undefined;
-  return { id: v.id as string, items };
+  const session: LoggedSession = { id: v.id as string, items };
+  if (typeof v.startMs === 'number') session.startMs = v.startMs;
+  return session;
 }
 
 class SessionsCollector {

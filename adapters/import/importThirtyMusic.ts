@@ -98,6 +98,8 @@ export async function importThirtyMusic(inPath: string, options: ImportOptions =
     // docs/datasets.md for why no skips are derived from the time gaps.
     out.push({
       id: session.id,
+      // The first scrobble's time, so sessions can be split by time (`omakase eval --split time`).
+      startMs: session.plays[0].time * 1000,
       items: session.plays.map((p) => ({ id: p.item, outcome: 'completed' as const })),
     });
   }

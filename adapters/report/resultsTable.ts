@@ -6,6 +6,8 @@ export interface ReportMeta {
   catalog: string;
   sessions: string;
   split: string;
+  /** A short line for the plot (the split's `split` text can be too long for it); defaults to `split`. */
+  subtitle?: string;
   notes: string[];
 }
 
@@ -17,11 +19,13 @@ const OFFLINE: Column[] = [
   { key: 'freshMrr10', title: 'fresh MRR@10', better: 'high', digits: 4 },
   { key: 'freshMrr20', title: 'fresh MRR@20', better: 'high', digits: 4 },
   { key: 'freshNdcg10', title: 'fresh NDCG@10', better: 'high', digits: 4 },
+  { key: 'freshNdcg20', title: 'fresh NDCG@20', better: 'high', digits: 4 },
   { key: 'hr10', title: 'HR@10', better: 'high', digits: 4 },
   { key: 'hr20', title: 'HR@20', better: 'high', digits: 4 },
   { key: 'mrr10', title: 'MRR@10', better: 'high', digits: 4 },
   { key: 'mrr20', title: 'MRR@20', better: 'high', digits: 4 },
   { key: 'ndcg10', title: 'NDCG@10', better: 'high', digits: 4 },
+  { key: 'ndcg20', title: 'NDCG@20', better: 'high', digits: 4 },
 ];
 
 const STREAMS: Column[] = [

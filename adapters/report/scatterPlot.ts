@@ -33,6 +33,18 @@ const PALETTE = [
   '#bab0ac',
 ] as const;
 
+/** Highlighted points (our engine) take these, so no baseline shares a colour with them. */
+const HIGHLIGHT_PALETTE = ['#1a1a1a', '#d81b60', '#00897b'] as const;
+
+/** Each point's fill: baselines cycle through PALETTE, highlighted points through HIGHLIGHT_PALETTE. */
+function colours(points: readonly ScatterPoint[]): string[] {
+  let plain = 0;
+  let strong = 0;
+  return points.map((p) =>
+    p.highlight ? HIGHLIGHT_PALETTE[strong++ % HIGHLIGHT_PALETTE.length] : PALETTE[plain++ % PALETTE.length],
+  );
+}
+
 const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 
 /**
@@ -42,7 +54,18 @@ const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 export function scatterPlotSvg(points: readonly ScatterPoint[], options: ScatterOptions): string {
   const width = options.width ?? 960;
   const height = options.height ?? 620;
-  const margin = { top: options.subtitle || options.hint ? 92 : 64, right: 210, bottom: 74, left: 86 };
+  // Subtitle and hint share a line when they fit, else the hint goes on a second one.
+  const oneLine = [options.subtitle, options.hint].filter(Boolean).join('   ·   ');
+  const subLines =
+    textWidth(oneLine, 14) <= width - 86 - 24
+      ? [oneLine].filter(Boolean)
+      : [options.subtitle ?? '', options.hint ?? ''].filter(Boolean);
+  const margin = {
+    top: 64 + 28 * Math.min(subLines.length, 1) + 18 * Math.max(0, subLines.length - 1),
+    right: 210,
+    bottom: 74,
+    left: 86,
+  };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const xs = niceScale(points.map((p) => p.x));
@@ -57,8 +80,9 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${margin.left}" y="34" font-size="21" font-weight="bold" fill="#222">${esc(options.title)}</text>`,
   );
-  const sub = [options.subtitle, options.hint].filter(Boolean).join('   ·   ');
-  if (sub) out.push(`<text x="${margin.left}" y="60" font-size="14" fill="#555">${esc(sub)}</text>`);
+  subLines.forEach((line, i) => {
+    out.push(`<text x="${margin.left}" y="${60 + 18 * i}" font-size="14" fill="#555">${esc(line)}</text>`);
+  });
 
   // Grid and ticks.
   out.push('<g class="grid" stroke="#e6e6e6" stroke-width="1">');
@@ -100,9 +124,10 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
     return { x: px(p.x) - half, y: py(p.y) - half, w: 2 * half, h: 2 * half };
   });
   const labels: string[] = [];
+  const fills = colours(points);
   out.push('<g class="points">');
   points.forEach((p, i) => {
-    const color = PALETTE[i % PALETTE.length];
+    const color = fills[i];
     const x = r(px(p.x));
     const y = r(py(p.y));
     out.push(
@@ -131,7 +156,7 @@ export function scatterPlotSvg(points: readonly ScatterPoint[], options: Scatter
   out.push(`<text x="${lx}" y="${margin.top + 4}" font-size="14" font-weight="bold">algorithm</text>`);
   points.forEach((p, i) => {
     const y = margin.top + 28 + i * 24;
-    const color = PALETTE[i % PALETTE.length];
+    const color = fills[i];
     out.push(
       p.highlight
         ? `<path d="M${lx + 7} ${y - 12}L${lx + 14} ${y - 5}L${lx + 7} ${y + 2}L${lx} ${y - 5}Z" fill="${color}" stroke="#222"/>`

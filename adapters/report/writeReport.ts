@@ -39,7 +39,7 @@ export async function writeReport(
   meta: ReportMeta,
 ): Promise<Record<keyof typeof REPORT_FILES, string>> {
   await mkdir(dir, { recursive: true });
-  const svg = resultsPlotSvg(results, meta.split);
+  const svg = resultsPlotSvg(results, meta.subtitle ?? meta.split);
   const contents: Record<keyof typeof REPORT_FILES, string | Buffer> = {
     markdown: resultsMarkdown(results, meta),
     json: resultsJson(results, meta),

@@ -16,6 +16,8 @@ export class SessionIndex {
   readonly postings: Int32Array[];
   /** Plays of each item over all training sessions. */
   readonly plays: Float64Array;
+  /** Start time of each session (ms since the epoch), NaN when the session has none. */
+  readonly times: Float64Array;
   /** Item indices by plays, most played first (ties by first appearance). */
   readonly byPopularity: Int32Array;
 
@@ -47,6 +49,7 @@ export class SessionIndex {
       this.sets.push(Int32Array.from(set));
     }
     this.postings = postingLists.map((p) => Int32Array.from(p));
+    this.times = Float64Array.from(train, (s) => s.startMs ?? Number.NaN);
     this.plays = Float64Array.from(playCounts);
     const order = Array.from(this.ids.keys());
     order.sort((a, b) => playCounts[b] - playCounts[a] || a - b);

@@ -2,6 +2,14 @@
 export interface TrainSession {
   id: string;
   items: readonly { id: string }[];
+  /** When the session started (ms since the epoch), if known: the time-aware baselines (STAN) read it. */
+  startMs?: number;
+}
+
+/** What a recommender may know about the moment it is asked, besides the prefix. */
+export interface RecommendContext {
+  /** The current time (ms since the epoch), if known; STAN decays older neighbour sessions by it. */
+  nowMs?: number;
 }
 
 /**
@@ -11,5 +19,10 @@ export interface TrainSession {
 export interface SessionRecommender {
   readonly name: string;
   fit(train: readonly TrainSession[]): void;
-  recommend(prefix: readonly string[], k: number, exclude?: ReadonlySet<string>): string[];
+  recommend(
+    prefix: readonly string[],
+    k: number,
+    exclude?: ReadonlySet<string>,
+    context?: RecommendContext,
+  ): string[];
 }

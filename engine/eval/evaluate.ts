@@ -52,11 +52,13 @@ export interface EvalResult {
   mrr10: number;
   mrr20: number;
   ndcg10: number;
+  ndcg20: number;
   freshHr10: number;
   freshHr20: number;
   freshMrr10: number;
   freshMrr20: number;
   freshNdcg10: number;
+  freshNdcg20: number;
   targets: number;
   freshTargets: number;
   coverage: number;
@@ -79,6 +81,7 @@ interface Ranker {
     k: number,
     exclude: ReadonlySet<string> | undefined,
     seed: number,
+    nowMs: number | undefined,
   ): Promise<string[]> | string[];
   player(): StreamPlayer;
 }
@@ -109,7 +112,7 @@ export async function evaluate(input: {
     algorithm.fit(train);
     rankers.push({
       name: algorithm.name,
-      recommend: (prefix, k, exclude) => algorithm.recommend(prefix, k, exclude),
+      recommend: (prefix, k, exclude, _seed, nowMs) => algorithm.recommend(prefix, k, exclude, { nowMs }),
       player: () => recommenderPlayer(algorithm, fallback),
     });
   }
@@ -125,10 +128,10 @@ export async function evaluate(input: {
     const fresh = new NextItemAccumulator();
     for (let t = 0; t < targets.length; t++) {
       if (t % 200 === 0) progress(`${ranker.name}: next-item`, t, targets.length);
-      const { prefix, target, seed } = targets[t];
-      all.add(await ranker.recommend(prefix, 20, undefined, seed), target);
+      const { prefix, target, seed, nowMs } = targets[t];
+      all.add(await ranker.recommend(prefix, 20, undefined, seed, nowMs), target);
       const played = new Set(prefix);
-      if (!played.has(target)) fresh.add(await ranker.recommend(prefix, 20, played, seed), target);
+      if (!played.has(target)) fresh.add(await ranker.recommend(prefix, 20, played, seed, nowMs), target);
     }
     const open = [];
     const closed = [];
@@ -155,11 +158,13 @@ export async function evaluate(input: {
       mrr10: a.mrr10,
       mrr20: a.mrr20,
       ndcg10: a.ndcg10,
+      ndcg20: a.ndcg20,
       freshHr10: f.hr10,
       freshHr20: f.hr20,
       freshMrr10: f.mrr10,
       freshMrr20: f.mrr20,
       freshNdcg10: f.ndcg10,
+      freshNdcg20: f.ndcg20,
       targets: a.targets,
       freshTargets: f.targets,
       coverage: s.coverage,
@@ -173,14 +178,24 @@ export async function evaluate(input: {
   return results;
 }
 
+/** One next-item target: the plays before it, the item, a seed, and when its session started (if known). */
+export interface NextItemTarget {
+  prefix: string[];
+  target: string;
+  seed: number;
+  nowMs: number | undefined;
+  /** The id of the session it comes from. */
+  session: string;
+}
+
 /** Next-item targets: up to `perSession` seeded positions t ≥ 1 of each test session (prefix = plays before t). */
 export function sampleTargets(
   sessions: readonly TrainSession[],
   catalog: Catalog,
   perSession: number,
   seed: number,
-): { prefix: string[]; target: string; seed: number }[] {
-  const out: { prefix: string[]; target: string; seed: number }[] = [];
+): NextItemTarget[] {
+  const out: NextItemTarget[] = [];
   for (const session of sessions) {
     const ids = session.items.map((p) => p.id).filter((id) => catalog.indexOf(id) !== undefined);
     const positions = Array.from({ length: Math.max(0, ids.length - 1) }, (_, i) => i + 1);
@@ -196,7 +211,13 @@ export function sampleTargets(
       positions.sort((x, y) => x - y);
     }
     for (const t of positions)
-      out.push({ prefix: ids.slice(0, t), target: ids[t], seed: deriveSeed(sessionSeed, t) });
+      out.push({
+        prefix: ids.slice(0, t),
+        target: ids[t],
+        seed: deriveSeed(sessionSeed, t),
+        nowMs: session.startMs,
+        session: session.id,
+      });
   }
   return out;
 }

@@ -5,6 +5,7 @@ export interface NextItemMetrics {
   mrr10: number;
   mrr20: number;
   ndcg10: number;
+  ndcg20: number;
   /** Targets averaged over. */
   targets: number;
 }
@@ -24,12 +25,13 @@ export function scoreRank(rank: number): Omit<NextItemMetrics, 'targets'> {
     mrr10: hit(10) / (rank || 1),
     mrr20: hit(20) / (rank || 1),
     ndcg10: hit(10) ? 1 / Math.log2(rank + 1) : 0,
+    ndcg20: hit(20) ? 1 / Math.log2(rank + 1) : 0,
   };
 }
 
 /** Sums next-item metrics over targets; `result()` gives the means (zeros when no target was added). */
 export class NextItemAccumulator {
-  private readonly sums = { hr10: 0, hr20: 0, mrr10: 0, mrr20: 0, ndcg10: 0 };
+  private readonly sums = { hr10: 0, hr20: 0, mrr10: 0, mrr20: 0, ndcg10: 0, ndcg20: 0 };
   private count = 0;
 
   add(list: readonly string[], target: string): void {
@@ -46,6 +48,7 @@ export class NextItemAccumulator {
       mrr10: this.sums.mrr10 / n,
       mrr20: this.sums.mrr20 / n,
       ndcg10: this.sums.ndcg10 / n,
+      ndcg20: this.sums.ndcg20 / n,
       targets: this.count,
     };
   }

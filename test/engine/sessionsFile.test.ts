@@ -50,6 +50,14 @@ describe('sessions file', () => {
     expect(await readSessionsFile(path)).toEqual(sessions);
   });
 
+  it('round-trips a session start time', async () => {
+    const path = join(dir, 'timed.jsonl');
+    const timed = [{ id: 't', startMs: 1_397_982_525_000, items: [{ id: 'a' }] }];
+    await writeSessionsFile(path, timed);
+    expect(await readFile(path, 'utf8')).toBe('{"id":"t","startMs":1397982525000,"items":["a"]}\n');
+    expect(await readSessionsFile(path)).toEqual(timed);
+  });
+
   it('reads both item forms, ignores blank lines and unknown fields', () => {
     const text = '\n{"id":"x","items":["a",{"id":"b","outcome":"disliked","extra":1}],"user":"u"}\n\n';
     expect(parseSessionsJsonl(text)).toEqual([
@@ -65,6 +73,7 @@ describe('sessions file', () => {
     ['items[0].id', '{"id":"s","items":[{"outcome":"completed"}]}'],
     ['items[0].outcome', '{"id":"s","items":[{"id":"a","outcome":"loved"}]}'],
     ['items[0].playedMs', '{"id":"s","items":[{"id":"a","playedMs":-5}]}'],
+    ['startMs', '{"id":"s","startMs":"today","items":["a"]}'],
     ['', '{"id":"s","items":['],
     ['', '["s"]'],
   ])('rejects a bad %s with its line number', (field, bad) => {

@@ -1,19 +1,37 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { ContextTreeRecommender } from '../../../engine/baselines/contextTreeRecommender.ts';
 import { ItemKnnRecommender } from '../../../engine/baselines/itemKnnRecommender.ts';
 import { MarkovRecommender } from '../../../engine/baselines/markovRecommender.ts';
 import { PopularityRecommender } from '../../../engine/baselines/popularityRecommender.ts';
 import { RandomRecommender } from '../../../engine/baselines/randomRecommender.ts';
+import { SequentialRulesRecommender } from '../../../engine/baselines/sequentialRulesRecommender.ts';
 import type { SessionRecommender } from '../../../engine/baselines/sessionRecommender.ts';
 import { SknnRecommender } from '../../../engine/baselines/sknnRecommender.ts';
+import { StanRecommender } from '../../../engine/baselines/stanRecommender.ts';
 import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts';
+import { VstanRecommender } from '../../../engine/baselines/vstanRecommender.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogRows } from '../../../engine/catalogFile.ts';
+import type { EngineConfig } from '../../../engine/config.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
-import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
-import { sknnGrid, tuneOnValidation, vsknnGrid } from '../../../engine/eval/tuneOnValidation.ts';
+import {
+  DEFAULT_SPLIT,
+  DEFAULT_TIME_SPLIT,
+  dropUnseenItems,
+  splitByMode,
+} from '../../../engine/eval/sessionSplit.ts';
+import {
+  ctGrid,
+  sknnGrid,
+  srGrid,
+  stanGrid,
+  tuneOnValidation,
+  vsknnGrid,
+  vstanGrid,
+} from '../../../engine/eval/tuneOnValidation.ts';
 import { SessionKnnIndex } from '../../../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../../../engine/retrieval/transitionIndex.ts';
 import { PROFILES, type Profile } from '../../../engine/session.ts';
@@ -21,6 +39,7 @@ import { readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { loadModel } from '../../../models/loadModel.ts';
 import type { Scorer } from '../../../models/scorer.ts';
+import { averageResults, readReports } from '../../report/combineResults.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { createProgressReporter } from '../progressReporter.ts';
 
@@ -36,8 +55,12 @@ export function evalCommand(): Command {
     .description(
       'evaluate baselines and the engine on held-out sessions: next-item, streams, simulated listener',
     )
-    .requiredOption('--catalog <file>', 'a JSONL catalog (docs/data-format.md)')
-    .requiredOption('--sessions <file>', 'logged sessions, JSONL')
+    .option('--catalog <file>', 'a JSONL catalog (docs/data-format.md); required unless --combine')
+    .option('--sessions <file>', 'logged sessions, JSONL; required unless --combine')
+    .option(
+      '--combine <dirs...>',
+      'instead of evaluating: average the results.json of earlier runs (e.g. the 30Music slices) into --out',
+    )
     .option('--model <dir>', 'a trained model directory (its catalog.jsonl, if any, replaces --catalog)')
     .option('--out <dir>', 'where the report goes', 'eval-out')
     .option('--json', 'print one JSON object per algorithm on stdout')
@@ -48,6 +71,19 @@ export function evalCommand(): Command {
       'seed of the train/validation/test split (train uses the same)',
       int,
       DEFAULT_SPLIT.seed,
+    )
+    .option('--split <kind>', 'session (seeded, by --split-seed) | time (the last days held out)', 'session')
+    .option(
+      '--test-days <n>',
+      'with --split time: days at the end held out for test',
+      int,
+      DEFAULT_TIME_SPLIT.testDays,
+    )
+    .option(
+      '--validation-days <n>',
+      'with --split time: days before the test days held out for validation',
+      int,
+      DEFAULT_TIME_SPLIT.validationDays,
     )
     .option(
       '--targets <n>',
@@ -62,11 +98,38 @@ export function evalCommand(): Command {
       EVALUATE_DEFAULTS.listeners,
     )
     .option('--length <n>', 'items per simulated stream', int, EVALUATE_DEFAULTS.streamLength)
-    .option('--no-tune', 'use the published SKNN / V-SKNN defaults instead of tuning them on validation')
+    .option(
+      '--no-tune',
+      'use the published defaults of the kNN and sequence baselines instead of tuning them on validation',
+    )
     .option('--no-engine', 'baselines only')
+    .option('--no-baselines', 'the engine only (e.g. to try --ours-config)')
+    .option(
+      '--ours-config <json>',
+      'engine settings that override the served defaults for "ours", e.g. \'{"artistGap":0}\' (an experiment: say so when reporting)',
+    )
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
+      if (opts.combine) {
+        const runs = await readReports(opts.combine);
+        const results = averageResults(runs.map((r) => r.results));
+        const paths = await writeReport(opts.out, results, {
+          command: `omakase ${process.argv.slice(2).join(' ')}`,
+          catalog: runs.map((r) => r.meta.catalog).join(', '),
+          sessions: runs.map((r) => r.meta.sessions).join(', '),
+          split: `the mean of ${runs.length} runs, each weighted equally (targets summed)`,
+          subtitle: `the mean of ${runs.length} runs: ${runs.map((r) => basename(dirname(r.meta.sessions))).join(', ')}`,
+          notes: opts.combine.map((dir: string, i: number) => `run ${i + 1}: ${dir}: ${runs[i].meta.split}`),
+        });
+        if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+        process.stderr.write(`wrote ${Object.values(paths).join(', ')}\n`);
+        return;
+      }
+      if (!opts.catalog || !opts.sessions)
+        throw new InvalidArgumentError('give --catalog and --sessions (or --combine with earlier runs)');
       const profile = opts.profile as Profile;
+      if (opts.split !== 'session' && opts.split !== 'time')
+        throw new InvalidArgumentError('--split must be session or time');
       if (!PROFILES.includes(profile))
         throw new InvalidArgumentError(`--profile must be one of ${PROFILES.join(', ')}`);
       const progress = createProgressReporter({ quiet: opts.quiet });
@@ -81,8 +144,21 @@ export function evalCommand(): Command {
         onProgress: (d, t) => progress.onProgress('reading sessions', d, t),
       });
       progress.stop();
-      const split = splitSessions(sessions, { seed: opts.splitSeed });
       const notes: string[] = [];
+      const byMode = splitByMode(
+        sessions,
+        opts.split === 'time'
+          ? { kind: 'time', testDays: opts.testDays, validationDays: opts.validationDays }
+          : { kind: 'session', seed: opts.splitSeed },
+      );
+      let split = { train: byMode.train, validation: byMode.validation, test: byMode.test };
+      if (opts.split === 'time') {
+        const before = split.test.length;
+        split = dropUnseenItems(split);
+        notes.push(
+          `held-out plays of items unseen in training dropped, then sessions under 2 plays (test ${before} → ${split.test.length} sessions)`,
+        );
+      }
       // An imported catalog counts plays over all sessions; test plays must not reach the engine's popularity.
       const plays = new Map<string, number>();
       for (const s of split.train) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
@@ -104,16 +180,31 @@ export function evalCommand(): Command {
         notes.push(`${name} tuned on validation (fresh HR@10): ${bestConfig}`);
         return best;
       };
-      const algorithms: SessionRecommender[] = [
-        new RandomRecommender(opts.seed),
-        new PopularityRecommender(),
-        new MarkovRecommender(),
-        new ItemKnnRecommender(),
-        opts.tune ? tuned('sknn', sknnGrid()) : new SknnRecommender(),
-        opts.tune ? tuned('vsknn', vsknnGrid()) : new VsknnRecommender(),
-      ];
+      const timed = split.train.every((s) => s.startMs !== undefined);
+      const algorithms: SessionRecommender[] = !opts.baselines
+        ? []
+        : [
+            new RandomRecommender(opts.seed),
+            new PopularityRecommender(),
+            new MarkovRecommender(),
+            new ItemKnnRecommender(),
+            opts.tune ? tuned('sknn', sknnGrid()) : new SknnRecommender(),
+            opts.tune ? tuned('vsknn', vsknnGrid()) : new VsknnRecommender(),
+            opts.tune ? tuned('stan', stanGrid(timed)) : new StanRecommender(timed ? {} : { lambdaSnh: 0 }),
+            opts.tune
+              ? tuned('vstan', vstanGrid(timed))
+              : new VstanRecommender(timed ? {} : { lambdaSnh: 0 }),
+            opts.tune ? tuned('sr', srGrid()) : new SequentialRulesRecommender(),
+            opts.tune ? tuned('ct', ctGrid()) : new ContextTreeRecommender(),
+          ];
+      if (!timed)
+        notes.push(
+          'sessions have no start times: STAN / VSTAN run without the neighbour-recency factor (λsnh)',
+        );
       if (!opts.tune)
-        notes.push('sknn: k=100 sample=500; vsknn: k=100 sample=1000 weighting=div (published defaults)');
+        notes.push(
+          'published defaults: sknn k=100 sample=500; vsknn k=100 sample=1000 weighting=div; stan/vstan session-rec constructor defaults (k=100, sample 5000); sr steps=10 div pruning=20; ct maxDepth=10 bayes',
+        );
 
       const engines: EngineEntry[] = [];
       if (opts.engine) {
@@ -132,7 +223,18 @@ export function evalCommand(): Command {
         const transitions = TransitionIndex.fromSessions(catalog, split.train);
         const sessions = SessionKnnIndex.fromSessions(catalog, split.train);
         const ranker = createEngine({ catalog, scorer, transitions, sessions, config: RANKER_ONLY_CONFIG });
-        const full = createEngine({ catalog, scorer, transitions, sessions });
+        let oursConfig: Partial<EngineConfig> = {};
+        if (opts.oursConfig) {
+          try {
+            oursConfig = JSON.parse(opts.oursConfig);
+          } catch (err) {
+            throw new InvalidArgumentError(`--ours-config must be a JSON object: ${(err as Error).message}`);
+          }
+          notes.push(
+            `ours: served settings overridden by ${JSON.stringify(oursConfig)} (an experiment, not what is served)`,
+          );
+        }
+        const full = createEngine({ catalog, scorer, transitions, sessions, config: oursConfig });
         engines.push(
           { name: 'ours-ranker', engine: ranker, profile: 'default' },
           { name: 'ours', engine: full, profile },
@@ -168,7 +270,12 @@ export function evalCommand(): Command {
         command: `omakase ${process.argv.slice(2).join(' ')}`,
         catalog: catalogPath,
         sessions: opts.sessions,
-        split: `by session, seed ${opts.splitSeed}: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test`,
+        split: byMode.description,
+        subtitle: `${basename(dirname(opts.sessions))}/${basename(opts.sessions)}, split by ${
+          opts.split === 'time'
+            ? `time (last ${opts.testDays} d test, ${opts.validationDays} d validation)`
+            : `session (seed ${opts.splitSeed})`
+        }: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test sessions`,
         notes,
       });
       if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -5,7 +5,7 @@ import { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogFile, writeCatalogFile } from '../../../engine/catalogFile.ts';
 import { generateDemoCatalog } from '../../../engine/demo/demoCatalog.ts';
 import { generateDemoSessions } from '../../../engine/demo/demoSessions.ts';
-import { DEFAULT_SPLIT, splitSessions } from '../../../engine/eval/sessionSplit.ts';
+import { DEFAULT_SPLIT, DEFAULT_TIME_SPLIT, splitByMode } from '../../../engine/eval/sessionSplit.ts';
 import { datasetHash, readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { learnEmbeddings } from '../../../engine/training/learnEmbeddings.ts';
 import type { LoggedSequence } from '../../../engine/training/trainingSet.ts';
@@ -31,6 +31,19 @@ export function trainCommand(): Command {
       'seed of the train/validation/test split (eval uses the same)',
       (v) => int(v),
       DEFAULT_SPLIT.seed,
+    )
+    .option('--split <kind>', 'session (seeded, by --split-seed) | time (the last days held out)', 'session')
+    .option(
+      '--test-days <n>',
+      'with --split time: days at the end held out for test',
+      (v) => int(v),
+      DEFAULT_TIME_SPLIT.testDays,
+    )
+    .option(
+      '--validation-days <n>',
+      'with --split time: days before the test days held out for validation',
+      (v) => int(v),
+      DEFAULT_TIME_SPLIT.validationDays,
     )
     .option('--embeddings <mode>', 'auto (learn when the catalog has none) | learn | keep', 'auto')
     .option('--epochs <n>', 'ranker epochs', (v) => int(v), 10)
@@ -61,7 +74,15 @@ export function trainCommand(): Command {
           onProgress: (d, t) => progress.onProgress('reading sessions', d, t),
         });
         // Only the training part: validation and test sessions stay unseen for `omakase eval`.
-        sessions = splitSessions(all, { seed: opts.splitSeed }).train;
+        if (opts.split !== 'session' && opts.split !== 'time')
+          throw new InvalidArgumentError('--split must be session or time');
+        const split = splitByMode(
+          all,
+          opts.split === 'time'
+            ? { kind: 'time', testDays: opts.testDays, validationDays: opts.validationDays }
+            : { kind: 'session', seed: opts.splitSeed },
+        );
+        sessions = split.train;
         // Popularity in an imported catalog may count held-out plays: recount it on the training split.
         const plays = new Map<string, number>();
         for (const s of sessions) for (const p of s.items) plays.set(p.id, (plays.get(p.id) ?? 0) + 1);
@@ -71,7 +92,10 @@ export function trainCommand(): Command {
           embedding: catalog.derivedEmbeddings ? undefined : Array.from(catalog.embedding(i)),
         }));
         catalog = new Catalog(recounted);
-        data = `${opts.sessions}: train split (seed ${opts.splitSeed}, ${DEFAULT_SPLIT.validation} validation, ${DEFAULT_SPLIT.test} test held out)`;
+        data =
+          opts.split === 'time'
+            ? `${opts.sessions}: train split (${split.description})`
+            : `${opts.sessions}: train split (seed ${opts.splitSeed}, ${DEFAULT_SPLIT.validation} validation, ${DEFAULT_SPLIT.test} test held out)`;
         dataHash = `${await datasetHash(opts.catalog)}+${await datasetHash(opts.sessions)}`;
         const learn =
           opts.embeddings === 'learn' || (opts.embeddings === 'auto' && catalog.derivedEmbeddings);
@@ -110,12 +134,31 @@ export function trainCommand(): Command {
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
       progress.stop();
+      const seconds = (performance.now() - started) / 1000;
       log(
         `wrote ${opts.out}/model.onnx (sha256 ${card.sha256.slice(0, 12)}…): ${card.training.examples} examples from ${examples.stepsWithTarget}/${examples.steps} steps ` +
           `(retrieval recall ${(examples.targetRecall * 100).toFixed(1)}%), val AUC ${card.metrics.valAuc.toFixed(4)}, ` +
-          `val log-loss ${card.metrics.valLogLoss.toFixed(4)}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+          `val log-loss ${card.metrics.valLogLoss.toFixed(4)}; training took ${formatDuration(seconds)}`,
+      );
+      // The last line on stdout is one JSON object, for scripts and benchmarks.
+      process.stdout.write(
+        `${JSON.stringify({
+          model: opts.out,
+          sha256: card.sha256,
+          sessions: sessions.length,
+          examples: card.training.examples,
+          valAuc: card.metrics.valAuc,
+          valLogLoss: card.metrics.valLogLoss,
+          seconds: Math.round(seconds * 10) / 10,
+        })}\n`,
       );
     });
+}
+
+/** 298.4 → "4 min 58 s". */
+export function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  return whole < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 function int(value: string): number {

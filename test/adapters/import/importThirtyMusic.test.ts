@@ -53,6 +53,8 @@ describe('importThirtyMusic', () => {
       ['20', ['501', '504']],
     ]);
     expect(sessions.every((s) => s.items.every((p) => p.outcome === 'completed'))).toBe(true);
+    // The first play's time (seconds → ms), after the reordering: the split by time reads it.
+    expect(sessions.map((s) => s.startMs)).toEqual([1_000_000, 2_000_000, 9_000_000]);
     expect(stats).toEqual({
       items: 5,
       sessions: 3,
@@ -80,6 +82,7 @@ describe('importThirtyMusic', () => {
     expect(sessions).toEqual([
       {
         id: 's1',
+        startMs: 10_000,
         items: [
           { id: '5', outcome: 'completed' },
           { id: '7', outcome: 'completed' },

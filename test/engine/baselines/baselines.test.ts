@@ -1,12 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ContextTreeRecommender } from '../../../engine/baselines/contextTreeRecommender.ts';
 import { ItemKnnRecommender } from '../../../engine/baselines/itemKnnRecommender.ts';
 import { MarkovRecommender } from '../../../engine/baselines/markovRecommender.ts';
 import { PopularityRecommender } from '../../../engine/baselines/popularityRecommender.ts';
 import { RandomRecommender } from '../../../engine/baselines/randomRecommender.ts';
+import { SequentialRulesRecommender } from '../../../engine/baselines/sequentialRulesRecommender.ts';
 import type { SessionRecommender, TrainSession } from '../../../engine/baselines/sessionRecommender.ts';
 import { SknnRecommender } from '../../../engine/baselines/sknnRecommender.ts';
+import { StanRecommender } from '../../../engine/baselines/stanRecommender.ts';
 import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts';
+import { VstanRecommender } from '../../../engine/baselines/vstanRecommender.ts';
 
 const session = (id: string, ids: string[]): TrainSession => ({ id, items: ids.map((i) => ({ id: i })) });
 
@@ -124,6 +128,10 @@ describe('every baseline', () => {
     () => new ItemKnnRecommender(),
     () => new SknnRecommender(),
     () => new VsknnRecommender({ idfWeighting: 2, weighting: 'linear', weightingScore: 'linear' }),
+    () => new StanRecommender(),
+    () => new VstanRecommender({ similarity: 'vec' }),
+    () => new SequentialRulesRecommender({ steps: 3, pruning: 2 }),
+    () => new ContextTreeRecommender({ maxDepth: 3 }),
   ];
 
   it('never returns an excluded item, never returns one twice, never more than k', () => {

@@ -5,10 +5,24 @@ import { type StreamPlay, streamMetrics } from '../../../engine/eval/streamMetri
 
 describe('next-item metrics', () => {
   it('scores single ranks exactly', () => {
-    expect(scoreRank(1)).toEqual({ hr10: 1, hr20: 1, mrr10: 1, mrr20: 1, ndcg10: 1 });
-    expect(scoreRank(3)).toEqual({ hr10: 1, hr20: 1, mrr10: 1 / 3, mrr20: 1 / 3, ndcg10: 0.5 });
-    expect(scoreRank(15)).toEqual({ hr10: 0, hr20: 1, mrr10: 0, mrr20: 1 / 15, ndcg10: 0 });
-    expect(scoreRank(0)).toEqual({ hr10: 0, hr20: 0, mrr10: 0, mrr20: 0, ndcg10: 0 });
+    expect(scoreRank(1)).toEqual({ hr10: 1, hr20: 1, mrr10: 1, mrr20: 1, ndcg10: 1, ndcg20: 1 });
+    expect(scoreRank(3)).toEqual({
+      hr10: 1,
+      hr20: 1,
+      mrr10: 1 / 3,
+      mrr20: 1 / 3,
+      ndcg10: 0.5,
+      ndcg20: 0.5,
+    });
+    expect(scoreRank(15)).toEqual({
+      hr10: 0,
+      hr20: 1,
+      mrr10: 0,
+      mrr20: 1 / 15,
+      ndcg10: 0,
+      ndcg20: 1 / Math.log2(16),
+    });
+    expect(scoreRank(0)).toEqual({ hr10: 0, hr20: 0, mrr10: 0, mrr20: 0, ndcg10: 0, ndcg20: 0 });
   });
 
   it('averages over targets', () => {
@@ -26,6 +40,7 @@ describe('next-item metrics', () => {
     expect(r.mrr10).toBeCloseTo((1 + 0.5) / 4, 12);
     expect(r.mrr20).toBeCloseTo((1 + 0.5 + 1 / 12) / 4, 12);
     expect(r.ndcg10).toBeCloseTo((1 + 1 / Math.log2(3)) / 4, 12);
+    expect(r.ndcg20).toBeCloseTo((1 + 1 / Math.log2(3) + 1 / Math.log2(13)) / 4, 12);
   });
 
   it('gives zeros, not NaN, with no targets', () => {
@@ -35,6 +50,7 @@ describe('next-item metrics', () => {
       mrr10: 0,
       mrr20: 0,
       ndcg10: 0,
+      ndcg20: 0,
       targets: 0,
     });
   });

@@ -1,0 +1,76 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { formatDuration, trainCommand } from '../../../adapters/cli/commands/trainCommand.ts';
+import { writeCatalogFile } from '../../../engine/catalogFile.ts';
+import { writeSessionsFile } from '../../../engine/sessionsFile.ts';
+import { syntheticWorld } from '../../engine/eval/fixture.ts';
+
+const HOUR = 3_600_000;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'omakase-train-'));
+  const { catalog, sessions } = syntheticWorld(300);
+  // No embeddings in the file, so training learns them (item2vec), as on an imported dataset.
+  await writeCatalogFile(join(dir, 'catalog.jsonl'), catalog.items);
+  // A session every 15 minutes over 75 hours: the last day is test, the day before validation.
+  await writeSessionsFile(
+    join(dir, 'sessions.jsonl'),
+    sessions.map((s, i) => ({ ...s, startMs: 1_397_000_000_000 + i * (HOUR / 4) })),
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('omakase train', () => {
+  it('prints how long it took, and its last stdout line is one JSON object', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err.push(String(chunk));
+      return true;
+    });
+    try {
+      await trainCommand().parseAsync(
+        [
+          '--catalog',
+          join(dir, 'catalog.jsonl'),
+          '--sessions',
+          join(dir, 'sessions.jsonl'),
+          '--out',
+          join(dir, 'model'),
+          '--split',
+          'time',
+          '--epochs',
+          '1',
+          '--quiet',
+        ],
+        { from: 'user' },
+      );
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(err.join('')).toMatch(/training took \d/);
+    const lines = out.join('').trimEnd().split('\n');
+    const last = JSON.parse(lines[lines.length - 1]);
+    expect(last).toMatchObject({ model: join(dir, 'model'), seconds: expect.any(Number) });
+    // The last 24 h hold 96 sessions (test), the 24 h before 96 (validation): 108 are left to train on.
+    expect(last.sessions).toBe(108);
+    const card = JSON.parse(await readFile(join(dir, 'model', 'model-card.json'), 'utf8'));
+    expect(card.training.data).toMatch(/train split \(by time: test = sessions starting after/);
+  });
+
+  it('writes durations as minutes and seconds', () => {
+    expect(formatDuration(298.4)).toBe('4 min 58 s');
+    expect(formatDuration(12.34)).toBe('12.3 s');
+  });
+});
