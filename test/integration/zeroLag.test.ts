@@ -2,9 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadRuntime } from '../../adapters/runtime.ts';
 import { createWsServer, type WsServer } from '../../adapters/ws/wsServer.ts';
+import type { Engine } from '../../engine/engine.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
+import { audioEvent, intentRequest, launchRequest } from '../adapters/voice/alexaRequests.ts';
+import { harness, refOf, seededRandom, tokenOf } from '../adapters/voice/voiceHarness.ts';
 
 /**
  * Every pick answers the listener, over a real socket: twin sessions (same seed, same intent) on the demo
@@ -91,6 +94,7 @@ class Client {
 }
 
 let service: SessionService;
+let runtimeEngine: Engine;
 /** An artist and an item of another genre than the twins' jazz, for the artist and more-like steers. */
 let rockArtist: string;
 let rockItem: string;
@@ -99,6 +103,7 @@ let url: string;
 
 beforeAll(async () => {
   const runtime = await loadRuntime();
+  runtimeEngine = runtime.engine;
   const rock = runtime.catalog.items.filter((i) => i.tags.includes('rock') && !i.tags.includes('jazz'));
   rockArtist = rock[0]!.artist;
   rockItem = rock[1]!.id;
@@ -194,10 +199,10 @@ describe('every pick answers the listener (twin sessions over a real socket, dem
         await Promise.all([a.tell('completed'), b.tell('completed')]);
         await a.steer(steerFor(eighth));
         const [x, y] = [await a.item(), await b.item()];
-        expect(x.id, `seed ${seed}: the first item after the ${kind} steer differs from the twin's`).not.toBe(
+        expect(x.id, `seed ${seed}: the first item after ${kind} steer differs from the twin's`).not.toBe(
           y.id,
         );
-        if (kind === 'artist') {
+        if (kind === 'an artist') {
           const next = [x];
           for (let k = 0; k < 4; k++) {
             await a.tell('completed');
@@ -231,4 +236,48 @@ describe('every pick answers the listener (twin sessions over a real socket, dem
       b.close();
     }
   }, 60_000);
+
+  describe('through the voice handler (Alexa AudioPlayer)', () => {
+    const player = (token: string, offsetInMilliseconds: number) => ({ token, offsetInMilliseconds });
+    /** A voice twin: launched, then eight items played to their end, the eighth now playing. */
+    async function voiceTwin() {
+      const h = harness(runtimeEngine, undefined, undefined, { random: seededRandom(3) });
+      let token = tokenOf(await h.call(launchRequest()));
+      const heard = [refOf(token).itemId];
+      for (let k = 1; k < 8; k++) {
+        await h.call(audioEvent('AudioPlayer.PlaybackStarted', token, 0));
+        const next = tokenOf(await h.call(audioEvent('AudioPlayer.PlaybackNearlyFinished', token, 150_000)));
+        await h.call(audioEvent('AudioPlayer.PlaybackFinished', token, 180_000));
+        token = next;
+        heard.push(refOf(token).itemId);
+      }
+      await h.call(audioEvent('AudioPlayer.PlaybackStarted', token, 0));
+      return { h, token, heard };
+    }
+
+    it.each([
+      ['a thumbs-down', 'ThumbsDownIntent', 20_000],
+      ['"next" at 5 s', 'AMAZON.NextIntent', 5_000],
+      ['"something calmer"', 'CalmerIntent', 20_000],
+    ] as const)(
+      '%s changes the very next item against a twin that said nothing',
+      async (_name, intent, at) => {
+        const [a, b] = [await voiceTwin(), await voiceTwin()];
+        expect(a.heard).toEqual(b.heard);
+        const said = await a.h.call(intentRequest(intent, { player: player(a.token, at) }));
+        // "Next" plays the new item at once (REPLACE_ALL); the others answer in speech and pick at the end.
+        const nextA =
+          intent === 'AMAZON.NextIntent'
+            ? refOf(tokenOf(said)).itemId
+            : refOf(
+                tokenOf(await a.h.call(audioEvent('AudioPlayer.PlaybackNearlyFinished', a.token, 150_000))),
+              ).itemId;
+        const nextB = refOf(
+          tokenOf(await b.h.call(audioEvent('AudioPlayer.PlaybackNearlyFinished', b.token, 150_000))),
+        ).itemId;
+        expect(nextA).not.toBe(nextB);
+      },
+      60_000,
+    );
+  });
 });
