@@ -186,13 +186,13 @@ describe('every pick answers the listener (twin sessions over a real socket, dem
   }, 60_000);
 
   it.each([
-    ['mood', () => ({ kind: 'mood', tag: 'calm' })],
-    ['tag', () => ({ kind: 'tag', tag: 'rock' })],
-    ['artist', () => ({ kind: 'artist', artist: rockArtist })],
-    ['more-like', () => ({ kind: 'more-like', itemId: rockItem })],
-    ['less-artist', (heard: Item) => ({ kind: 'less-artist', artist: heard.artist })],
+    ['a mood', () => ({ kind: 'mood', tag: 'calm' })],
+    ['a tag', () => ({ kind: 'tag', tag: 'rock' })],
+    ['an artist', () => ({ kind: 'artist', artist: rockArtist })],
+    ['a more-like', () => ({ kind: 'more-like', itemId: rockItem })],
+    ['a less-artist', (heard: Item) => ({ kind: 'less-artist', artist: heard.artist })],
   ] as const)(
-    'a %s steer changes the very next item, for every seed',
+    '%s steer changes the very next item, for every seed',
     async (kind, steerFor) => {
       for (const seed of SEEDS) {
         const { a, b, eighth } = await twins(seed);
