@@ -67,8 +67,6 @@ export interface SessionContext {
   delivered: DeliveredItem[];
   lastSeq: number;
   paused: boolean;
-  /** Bumped when steering makes the pool stale: a decision begun before it is dropped when it lands. */
-  version: number;
   /** Set when scoring stops until the next command; null while it runs as needed. */
   halted: Halt | null;
   /** A `feed.more` waiting for a decision (no pool, or a pool the steering made stale). */
@@ -83,7 +81,8 @@ export interface SessionContext {
 }
 
 /** The contexts of earlier versions a store may still hold (1 and 2 kept picks decided ahead in `buffer`). */
-type ContextV2 = Omit<SessionContext, 'v' | 'pool' | 'principal' | 'settings'> & {
+type ContextV2 = Omit<SessionContext, 'v' | 'pool' | 'principal' | 'settings' | 'recent'> & {
+  version: number;
   v: 2;
   settings: SessionSettings & { lookahead?: number };
   buffer: Pick[];
@@ -113,7 +112,7 @@ export function upgradeContext(context: StoredContext): SessionContext {
           const { v: _v, exhausted, stalled, startedAt: _s, endedAt: _e, ...rest } = context;
           return { v: 2, ...rest, halted: stalled ? 'stalled' : exhausted ? 'exhausted' : null };
         })();
-  const { v: _v, buffer, reply: _reply, ask: _ask, settings, ...rest } = v2;
+  const { v: _v, buffer, reply: _reply, ask: _ask, version: _version, settings, ...rest } = v2;
   const { lookahead: _lookahead, ...kept } = settings;
   const queued = new Set(buffer.map((p) => p.pos));
   const engine =
@@ -180,12 +179,10 @@ export type SessionEmitted =
 
 export interface ScoreInput {
   state: SessionState;
-  version: number;
 }
 
 export interface ScoreOutput {
   pool: ScoredPool;
-  version: number;
   nowMs: number;
 }
 

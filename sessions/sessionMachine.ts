@@ -1,5 +1,6 @@
 import { emit, enqueueActions, fromPromise, setup } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
+import { steerKey } from '../engine/pool.ts';
 import type { Feedback, SessionState } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { deliver, withdraw } from './delivery.ts';
@@ -134,7 +135,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         update: {
           engine: result.state,
           delivered: after.delivered,
-          ...(stalePool ? { pool: null, version: context.version + 1 } : {}),
+          ...(stalePool ? { pool: null } : {}),
           ...remember(context, command as Ev),
           halted: null,
           lastEventAt: command.nowMs,
@@ -152,7 +153,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       score: fromPromise<ScoreOutput, ScoreInput>(async ({ input }) => {
         const nowMs = deps.now();
         const { pool } = await engine.score(input.state, { nowMs });
-        return { pool, version: input.version, nowMs };
+        return { pool, nowMs };
       }),
     },
     delays: {
@@ -182,7 +183,8 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       // Begun before steering made the pool stale: dropped (a new decision follows from `idle`).
       scoreCurrent: ({ context, event }) => {
         const { output } = event as unknown as { output: ScoreOutput };
-        return output.version === context.version && output.pool.decision === context.engine!.decisions;
+        const state = context.engine!;
+        return output.pool.decision === state.decisions && output.pool.steer === steerKey(state.steers);
       },
       idleExpired: ({ context, event }) =>
         stamp(event).nowMs - context.lastEventAt >= context.settings.idleMs,
@@ -400,7 +402,6 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       delivered: [],
       lastSeq: 0,
       paused: false,
-      version: 0,
       halted: null,
       pendingMore: null,
       lastEventAt: input.nowMs,
@@ -493,7 +494,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                 invoke: {
                   id: 'score',
                   src: 'score',
-                  input: ({ context }) => ({ state: context.engine!, version: context.version }),
+                  input: ({ context }) => ({ state: context.engine! }),
                   onDone: [
                     { guard: 'scoreCurrent', target: 'idle', actions: 'applyDecision' },
                     // Steering made it stale meanwhile: decide again (from `idle`) if still needed.

@@ -188,9 +188,8 @@ describe('session machine: picks decided at delivery', () => {
     await s.command({ type: 'user.feedback', feedback: { type: 'disliked', seq: 2 } });
     expect(s.actor.getSnapshot().matches({ active: { feed: 'scoring' } })).toBe(true);
     const before = s.fake.calls.score;
-    const version = s.ctx().version;
     await s.command({ type: 'user.steer', steer: { kind: 'mood', tag: 'calm' } });
-    expect(s.ctx().version).toBe(version + 1);
+    expect(s.ctx().pool).toBeNull();
     const decisionsBefore = s.emitted.filter((e) => e.type === 'session.decision').length;
     const more = s.send({ type: 'feed.more', n: 2 });
     expect(more.reply).toBeUndefined();
@@ -487,10 +486,11 @@ describe('session context', () => {
     const engine = s.fake.engine;
     // Three more picks decided ahead, as the old buffer held them (queued in the engine's history).
     const ahead = engine.pick(v3.engine!, v3.pool!, { n: 3, nowMs: T0 });
-    const { v: _v, pool: _p, principal: _pr, ...rest } = v3;
+    const { v: _v, pool: _p, principal: _pr, recent: _r, ...rest } = v3;
     const v2 = {
       ...rest,
       v: 2 as const,
+      version: 3,
       engine: ahead.state,
       settings: { ...v3.settings, lookahead: 4 },
       buffer: ahead.picks,
@@ -506,7 +506,7 @@ describe('session context', () => {
     const up = upgradeContext(v2 as StoredContext);
     const { engine: upEngine, ...upRest } = up;
     const { engine: v3Engine, ...v3Rest } = v3;
-    expect(upRest).toEqual({ ...v3Rest, pool: null, principal: null });
+    expect(upRest).toEqual({ ...v3Rest, pool: null, principal: null, recent: [] });
     expect(upEngine!.history).toEqual(v3Engine!.history);
     // Positions are never reused: the buffered ones stay taken.
     expect(upEngine!.nextPos).toBe(6);
