@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../sessions/redisStore.ts';
@@ -47,5 +48,40 @@ describe('createRedisStore', () => {
     const err = await store.load('nobody').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SESSION_STORE_UNAVAILABLE', details: { retryable: true } });
     await store.close();
+  });
+
+  it('bounds every call by commandTimeoutMs against a Redis that accepts and never answers, and says nothing of ioredis', async () => {
+    // A frozen Redis: the TCP handshake completes (the kernel does it), no reply ever comes.
+    const sockets: Socket[] = [];
+    const frozen = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    const port = (frozen.address() as { port: number }).port;
+    const failures: string[] = [];
+    const store = createRedisStore({
+      url: `redis://127.0.0.1:${port}`,
+      prefix,
+      commandTimeoutMs: 200,
+      onFailure: (what, err) => failures.push(`${what}: ${err.message}`),
+    });
+    try {
+      const started = Date.now();
+      const err = (await store.save('s', { n: 1 }, 0).catch((e: unknown) => e)) as {
+        code: string;
+        message: string;
+        details: Record<string, unknown>;
+      };
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(err).toMatchObject({
+        code: 'SESSION_STORE_UNAVAILABLE',
+        details: { retryable: true, timedOut: true },
+      });
+      expect(err.message).toBe('The session store did not answer in time during save; retry shortly.');
+      expect(err.message).not.toMatch(/127\.0\.0\.1|Command|ioredis|EVALSHA/i);
+      expect(failures).toEqual(['save: Command timed out']);
+    } finally {
+      await store.close();
+      for (const socket of sockets) socket.destroy();
+      frozen.close();
+    }
   });
 });
