@@ -51,6 +51,11 @@ export const SESSION_ERRORS = {
     retryable: false,
     description: 'The session has ended (the listener ended it); start a new session.',
   },
+  SESSION_FORBIDDEN: {
+    retryable: false,
+    description:
+      'The session belongs to another principal (authenticated user or key); nothing was read or changed.',
+  },
   SESSION_ENGINE_FAILED: {
     retryable: true,
     description: 'The engine failed while picking items; the session is intact and the call may be retried.',

@@ -29,6 +29,8 @@ export interface SessionService {
 
 export interface StartRequest {
   connectionId: string;
+  /** Who opened it (the adapter's authenticated principal); a session belongs to its principal. */
+  principal?: string;
   intent?: Intent;
   profile?: Profile;
   /** Fixes the session's randomness (tests, replay); otherwise drawn at start. */
@@ -37,6 +39,8 @@ export interface StartRequest {
 
 export interface ResumeRequest {
   connectionId: string;
+  /** Who asks; a session started by another principal is refused with SESSION_FORBIDDEN. */
+  principal?: string;
   sessionId: string;
   resumeToken: string;
   /** The last seq the client saw; items after it are re-sent in `missed`. */
