@@ -38,6 +38,8 @@ export interface Runtime {
   transitions: TransitionIndex;
   sessions: SessionKnnIndex;
   description: string;
+  /** A model was asked for (or is the demo's) but could not be loaded: the engine serves degraded. */
+  modelFailed: boolean;
 }
 
 /** The composition root of the engine: catalog, transition memory and model, from files or the demo. */
@@ -57,6 +59,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
   let scorer: Scorer;
   let card: ModelCard | undefined;
+  let modelFailed = false;
   const modelDir = options.modelDir ?? (demo ? DEFAULT_MODEL_DIR : undefined);
   if (modelDir === undefined) {
     options.warn?.('No --model given: ranking with the simple fallback scorer; picks are marked degraded.');
@@ -65,6 +68,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
     try {
       ({ scorer, card } = await loadModel(modelDir));
     } catch (err) {
+      modelFailed = true;
       // The stream never stops for a model: say why, and serve degraded.
       options.warn?.(
         `${(err as Error).message} Serving with the fallback scorer; picks are marked degraded.`,
@@ -74,5 +78,5 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
   }
   const engine = createEngine({ catalog, scorer, transitions, sessions, config: options.config });
   const description = `${demo ? 'demo catalog' : options.catalogPath} (${catalog.size} items), model ${scorer.id}`;
-  return { engine, catalog, card, transitions, sessions, description };
+  return { engine, catalog, card, transitions, sessions, description, modelFailed };
 }

@@ -154,6 +154,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const entry = live(sessionId);
       if (entry) refresh(entry);
     },
+    async ping() {},
     async close() {
       if (timer) clearInterval(timer);
       entries.clear();

@@ -26,8 +26,6 @@ export interface RedisStoreOptions extends SessionStoreOptions {
   commandTimeoutMs?: number;
   /** Called with each failed call's Redis error (the message clients get says nothing of it). */
   onFailure?: (what: string, err: Error) => void;
-  /** Called with each call's duration in ms, and whether it failed (metrics). */
-  onCall?: (what: string, ms: number, failed: boolean) => void;
 }
 
 // Every write is a compare-and-swap on the hash's version `v`, in one round trip: Redis runs a script
@@ -130,18 +128,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     );
 
   async function call<T>(what: string, sessionId: string, run: () => Promise<T>): Promise<T> {
-    const started = performance.now();
     try {
-      const result = await run();
-      options.onCall?.(what, performance.now() - started, false);
-      return result;
+      return await run();
     } catch (err) {
-      if (isOmakaseError(err)) {
-        // A version conflict is an answer, not a store failure.
-        options.onCall?.(what, performance.now() - started, false);
-        throw err;
-      }
-      options.onCall?.(what, performance.now() - started, true);
+      if (isOmakaseError(err)) throw err;
       options.onFailure?.(what, err as Error);
       // The message reaches clients: it names what failed, never the Redis error (hosts, commands, internals);
       // the cause stays on the error for the server's own log.
@@ -207,6 +197,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     touch: (sessionId) =>
       call('touch', sessionId, async () => {
         await redis.multi().pexpire(snapKey(sessionId), ttlMs).pexpire(logKey(sessionId), ttlMs).exec();
+      }),
+    ping: () =>
+      call('ping', '-', async () => {
+        await redis.ping();
       }),
     async close() {
       if (owned) await redis.quit().catch(() => redis.disconnect());

@@ -31,6 +31,8 @@ export interface SessionStore {
   touch(sessionId: string): Promise<void>;
   /** Releases connections the store opened itself. */
   close(): Promise<void>;
+  /** Resolves when the store answers (readiness probes); rejects with SESSION_STORE_UNAVAILABLE otherwise. */
+  ping?(): Promise<void>;
 }
 
 export interface StoredSession {
