@@ -42,6 +42,15 @@ export interface Runtime {
   modelFailed: boolean;
 }
 
+/**
+ * The engine's history window that lets feedback reach every item a session keeps for resend: the session
+ * keeps its last `historyWindow` delivered items, and the engine's history also holds up to `lookahead`
+ * picks not yet delivered, so it must be that much longer (docs/protocol.md, feedback).
+ */
+export function engineHistoryWindow(historyWindow: number, lookahead: number): number {
+  return historyWindow + lookahead;
+}
+
 /** The composition root of the engine: catalog, transition memory and model, from files or the demo. */
 export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const demo = options.catalogPath === undefined;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isOmakaseError } from '../../models/omakaseError.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
 import { createRedisStore } from '../../sessions/redisStore.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
@@ -113,11 +114,22 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
     const checks: ReadyCheck[] = [
       { name: 'draining', ok: !ws?.draining(), detail: ws?.draining() ? 'shutting down' : undefined },
     ];
+    // A probe answers within a second whatever the store does (its own timeout may be longer).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1000);
+    });
     try {
-      await store.ping?.();
+      await Promise.race([store.ping?.(), late]);
       checks.push({ name: 'store', ok: true });
     } catch (err) {
-      checks.push({ name: 'store', ok: false, detail: errorFields(err).code as string });
+      checks.push({
+        name: 'store',
+        ok: false,
+        detail: isOmakaseError(err) ? err.code : (err as Error).message,
+      });
+    } finally {
+      clearTimeout(timer);
     }
     checks.push({
       name: 'model',

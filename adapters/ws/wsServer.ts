@@ -231,7 +231,8 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
       await drainAll(0);
       clearInterval(heartbeat);
       admission.close();
-      http.off('upgrade', onUpgrade);
+      // The upgrade listener stays: on an attached server, Node would otherwise hand later upgrades to the
+      // page's request handler (a 404); this one answers 503 until the http server itself closes.
       wss.close();
       if (own) {
         await new Promise<void>((resolve) => {

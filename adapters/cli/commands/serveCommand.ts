@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { configFromEnv, OPS_SETTINGS, opsConfig } from '../../config.ts';
 import { createLogger } from '../../http/logger.ts';
 import { startServeApp } from '../../http/serveApp.ts';
-import { loadRuntime } from '../../runtime.ts';
+import { engineHistoryWindow, loadRuntime } from '../../runtime.ts';
 import { createAlexaHandler } from '../../voice/alexaHandler.ts';
 import { createRequestVerifier } from '../../voice/requestVerifier.ts';
 import { createVoiceServer, type VoiceServer } from '../../voice/voiceServer.ts';
@@ -47,6 +47,7 @@ export function serveCommand(): Command {
     const log = createLogger({ level: ops.logLevel, nodeId: config.nodeId });
     const runtime = await loadRuntime({
       ...config,
+      config: { historyWindow: engineHistoryWindow(ops.historyWindow, ops.lookahead) },
       warn: (m) => log.warn({ event: 'runtime.warning' }, m),
     });
     const app = await startServeApp({ config, ops, runtime, log });
