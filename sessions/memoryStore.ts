@@ -27,7 +27,7 @@ interface Entry {
 export interface MemoryStoreOptions extends SessionStoreOptions {
   /** Clock for expiry (inject one to test TTLs). */
   now?: () => number;
-  /** How often expired entries are freed (default 30 s; 0 turns the timer off and leaves `sweep` to the caller). */
+  /** How often expired entries are freed (default: `endedTtlMs`, from 1 s to 30 s; 0 turns the timer off and leaves `sweep` to the caller). */
   sweepMs?: number;
 }
 
@@ -50,7 +50,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const endedTtlMs = Math.min(options.endedTtlMs ?? DEFAULT_ENDED_TTL_MS, ttlMs);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const now = options.now ?? Date.now;
-  const sweepMs = options.sweepMs ?? 30_000;
+  // Often enough that an ended session goes within about twice its TTL.
+  const sweepMs = options.sweepMs ?? Math.min(30_000, Math.max(1_000, endedTtlMs));
   const entries = new Map<string, Entry>();
 
   const live = (sessionId: string): Entry | undefined => {
