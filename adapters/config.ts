@@ -63,6 +63,7 @@ export interface OpsConfig {
   storeTtlMs: number;
   endedTtlMs: number;
   redisTimeoutMs: number;
+  redisCluster?: readonly string[];
   heartbeatMs: number;
   handshakeTimeoutMs: number;
   maxPayload: number;
@@ -148,6 +149,13 @@ export const OPS_SETTINGS: readonly Setting[] = [
     kind: 'int',
     default: 2_000,
     doc: 'every Redis command fails (SESSION_STORE_UNAVAILABLE, retryable) after this long',
+  },
+  {
+    key: 'redisCluster',
+    flag: '--redis-cluster',
+    env: 'OMAKASE_REDIS_CLUSTER',
+    kind: 'list',
+    doc: 'share sessions through a Redis Cluster: comma-separated seed nodes host:port (instead of --redis)',
   },
   {
     key: 'heartbeatMs',

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { sessionError } from './errors.ts';
 import {
@@ -15,8 +15,13 @@ import {
 export interface RedisStoreOptions extends SessionStoreOptions {
   /** Connection URL (the adapter reads it from REDIS_URL); ignored when `redis` is given. */
   url?: string;
-  /** An existing client; the store then leaves it open on `close()`. */
-  redis?: Redis;
+  /** An existing client (a Redis or a Cluster); the store then leaves it open on `close()`. */
+  redis?: Redis | Cluster;
+  /**
+   * Redis Cluster seed nodes (`host:port`); used instead of `url` when given. Every script touches one
+   * session's two keys, which share a hash slot through their `{sessionId}` tag.
+   */
+  cluster?: readonly string[];
   /** Key prefix (default `omakase`); keys are `<prefix>:{<sessionId>}:snap` and `...:log`. */
   prefix?: string;
   /**
@@ -64,7 +69,7 @@ return {fields[1], fields[2], redis.call('XRANGE', KEYS[2], from, '+')}
 
 type StreamRow = [id: string, fields: string[]];
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = (Redis | Cluster) & {
   omakaseSave(
     snapKey: string,
     logKey: string,
@@ -96,15 +101,24 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const prefix = options.prefix ?? 'omakase';
   const owned = options.redis === undefined;
+  const clientOptions = {
+    // Fail calls fast while Redis is down instead of queueing them for ever; callers see a retryable code.
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    // The offline queue stays on (commands sent before the first connect wait for it), but every command,
+    // queued or sent, is bounded by the timeout: nothing waits for a dead Redis longer than that.
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
+  };
   const redis = (options.redis ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-      // Fail calls fast while Redis is down instead of queueing them for ever; callers see a retryable code.
-      maxRetriesPerRequest: 2,
-      connectTimeout: 5_000,
-      // The offline queue stays on (commands sent before the first connect wait for it), but every command,
-      // queued or sent, is bounded by the timeout: nothing waits for a dead Redis longer than that.
-      commandTimeout: options.commandTimeoutMs ?? 2_000,
-    })) as RedisWithScripts;
+    (options.cluster
+      ? new Cluster(
+          options.cluster.map((node) => {
+            const [host, port] = node.split(':');
+            return { host, port: Number(port) };
+          }),
+          { redisOptions: clientOptions, clusterRetryStrategy: (times) => Math.min(100 * times, 2_000) },
+        )
+      : new Redis(options.url ?? 'redis://127.0.0.1:6379', clientOptions))) as RedisWithScripts;
   // Connection errors surface on the calls as SESSION_STORE_UNAVAILABLE; without a listener ioredis would
   // also print each reconnect failure.
   if (owned) redis.on('error', () => {});

@@ -63,10 +63,11 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
   const storeLog = throttledLog(log);
   const storeOptions = { prefix: config.redisPrefix, ttlMs: ops.storeTtlMs, endedTtlMs: ops.endedTtlMs };
   const store = metrics.instrumentStore(
-    config.redisUrl
+    config.redisUrl || ops.redisCluster?.length
       ? createRedisStore({
           ...storeOptions,
           url: config.redisUrl,
+          cluster: ops.redisCluster?.length ? ops.redisCluster : undefined,
           commandTimeoutMs: ops.redisTimeoutMs,
           onFailure: (what, err) =>
             storeLog(
@@ -192,10 +193,14 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
   log.info(
     {
       event: 'server.started',
-      store: config.redisUrl ? redactUrl(config.redisUrl) : 'memory',
+      store: ops.redisCluster?.length
+        ? `cluster ${ops.redisCluster.join(',')}`
+        : config.redisUrl
+          ? redactUrl(config.redisUrl)
+          : 'memory',
       auth: authenticate ? Object.keys(auth).join('+') : 'off',
     },
-    `omakase ${config.nodeId}: ${runtime.description}; sessions in ${config.redisUrl ? `Redis (${redactUrl(config.redisUrl)})` : 'memory'}`,
+    `omakase ${config.nodeId}: ${runtime.description}; sessions in ${ops.redisCluster?.length ? `Redis Cluster (${ops.redisCluster.join(',')})` : config.redisUrl ? `Redis (${redactUrl(config.redisUrl)})` : 'memory'}`,
   );
   log.info(
     { event: 'server.listening', port },

@@ -3,6 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../sessions/redisStore.ts';
+import { missing } from '../requirements.ts';
 import { registerStoreContract } from './storeContract.ts';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -17,6 +18,46 @@ afterAll(async () => {
 });
 
 registerStoreContract('redis', (options) => createRedisStore({ ...options, url, prefix }));
+
+/** Seed nodes of a Redis Cluster (.ci/run starts three masters and sets this). */
+const clusterNodes = process.env.OMAKASE_REDIS_CLUSTER?.split(',').filter(Boolean);
+describe.skipIf(missing(clusterNodes !== undefined))(
+  'on a Redis Cluster (skips without OMAKASE_REDIS_CLUSTER; .ci/run starts one)',
+  () => {
+    registerStoreContract('redis cluster', (options) =>
+      createRedisStore({ ...options, cluster: clusterNodes, prefix }),
+    );
+
+    it('spreads sessions over the masters, each session whole on one', async () => {
+      const store = createRedisStore({ cluster: clusterNodes, prefix });
+      const ids = Array.from({ length: 30 }, () => `s-${randomUUID()}`);
+      try {
+        for (const id of ids) {
+          await store.save(id, { n: 1 }, 0);
+          await store.append(id, { type: 'x', atMs: 1 }, 1);
+          expect(await store.load(id)).toMatchObject({ version: 2, tail: [{ event: { type: 'x' } }] });
+        }
+        // Each seed node is a master (.ci/run makes three, no replicas): count this suite's keys on each.
+        const perMaster = await Promise.all(
+          clusterNodes!.map(async (node) => {
+            const admin = new Redis(`redis://${node}`);
+            try {
+              return (await admin.keys(`${prefix}:*:snap`)).length;
+            } finally {
+              admin.disconnect();
+            }
+          }),
+        );
+        expect(perMaster.length).toBe(3);
+        expect(perMaster.reduce((a, b) => a + b, 0)).toBe(30);
+        expect(perMaster.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+      } finally {
+        for (const id of ids) await store.delete(id);
+        await store.close();
+      }
+    });
+  },
+);
 
 describe('createRedisStore', () => {
   it('writes the snapshot under a hash-tagged key with a TTL refreshed by save, append and touch', async () => {
