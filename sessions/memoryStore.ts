@@ -18,6 +18,8 @@ interface Entry {
   covers: number;
   version: number;
   log: { n: number; json: string }[];
+  /** Characters of JSON in `log`. */
+  logChars: number;
   nextLogId: number;
   expiresAt: number;
   /** The last snapshot was a finished session's: later writes keep the short `endedTtlMs`. */
@@ -27,6 +29,12 @@ interface Entry {
 export interface MemoryStoreOptions extends SessionStoreOptions {
   /** Clock for expiry (inject one to test TTLs). */
   now?: () => number;
+  /**
+   * The log keeps at most about this many characters of JSON per session (default 1 MiB, about 1,500 items
+   * with their decisions), dropping the oldest events the snapshot already covers: a long session's memory
+   * is bounded by bytes as well as by `maxEvents`. Replay of such a session starts at its oldest kept event.
+   */
+  maxLogChars?: number;
   /** How often expired entries are freed (default: `endedTtlMs`, from 1 s to 30 s; 0 turns the timer off and leaves `sweep` to the caller). */
   sweepMs?: number;
 }
@@ -50,6 +58,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const endedTtlMs = Math.min(options.endedTtlMs ?? DEFAULT_ENDED_TTL_MS, ttlMs);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const now = options.now ?? Date.now;
+  const maxLogChars = options.maxLogChars ?? 1024 * 1024;
   // Often enough that an ended session goes within about twice its TTL.
   const sweepMs = options.sweepMs ?? Math.min(30_000, Math.max(1_000, endedTtlMs));
   const entries = new Map<string, Entry>();
@@ -68,6 +77,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       covers: 0,
       version: 0,
       log: [],
+      logChars: 0,
       nextLogId: 1,
       expiresAt: 0,
       ended: false,
@@ -135,7 +145,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const entry = writable(sessionId, expectedVersion);
       const n = entry.nextLogId++;
       entry.log.push({ n, json });
-      if (entry.log.length > maxEvents) entry.log.splice(0, entry.log.length - maxEvents);
+      entry.logChars += json.length;
+      let drop = Math.max(0, entry.log.length - maxEvents);
+      let chars = entry.logChars;
+      for (let i = 0; i < drop; i++) chars -= entry.log[i].json.length;
+      // Past the byte cap, only events the snapshot covers go: the tail a restore needs is always kept.
+      while (chars > maxLogChars && drop < entry.log.length && entry.log[drop].n <= entry.covers) {
+        chars -= entry.log[drop].json.length;
+        drop++;
+      }
+      if (drop > 0) {
+        entry.log.splice(0, drop);
+        entry.logChars = chars;
+      }
       refresh(entry);
       return { version: entry.version, id: `${n}-0` };
     },

@@ -113,10 +113,15 @@ export function logObserver(log: Logger): WsObserver {
         'connection refused',
       ),
     connectionClosed: (c, code) =>
-      log.debug(
-        { event: 'connection.closed', closeCode: code, sessionId: c.session, connection: c.connectionId },
-        'connection closed',
-      ),
+      code === 4409
+        ? log.info(
+            { event: 'session.taken_over', sessionId: c.session, connection: c.connectionId },
+            'session taken over by a newer connection',
+          )
+        : log.debug(
+            { event: 'connection.closed', closeCode: code, sessionId: c.session, connection: c.connectionId },
+            'connection closed',
+          ),
     errorSent: (code, c) => {
       if (code === 'INTERNAL' || code.startsWith('SESSION_STORE') || code === 'SESSION_ENGINE_FAILED')
         warn(`error:${code}`, { event: 'request.failed', code, sessionId: c.session }, 'request failed');

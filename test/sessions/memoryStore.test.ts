@@ -60,4 +60,25 @@ describe('createMemoryStore TTL', () => {
     }
     await store.close();
   });
+
+  it("bounds a long session's log by size, dropping only events its snapshot covers", async () => {
+    const store = createMemoryStore({ maxLogChars: 2_000, sweepMs: 0 });
+    const pad = 'x'.repeat(80);
+    let version = 0;
+    for (let i = 0; i < 100; i++) {
+      ({ version } = await store.append('a', { type: 'x', atMs: i, pad }, version));
+      // A snapshot every 10 events, as the manager saves them.
+      if (i % 10 === 9) version = await store.save('a', { upTo: i }, version);
+    }
+    const kept = await store.readEvents('a');
+    const chars = kept.reduce((n, e) => n + JSON.stringify(e.event).length, 0);
+    expect(chars).toBeLessThanOrEqual(2_000);
+    expect(kept.at(-1)?.event.atMs).toBe(99);
+    // With no snapshot covering them, events are never dropped for size: a restore needs the whole tail.
+    for (let i = 0; i < 40; i++)
+      ({ version } = await store.append('a', { type: 'y', atMs: i, pad }, version));
+    const loaded = await store.load('a');
+    expect(loaded?.tail).toHaveLength(40);
+    expect(loaded?.snapshot).toEqual({ upTo: 99 });
+  });
 });
