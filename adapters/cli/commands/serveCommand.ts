@@ -44,6 +44,9 @@ export function serveCommand(): Command {
       nodeId: opts.nodeId ?? env.nodeId,
     };
     const ops = opsConfig(opts);
+    // --memory, or an explicit --redis, wins over a cluster named only in the environment.
+    if (opts.memory) ops.redisCluster = undefined;
+    else if (opts.redis && opts.redisCluster === undefined) ops.redisCluster = undefined;
     const log = createLogger({ level: ops.logLevel, nodeId: config.nodeId });
     const runtime = await loadRuntime({
       ...config,
