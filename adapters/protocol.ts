@@ -86,6 +86,30 @@ export const PROTO_ERRORS = {
     description: 'More than `limits.maxPending` requests are waiting on this connection; wait for answers.',
     retryable: true,
   },
+  PROTO_RATE_LIMITED: {
+    description:
+      'The connection sent frames faster than the server allows, or its principal started sessions too fast (close 4429 or 1013).',
+    retryable: true,
+  },
+  PROTO_OVERLOADED: {
+    description:
+      'The server is at a connection or session limit, or overloaded, and takes no new work now (close 1013); retry later or elsewhere.',
+    retryable: true,
+  },
+  PROTO_DRAINING: {
+    description:
+      'The server is shutting down: the request was not handled; resume on another node and send it again.',
+    retryable: true,
+  },
+  PROTO_UNAUTHENTICATED: {
+    description:
+      'No valid credentials on the upgrade (API key or JWT) where the server requires them (close 4401).',
+    retryable: false,
+  },
+  PROTO_FORBIDDEN: {
+    description: 'The credentials or the page Origin are valid but not allowed here (close 4403).',
+    retryable: false,
+  },
   INTERNAL: {
     description: 'The server failed in a way it does not explain on the wire; the request may be retried.',
     retryable: true,
@@ -95,9 +119,10 @@ export const PROTO_ERRORS = {
 export type ProtoErrorCode = keyof typeof PROTO_ERRORS;
 
 /**
- * Application close codes (4000–4999). Standard codes the server also uses: 1001 (server shutting down:
- * reconnect and resume), 1009 (frame larger than `limits.maxPayload`), 1006 at the client when the server
- * terminated a peer that did not answer pings.
+ * Application close codes (4000–4999). Standard codes the server also uses: 1001 (server shutting down or
+ * draining: resume elsewhere), 1002 (a WebSocket protocol violation), 1007 (a text frame that is not UTF-8),
+ * 1009 (frame larger than `limits.maxPayload`), 1013 (over a limit or overloaded: try again later), and
+ * 1006 at the client when the server terminated a peer that did not answer pings.
  */
 export const CLOSE_CODES = {
   4000: {
@@ -127,10 +152,32 @@ export const CLOSE_CODES = {
       'A newer connection resumed this session; do not reconnect automatically (it would steal it back).',
     retryable: false,
   },
+  4401: {
+    name: 'UNAUTHENTICATED',
+    description: 'The upgrade carried no valid API key or JWT; get credentials, then connect again.',
+    retryable: false,
+  },
+  4403: {
+    name: 'FORBIDDEN',
+    description:
+      'Not allowed: the page Origin is not on the allow-list, or the session belongs to another principal.',
+    retryable: false,
+  },
   4410: {
     name: 'RESUME_REFUSED',
     description: 'The resume was refused (unknown session, wrong token, grace expired); start a new session.',
     retryable: false,
+  },
+  4413: {
+    name: 'SLOW_READER',
+    description:
+      "More than the server's cap of outbound bytes waited for this client to read; read faster, then resume.",
+    retryable: true,
+  },
+  4429: {
+    name: 'RATE_LIMITED',
+    description: 'The connection sent frames faster than the allowed rate; wait a moment, then resume.',
+    retryable: true,
   },
 } as const satisfies Record<number, { name: string; description: string; retryable: boolean }>;
 
@@ -281,7 +328,8 @@ export type ServerMessage =
 
 /** What `parseClientMessage` returns for a bad frame: the code to send, and the request id when one was readable. */
 export interface ParseError {
-  error: { code: ProtoErrorCode; message: string; id?: RequestId };
+  /** `type` is the frame's own `type` when it was a string (a bad `hello` is told apart from other frames). */
+  error: { code: ProtoErrorCode; message: string; id?: RequestId; type?: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -341,8 +389,14 @@ function obj(o: Obj, key: string, where: string): Obj {
 }
 
 function parseHello(m: Obj, id: RequestId): HelloMessage {
+  // Any other version is answered PROTO_VERSION_UNSUPPORTED before the rest is read: a newer client's hello
+  // may carry fields this version does not know.
+  if (typeof m.protocol !== 'number' || !Number.isFinite(m.protocol)) {
+    throw new Invalid('PROTO_INVALID_FIELD', 'hello.protocol must be a number (this server speaks 1)');
+  }
+  if (m.protocol !== PROTOCOL_VERSION) return { type: 'hello', id, protocol: m.protocol };
   only(m, 'hello', ['type', 'id', 'protocol', 'start', 'resume']);
-  const protocol = int(m, 'protocol', 'hello', 0, 1_000_000) as number;
+  const protocol = m.protocol;
   if (m.start !== undefined && m.resume !== undefined) {
     throw new Invalid('PROTO_INVALID_FIELD', 'hello: send either start or resume, not both');
   }
@@ -487,11 +541,12 @@ export function parseClientMessage(
     return parseBody(raw, raw.type, id, limits);
   } catch (err) {
     if (!(err instanceof Invalid)) throw err;
+    const type = raw.type.slice(0, 32);
     return {
       error:
         id === undefined
-          ? { code: err.code, message: err.message }
-          : { code: err.code, message: err.message, id },
+          ? { code: err.code, message: err.message, type }
+          : { code: err.code, message: err.message, id, type },
     };
   }
 }

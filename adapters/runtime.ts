@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Catalog } from '../engine/catalog.ts';
 import { readCatalogFile } from '../engine/catalogFile.ts';
 import type { EngineConfig } from '../engine/config.ts';
+import { DEFAULT_CONFIG } from '../engine/config.ts';
 import { generateDemoCatalog } from '../engine/demo/demoCatalog.ts';
 import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
 import { createEngine, type Engine } from '../engine/engine.ts';
@@ -38,6 +39,18 @@ export interface Runtime {
   transitions: TransitionIndex;
   sessions: SessionKnnIndex;
   description: string;
+  /** A model was asked for (or is the demo's) but could not be loaded: the engine serves degraded. */
+  modelFailed: boolean;
+}
+
+/**
+ * The engine's history window that lets feedback reach every item a session keeps for resend: the session
+ * keeps its last `historyWindow` delivered items, and picks are decided at delivery, so the engine's history
+ * holds nothing else and needs to be no longer than the session's window (and never shorter than the
+ * engine's default, which its features read).
+ */
+export function engineHistoryWindow(historyWindow: number): number {
+  return Math.max(historyWindow, DEFAULT_CONFIG.historyWindow);
 }
 
 /** The composition root of the engine: catalog, transition memory and model, from files or the demo. */
@@ -57,6 +70,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
   let scorer: Scorer;
   let card: ModelCard | undefined;
+  let modelFailed = false;
   const modelDir = options.modelDir ?? (demo ? DEFAULT_MODEL_DIR : undefined);
   if (modelDir === undefined) {
     options.warn?.('No --model given: ranking with the simple fallback scorer; picks are marked degraded.');
@@ -65,6 +79,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
     try {
       ({ scorer, card } = await loadModel(modelDir));
     } catch (err) {
+      modelFailed = true;
       // The stream never stops for a model: say why, and serve degraded.
       options.warn?.(
         `${(err as Error).message} Serving with the fallback scorer; picks are marked degraded.`,
@@ -74,5 +89,5 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
   }
   const engine = createEngine({ catalog, scorer, transitions, sessions, config: options.config });
   const description = `${demo ? 'demo catalog' : options.catalogPath} (${catalog.size} items), model ${scorer.id}`;
-  return { engine, catalog, card, transitions, sessions, description };
+  return { engine, catalog, card, transitions, sessions, description, modelFailed };
 }

@@ -1,7 +1,9 @@
 import { sessionError } from './errors.ts';
 import {
+  DEFAULT_ENDED_TTL_MS,
   DEFAULT_MAX_EVENTS,
   DEFAULT_STORE_TTL_MS,
+  isEndedSnapshot,
   type LoggedEvent,
   type SessionLogEvent,
   type SessionStore,
@@ -16,18 +18,49 @@ interface Entry {
   covers: number;
   version: number;
   log: { n: number; json: string }[];
+  /** Characters of JSON in `log`. */
+  logChars: number;
   nextLogId: number;
   expiresAt: number;
+  /** The last snapshot was a finished session's: later writes keep the short `endedTtlMs`. */
+  ended: boolean;
+}
+
+export interface MemoryStoreOptions extends SessionStoreOptions {
+  /** Clock for expiry (inject one to test TTLs). */
+  now?: () => number;
+  /**
+   * The log keeps at most about this many characters of JSON per session (default 1 MiB, about 1,500 items
+   * with their decisions), dropping the oldest events the snapshot already covers: a long session's memory
+   * is bounded by bytes as well as by `maxEvents`. Replay of such a session starts at its oldest kept event.
+   */
+  maxLogChars?: number;
+  /** How often expired entries are freed (default: `endedTtlMs`, from 1 s to 30 s; 0 turns the timer off and leaves `sweep` to the caller). */
+  sweepMs?: number;
+}
+
+/** The memory store, with what an operator (and a test) can ask of it beyond `SessionStore`. */
+export interface MemoryStore extends SessionStore {
+  /** Sessions held, expired ones not yet swept included. */
+  size(): number;
+  /** Frees every entry whose TTL has run out; returns how many went. */
+  sweep(): number;
 }
 
 /**
- * A `SessionStore` in this process's memory: the default for a single node and for tests.
- * Expiry is checked lazily against `now` (inject a clock to test TTLs).
+ * A `SessionStore` in this process's memory: the default for a single node and for tests. Expired sessions
+ * are refused on read at once and freed by a sweep every `sweepMs`, so memory is bounded by what was written
+ * within the TTL (`ttlMs` for live sessions, the much shorter `endedTtlMs` for finished ones).
+ * Everything is lost when the process exits (docs/operations.md).
  */
-export function createMemoryStore(options: SessionStoreOptions & { now?: () => number } = {}): SessionStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const ttlMs = options.ttlMs ?? DEFAULT_STORE_TTL_MS;
+  const endedTtlMs = Math.min(options.endedTtlMs ?? DEFAULT_ENDED_TTL_MS, ttlMs);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const now = options.now ?? Date.now;
+  const maxLogChars = options.maxLogChars ?? 1024 * 1024;
+  // Often enough that an ended session goes within about twice its TTL.
+  const sweepMs = options.sweepMs ?? Math.min(30_000, Math.max(1_000, endedTtlMs));
   const entries = new Map<string, Entry>();
 
   const live = (sessionId: string): Entry | undefined => {
@@ -40,7 +73,15 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
   };
   /** The entry to write at `expectedVersion`, created when absent; SESSION_STORE_CONFLICT when stale. */
   const writable = (sessionId: string, expectedVersion: number): Entry => {
-    const entry = live(sessionId) ?? { covers: 0, version: 0, log: [], nextLogId: 1, expiresAt: 0 };
+    const entry = live(sessionId) ?? {
+      covers: 0,
+      version: 0,
+      log: [],
+      logChars: 0,
+      nextLogId: 1,
+      expiresAt: 0,
+      ended: false,
+    };
     if (entry.version !== expectedVersion) {
       throw sessionError(
         'SESSION_STORE_CONFLICT',
@@ -50,15 +91,34 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
     }
     entries.set(sessionId, entry);
     entry.version++;
-    entry.expiresAt = now() + ttlMs;
     return entry;
+  };
+  const refresh = (entry: Entry): void => {
+    entry.expiresAt = now() + (entry.ended ? endedTtlMs : ttlMs);
   };
   const logged = ({ n, json }: { n: number; json: string }): LoggedEvent => ({
     id: `${n}-0`,
     event: JSON.parse(json),
   });
 
+  const sweep = (): number => {
+    const t = now();
+    let freed = 0;
+    for (const [id, entry] of entries) {
+      if (entry.expiresAt <= t) {
+        entries.delete(id);
+        freed++;
+      }
+    }
+    return freed;
+  };
+  const timer = sweepMs > 0 ? setInterval(sweep, sweepMs) : undefined;
+  // The sweep must not keep a process alive that has nothing else to do.
+  timer?.unref();
+
   return {
+    size: () => entries.size,
+    sweep,
     async load(sessionId): Promise<StoredSession | undefined> {
       const entry = live(sessionId);
       if (!entry?.snapshot) return undefined;
@@ -73,6 +133,8 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
       const entry = writable(sessionId, expectedVersion);
       entry.snapshot = json;
       entry.covers = entry.nextLogId - 1;
+      entry.ended = isEndedSnapshot(snapshot);
+      refresh(entry);
       return entry.version;
     },
     async delete(sessionId) {
@@ -83,7 +145,20 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
       const entry = writable(sessionId, expectedVersion);
       const n = entry.nextLogId++;
       entry.log.push({ n, json });
-      if (entry.log.length > maxEvents) entry.log.splice(0, entry.log.length - maxEvents);
+      entry.logChars += json.length;
+      let drop = Math.max(0, entry.log.length - maxEvents);
+      let chars = entry.logChars;
+      for (let i = 0; i < drop; i++) chars -= entry.log[i].json.length;
+      // Past the byte cap, only events the snapshot covers go: the tail a restore needs is always kept.
+      while (chars > maxLogChars && drop < entry.log.length && entry.log[drop].n <= entry.covers) {
+        chars -= entry.log[drop].json.length;
+        drop++;
+      }
+      if (drop > 0) {
+        entry.log.splice(0, drop);
+        entry.logChars = chars;
+      }
+      refresh(entry);
       return { version: entry.version, id: `${n}-0` };
     },
     async readEvents(sessionId, readOptions = {}): Promise<LoggedEvent[]> {
@@ -100,9 +175,11 @@ export function createMemoryStore(options: SessionStoreOptions & { now?: () => n
     },
     async touch(sessionId) {
       const entry = live(sessionId);
-      if (entry) entry.expiresAt = now() + ttlMs;
+      if (entry) refresh(entry);
     },
+    async ping() {},
     async close() {
+      if (timer) clearInterval(timer);
       entries.clear();
     },
   };

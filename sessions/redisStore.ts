@@ -1,9 +1,11 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { sessionError } from './errors.ts';
 import {
+  DEFAULT_ENDED_TTL_MS,
   DEFAULT_MAX_EVENTS,
   DEFAULT_STORE_TTL_MS,
+  isEndedSnapshot,
   type LoggedEvent,
   type SessionStore,
   type SessionStoreOptions,
@@ -13,19 +15,32 @@ import {
 export interface RedisStoreOptions extends SessionStoreOptions {
   /** Connection URL (the adapter reads it from REDIS_URL); ignored when `redis` is given. */
   url?: string;
-  /** An existing client; the store then leaves it open on `close()`. */
-  redis?: Redis;
+  /** An existing client (a Redis or a Cluster); the store then leaves it open on `close()`. */
+  redis?: Redis | Cluster;
+  /**
+   * Redis Cluster seed nodes (`host:port`); used instead of `url` when given. Every script touches one
+   * session's two keys, which share a hash slot through their `{sessionId}` tag.
+   */
+  cluster?: readonly string[];
   /** Key prefix (default `omakase`); keys are `<prefix>:{<sessionId>}:snap` and `...:log`. */
   prefix?: string;
+  /**
+   * Every command fails after this long without an answer (default 2 000 ms), also one queued while the
+   * connection is down: a frozen Redis then costs a caller this, not a hang (SESSION_STORE_UNAVAILABLE).
+   */
+  commandTimeoutMs?: number;
+  /** Called with each failed call's Redis error (the message clients get says nothing of it). */
+  onFailure?: (what: string, err: Error) => void;
 }
 
 // Every write is a compare-and-swap on the hash's version `v`, in one round trip: Redis runs a script
 // atomically, so no WATCH retry loop is needed. Both return -1 - current version on a mismatch.
-// The hash also keeps `e`, the id of the last event appended, and `c`, the last event the snapshot covers.
+// The hash also keeps `e`, the id of the last event appended, `c`, the last event the snapshot covers, and
+// `d` = 1 once the snapshot is a finished session's: from then on every write sets the short ended TTL.
 const SAVE_SCRIPT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 - current end
-redis.call('HSET', KEYS[1], 'v', current + 1, 's', ARGV[2], 'c', redis.call('HGET', KEYS[1], 'e') or '')
+redis.call('HSET', KEYS[1], 'v', current + 1, 's', ARGV[2], 'c', redis.call('HGET', KEYS[1], 'e') or '', 'd', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return current + 1
@@ -36,8 +51,10 @@ local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return {-1 - current, ''} end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
 redis.call('HSET', KEYS[1], 'v', current + 1, 'e', id)
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local ttl = ARGV[4]
+if redis.call('HGET', KEYS[1], 'd') == '1' then ttl = ARGV[5] end
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
 return {current + 1, id}
 `;
 
@@ -52,13 +69,14 @@ return {fields[1], fields[2], redis.call('XRANGE', KEYS[2], from, '+')}
 
 type StreamRow = [id: string, fields: string[]];
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = (Redis | Cluster) & {
   omakaseSave(
     snapKey: string,
     logKey: string,
     expected: number,
     json: string,
     ttlMs: number,
+    ended: '0' | '1',
   ): Promise<number>;
   omakaseAppend(
     snapKey: string,
@@ -67,6 +85,7 @@ type RedisWithScripts = Redis & {
     json: string,
     maxEvents: number,
     ttlMs: number,
+    endedTtlMs: number,
   ): Promise<[number, string]>;
   omakaseLoad(snapKey: string, logKey: string): Promise<[string, string, StreamRow[]] | null>;
 };
@@ -78,15 +97,28 @@ type RedisWithScripts = Redis & {
  */
 export function createRedisStore(options: RedisStoreOptions = {}): SessionStore {
   const ttlMs = options.ttlMs ?? DEFAULT_STORE_TTL_MS;
+  const endedTtlMs = Math.min(options.endedTtlMs ?? DEFAULT_ENDED_TTL_MS, ttlMs);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const prefix = options.prefix ?? 'omakase';
   const owned = options.redis === undefined;
+  const clientOptions = {
+    // Fail calls fast while Redis is down instead of queueing them for ever; callers see a retryable code.
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    // The offline queue stays on (commands sent before the first connect wait for it), but every command,
+    // queued or sent, is bounded by the timeout: nothing waits for a dead Redis longer than that.
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
+  };
   const redis = (options.redis ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-      // Fail calls fast while Redis is down instead of queueing them for ever; callers see a retryable code.
-      maxRetriesPerRequest: 2,
-      connectTimeout: 5_000,
-    })) as RedisWithScripts;
+    (options.cluster
+      ? new Cluster(
+          options.cluster.map((node) => {
+            const [host, port] = node.split(':');
+            return { host, port: Number(port) };
+          }),
+          { redisOptions: clientOptions, clusterRetryStrategy: (times) => Math.min(100 * times, 2_000) },
+        )
+      : new Redis(options.url ?? 'redis://127.0.0.1:6379', clientOptions))) as RedisWithScripts;
   // Connection errors surface on the calls as SESSION_STORE_UNAVAILABLE; without a listener ioredis would
   // also print each reconnect failure.
   if (owned) redis.on('error', () => {});
@@ -114,10 +146,14 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
       return await run();
     } catch (err) {
       if (isOmakaseError(err)) throw err;
+      options.onFailure?.(what, err as Error);
+      // The message reaches clients: it names what failed, never the Redis error (hosts, commands, internals);
+      // the cause stays on the error for the server's own log.
+      const timedOut = (err as Error).message === 'Command timed out';
       throw sessionError(
         'SESSION_STORE_UNAVAILABLE',
-        `Redis failed during ${what} of session ${sessionId}: ${(err as Error).message}. Retry shortly.`,
-        { cause: err, details: { sessionId } },
+        `The session store ${timedOut ? 'did not answer in time' : 'failed'} during ${what}; retry shortly.`,
+        { cause: err, details: { sessionId, timedOut } },
       );
     }
   }
@@ -138,7 +174,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
             logKey(sessionId),
             expectedVersion,
             JSON.stringify(snapshot),
-            ttlMs,
+            isEndedSnapshot(snapshot) ? endedTtlMs : ttlMs,
+            isEndedSnapshot(snapshot) ? '1' : '0',
           ),
         );
         if (result < 0) throw conflict(sessionId, expectedVersion, -1 - result);
@@ -157,6 +194,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
           JSON.stringify(event),
           maxEvents,
           ttlMs,
+          endedTtlMs,
         );
         if (result < 0) throw conflict(sessionId, expectedVersion, -1 - result);
         return { version: result, id };
@@ -173,6 +211,10 @@ export function createRedisStore(options: RedisStoreOptions = {}): SessionStore 
     touch: (sessionId) =>
       call('touch', sessionId, async () => {
         await redis.multi().pexpire(snapKey(sessionId), ttlMs).pexpire(logKey(sessionId), ttlMs).exec();
+      }),
+    ping: () =>
+      call('ping', '-', async () => {
+        await redis.ping();
       }),
     async close() {
       if (owned) await redis.quit().catch(() => redis.disconnect());

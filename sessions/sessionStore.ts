@@ -31,6 +31,8 @@ export interface SessionStore {
   touch(sessionId: string): Promise<void>;
   /** Releases connections the store opened itself. */
   close(): Promise<void>;
+  /** Resolves when the store answers (readiness probes); rejects with SESSION_STORE_UNAVAILABLE otherwise. */
+  ping?(): Promise<void>;
 }
 
 export interface StoredSession {
@@ -65,6 +67,21 @@ export interface SessionStoreOptions {
   ttlMs?: number;
   /** The log keeps about this many latest events per session (default 10 000). */
   maxEvents?: number;
+  /**
+   * An ended session (its snapshot saved with xstate's `status: 'done'`) is kept only this long after its
+   * final write (default 5 min): long enough for a late resume to hear SESSION_ENDED rather than
+   * SESSION_NOT_FOUND, and for replay to read it, without holding every finished session for `ttlMs`.
+   */
+  endedTtlMs?: number;
+}
+
+export const DEFAULT_ENDED_TTL_MS = 5 * 60 * 1000;
+
+/** True for a snapshot the session machine saved after it finished (xstate's persisted `status: 'done'`). */
+export function isEndedSnapshot(snapshot: unknown): boolean {
+  return (
+    typeof snapshot === 'object' && snapshot !== null && (snapshot as { status?: unknown }).status === 'done'
+  );
 }
 
 export const DEFAULT_STORE_TTL_MS = 24 * 60 * 60 * 1000;

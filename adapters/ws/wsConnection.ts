@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { OmakaseError } from '../../models/omakaseError.ts';
+import { isOmakaseError, OmakaseError } from '../../models/omakaseError.ts';
 import type {
   DeliveredItem,
   SessionNotice,
@@ -25,7 +25,21 @@ import {
   type ServerMessage,
   type WireItem,
 } from '../protocol.ts';
+import type { Admission } from './admission.ts';
+import { TokenBucket } from './tokenBucket.ts';
 import { toWireError } from './toWireError.ts';
+
+/** What the server reports as it runs (metrics and logs hang off these); every hook is optional. */
+export interface WsObserver {
+  connectionClosed?(connection: WsConnection, code: number): void;
+  sessionOpened?(connection: WsConnection, how: 'start' | 'resume'): void;
+  itemsSent?(n: number): void;
+  feedback?(kind: string): void;
+  /** An `error` frame went out with this code. */
+  errorSent?(code: string, connection: WsConnection): void;
+  /** A connection was closed by the server for this reason (a limit, overload, auth, a slow reader). */
+  refused?(code: number, reason: string, connection?: WsConnection): void;
+}
 
 /** What every connection of one server shares. */
 export interface ConnectionContext {
@@ -42,6 +56,16 @@ export interface ConnectionContext {
   owners: Map<string, WsConnection>;
   /** Called once the socket has closed and the session was told. */
   onClosed(connection: WsConnection): void;
+  admission: Admission;
+  observer: WsObserver;
+}
+
+/** Who is on the other end, as the upgrade established it. */
+export interface Peer {
+  /** The client address (the first X-Forwarded-For hop when the server trusts a proxy). */
+  address: string;
+  /** The authenticated principal, or `addr:<address>` when authentication is off. */
+  principal: string;
 }
 
 /** Session codes after which the session cannot take any more requests. */
@@ -56,8 +80,13 @@ const protoError = (code: ProtoErrorCode, message: string): OmakaseError => new 
  */
 export class WsConnection {
   readonly connectionId = randomUUID();
-  /** Cleared by the heartbeat, set again by a pong or any inbound frame. */
+  /** Cleared by the heartbeat, set again only by a pong: a client that sends but never answers pings is dead. */
   alive = true;
+  /** Set by `drain`: no request is taken any more, those in flight are answered, then the socket closes. */
+  private draining = false;
+  /** The session this connection counts against its principal's cap. */
+  private counted = false;
+  private readonly rate: TokenBucket;
   private sessionId: string | undefined;
   private state: 'handshake' | 'open' | 'closed' = 'handshake';
   private credit = 0;
@@ -88,7 +117,10 @@ export class WsConnection {
   constructor(
     readonly ws: WebSocket,
     private readonly ctx: ConnectionContext,
+    readonly peer: Peer,
   ) {
+    const { messagesPerSecond, messageBurst } = ctx.admission.limits;
+    this.rate = new TokenBucket(messagesPerSecond, messageBurst);
     // `ws` has no cork of its own; its maintainers point to the socket's (websockets/ws#1999).
     this.socket = (ws as unknown as { _socket: Duplex })._socket;
     this.handshakeTimer = setTimeout(
@@ -102,7 +134,7 @@ export class WsConnection {
     // Oversized frames and protocol violations surface here; `ws` then closes the socket (1009, 1002).
     ws.on('error', () => {});
     this.gone = new Promise((resolve) => ws.once('close', () => resolve()));
-    ws.on('close', () => this.onClose());
+    ws.on('close', (code) => this.onClose(code));
   }
 
   /** Ends the socket without a closing handshake (the heartbeat found it dead). */
@@ -110,9 +142,43 @@ export class WsConnection {
     this.ws.terminate();
   }
 
-  close(code: CloseCode | 1000 | 1001, reason: string): void {
+  /** Currently attached session, if any (logs). */
+  get session(): string | undefined {
+    return this.sessionId;
+  }
+
+  close(code: CloseCode | 1000 | 1001 | 1013, reason: string): void {
     if (this.state !== 'closed') this.leave();
     this.ws.close(code, reason.slice(0, 120));
+  }
+
+  /** Closes for a limit or a refusal: the error frame first, then the code; reported to the observer. */
+  refuse(code: CloseCode | 1001 | 1013, errorCode: ProtoErrorCode, reason: string, id?: RequestId): void {
+    if (this.state === 'closed') return;
+    this.send(toWireError(protoError(errorCode, reason), id));
+    this.ctx.observer.refused?.(code, reason, this);
+    this.close(code, reason);
+  }
+
+  /**
+   * Stops taking requests, lets those in flight be answered (up to `timeoutMs`), then closes with 1001 so the
+   * client resumes elsewhere. Resolves once the socket has closed.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.state === 'closed') return this.gone;
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.chain.then(() => this.pumpRun), late, this.gone]);
+    clearTimeout(timer);
+    this.close(1001, 'server draining; resume elsewhere');
+    // A peer that does not answer the close frame is cut off rather than holding the drain up.
+    const cut = setTimeout(() => this.terminate(), 1000);
+    cut.unref();
+    await this.gone;
+    clearTimeout(cut);
   }
 
   /** Another connection took the session: tell this client why, then close with 4409. */
@@ -129,15 +195,30 @@ export class WsConnection {
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
-    this.alive = true;
     if (this.state === 'closed') return;
+    if (!this.rate.take()) {
+      const { messagesPerSecond, messageBurst } = this.ctx.admission.limits;
+      const reason = `more than ${messagesPerSecond} frames a second (burst ${messageBurst}); slow down, then resume`;
+      this.refuse(4429, 'PROTO_RATE_LIMITED', reason);
+      return;
+    }
     const parsed: ClientMessage | ParseError = isBinary
       ? { error: { code: 'PROTO_MALFORMED_JSON', message: 'send text frames, not binary' } }
       : parseClientMessage(data.toString('utf8'), this.ctx.limits);
     if (isParseError(parsed)) {
-      const { code, message, id } = parsed.error;
-      this.send(toWireError(protoError(code, message), id));
-      if (this.state === 'handshake') this.close(4400, 'the first message must be a valid hello');
+      const { code, message, id, type } = parsed.error;
+      if (this.state === 'handshake' && !this.helloSeen) {
+        this.send(toWireError(protoError(code, message), id));
+        this.close(4400, 'the first message must be a valid hello');
+        return;
+      }
+      // Behind a hello (answered or not): answered in its turn, after the requests sent before it, and the
+      // session stays. A bad hello on a connection that has a session is still a second hello.
+      this.enqueue(() => {
+        if (type === 'hello' && this.state === 'open')
+          throw protoError('PROTO_ALREADY_OPEN', 'this connection already has a session');
+        throw protoError(code, message);
+      }, id);
       return;
     }
     if (parsed.type === 'ping') {
@@ -150,22 +231,33 @@ export class WsConnection {
       this.close(4400, 'the first message must be hello');
       return;
     }
+    this.enqueue(() => this.handle(parsed), parsed.id);
+  }
+
+  /** Queues one request behind the others; refused when too many wait or the server is draining. */
+  private enqueue(task: () => Promise<void> | undefined, id: RequestId | undefined): void {
+    if (this.draining) {
+      const message =
+        'the server is draining: this request was not handled; resume elsewhere and send it again';
+      this.send(toWireError(protoError('PROTO_DRAINING', message), id));
+      return;
+    }
     if (this.pending >= this.ctx.limits.maxPending) {
       const message = `more than ${this.ctx.limits.maxPending} requests waiting; wait for answers`;
-      this.send(toWireError(protoError('PROTO_TOO_MANY_REQUESTS', message), parsed.id));
+      this.send(toWireError(protoError('PROTO_TOO_MANY_REQUESTS', message), id));
       return;
     }
     this.pending++;
-    this.chain = this.chain
-      .then(() => this.handle(parsed))
-      .then(this.settled, (err) => {
-        this.settled();
-        this.fail(err, parsed.id);
-      });
+    this.ctx.admission.inFlight++;
+    this.chain = this.chain.then(task).then(this.settled, (err) => {
+      this.settled();
+      this.fail(err, id);
+    });
   }
 
   private readonly settled = (): void => {
     this.pending--;
+    this.ctx.admission.inFlight--;
   };
 
   /** Runs one request; the promise (when the request waits on the session) settles once it is answered. */
@@ -180,6 +272,7 @@ export class WsConnection {
     const { service } = this.ctx;
     switch (msg.type) {
       case 'more':
+        if (this.draining) throw protoError('PROTO_DRAINING', 'the server is draining; resume elsewhere');
         if (this.credit + msg.n > this.ctx.limits.maxCredit) {
           const message = `outstanding credit ${this.credit} + ${msg.n} exceeds ${this.ctx.limits.maxCredit}`;
           throw protoError('PROTO_CREDIT_EXCEEDED', message);
@@ -187,7 +280,7 @@ export class WsConnection {
         this.credit += msg.n;
         this.grants.push({ id: msg.id, left: msg.n });
         this.starved = false;
-        void this.pump();
+        this.kick();
         return;
       case 'feedback':
         return this.feedback(msg);
@@ -219,25 +312,50 @@ export class WsConnection {
       this.close(4406, 'protocol version not supported');
       return;
     }
-    const { service } = this.ctx;
+    const { service, admission } = this.ctx;
+    const { principal } = this.peer;
+    const busy = admission.overloaded();
+    if (busy !== undefined) {
+      this.refuse(
+        admission.draining ? 1001 : 1013,
+        admission.draining ? 'PROTO_DRAINING' : 'PROTO_OVERLOADED',
+        busy,
+        msg.id,
+      );
+      return;
+    }
     let opened: SessionOpened;
     if (msg.resume) {
+      if (!admission.sessionRoom(principal)) {
+        this.refuse(1013, 'PROTO_OVERLOADED', 'too many open sessions for this principal', msg.id);
+        return;
+      }
       try {
-        opened = await service.resume({ connectionId: this.connectionId, ...msg.resume });
+        opened = await service.resume({ connectionId: this.connectionId, principal, ...msg.resume });
       } catch (err) {
         this.send(toWireError(err, msg.id));
-        this.close(4410, 'resume refused');
+        if (isOmakaseError(err, 'SESSION_FORBIDDEN'))
+          this.close(4403, 'session belongs to another principal');
+        else this.close(4410, 'resume refused');
         return;
       }
     } else {
+      const refused = admission.admitStart(principal);
+      if (refused !== undefined) {
+        this.refuse(1013, refused.code, refused.reason, msg.id);
+        return;
+      }
       // A refused start leaves the socket in its handshake: the client may fix the request and say hello again.
-      opened = await service.start({ connectionId: this.connectionId, ...msg.start });
+      opened = await service.start({ connectionId: this.connectionId, principal, ...msg.start });
     }
     if (this.state === 'closed') {
       // The socket went away while the session opened: let the session wait out its grace window.
       service.disconnected(opened.sessionId, this.connectionId);
       return;
     }
+    admission.sessionOpened(principal);
+    this.counted = true;
+    this.ctx.observer.sessionOpened?.(this, msg.resume ? 'resume' : 'start');
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     this.sessionId = opened.sessionId;
@@ -262,6 +380,7 @@ export class WsConnection {
     });
     // Missed items were paid for by the old connection's credit, so they do not use any of this one's.
     for (const item of opened.missed) this.sendItem(item, undefined);
+    if (opened.missed.length > 0) this.ctx.observer.itemsSent?.(opened.missed.length);
   }
 
   private feedback(msg: FeedbackMessage): Promise<void> {
@@ -277,7 +396,10 @@ export class WsConnection {
         : { type: msg.kind, seq: msg.seq };
     return this.ctx.service
       .feedback(this.sessionId as string, this.connectionId, feedback)
-      .then((changed) => this.answered(msg.id, changed.invalidated, 'feedback'));
+      .then((changed) => {
+        this.ctx.observer.feedback?.(msg.kind);
+        this.answered(msg.id, changed.invalidated, 'feedback');
+      });
   }
 
   /** The durable ack, then what the change withdrew; a change may also unblock a starved pump. */
@@ -286,8 +408,15 @@ export class WsConnection {
     if (invalidated.length > 0) this.send({ type: 'invalidated', seqs: invalidated, reason, id });
     if (this.starved && this.credit > 0) {
       this.starved = false;
-      void this.pump();
+      this.kick();
     }
+  }
+
+  /** The pump's current run, so a drain can wait for items already being fetched. */
+  private pumpRun: Promise<void> = Promise.resolve();
+
+  private kick(): void {
+    if (!this.pumping) this.pumpRun = this.pump();
   }
 
   /** Sends items while there is credit, in chunks, never past the socket's high-water mark. */
@@ -295,7 +424,7 @@ export class WsConnection {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.credit > 0 && this.state === 'open' && !this.starved) {
+      while (this.credit > 0 && this.state === 'open' && !this.starved && !this.draining) {
         if (this.ws.bufferedAmount > this.ctx.highWaterBytes) {
           await this.flushed();
           continue;
@@ -309,7 +438,9 @@ export class WsConnection {
           return;
         }
         // A service that returns more than asked must not make the server exceed the client's credit.
-        for (const item of items.slice(0, n)) this.sendItem(item, this.spend());
+        const sent = items.slice(0, n);
+        for (const item of sent) this.sendItem(item, this.spend());
+        this.ctx.observer.itemsSent?.(sent.length);
       }
     } catch (err) {
       // Outstanding credit is dropped on a failed fetch: the client asks again rather than the server looping.
@@ -347,6 +478,7 @@ export class WsConnection {
   }
 
   private send(msg: ServerMessage): void {
+    if (msg.type === 'error') this.ctx.observer.errorSent?.(msg.code, this);
     this.write(JSON.stringify(msg));
   }
 
@@ -357,6 +489,10 @@ export class WsConnection {
    */
   private write(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount + frame.length > this.ctx.admission.limits.maxBufferedBytes) {
+      this.overflow();
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -364,6 +500,18 @@ export class WsConnection {
     }
     this.sent++;
     this.ws.send(frame, this.wrote);
+  }
+
+  /**
+   * The client stopped reading: whatever kind of frame would go next, nothing more is queued for it. The close
+   * frame itself may never reach a client that does not read, so the socket is cut a second later.
+   */
+  private overflow(): void {
+    if (this.state === 'closed' && this.ws.readyState !== this.ws.OPEN) return;
+    const reason = `more than ${this.ctx.admission.limits.maxBufferedBytes} bytes waiting for this client to read`;
+    this.ctx.observer.refused?.(4413, reason, this);
+    this.close(4413, reason);
+    setTimeout(() => this.terminate(), 1000).unref();
   }
 
   private readonly uncork = (): void => {
@@ -403,6 +551,11 @@ export class WsConnection {
       return;
     }
     this.send(wire);
+    if (wire.code === 'SESSION_FORBIDDEN') {
+      this.sessionOver = true;
+      this.close(4403, 'session belongs to another principal');
+      return;
+    }
     if (this.state === 'open' && SESSION_GONE.has(wire.code)) {
       // Nothing more can be done on this session: say so with a close code a client can act on.
       this.sessionOver = true;
@@ -430,6 +583,10 @@ export class WsConnection {
   private leave(): void {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    if (this.counted) {
+      this.counted = false;
+      this.ctx.admission.sessionClosed(this.peer.principal);
+    }
     clearTimeout(this.handshakeTimer);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -444,8 +601,9 @@ export class WsConnection {
     }
   }
 
-  private onClose(): void {
+  private onClose(code: number): void {
     if (this.state !== 'closed') this.leave();
+    this.ctx.observer.connectionClosed?.(this, code);
     this.ctx.onClosed(this);
   }
 }

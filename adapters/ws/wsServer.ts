@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { SessionService } from '../../sessions/sessionService.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LIMITS, type Limits } from '../protocol.ts';
-import { type ConnectionContext, WsConnection } from './wsConnection.ts';
+import { Admission, DEFAULT_SERVER_LIMITS, type ServerLimits } from './admission.ts';
+import { type ConnectionContext, type Peer, WsConnection, type WsObserver } from './wsConnection.ts';
+
+/** What an authenticator says of an upgrade request: who it is, or why not (the close code to use). */
+export type AuthOutcome = { ok: true; principal: string } | { ok: false; status: 401 | 403; message: string };
 
 export interface WsServerOptions {
   service: SessionService;
@@ -17,6 +21,8 @@ export interface WsServerOptions {
   /** Only upgrades on this path are accepted (default: any path). */
   path?: string;
   limits?: Partial<Limits>;
+  /** Connection, rate, session and overload limits (docs/operations.md). */
+  serverLimits?: Partial<ServerLimits>;
   /** Interval of the WS ping; a peer that has not answered the previous one is terminated. */
   heartbeatMs?: number;
   handshakeTimeoutMs?: number;
@@ -26,6 +32,16 @@ export interface WsServerOptions {
   chunk?: number;
   /** Include each item's `reasons` in `item` frames (default false). */
   reasons?: boolean;
+  /** Checks the upgrade's credentials; absent = no authentication (the principal is the client address). */
+  authenticate?: (req: IncomingMessage) => Promise<AuthOutcome>;
+  /**
+   * Browser `Origin`s allowed to open sockets: `'*'` for any; by default only pages of the same host
+   * (Origin's host = the Host header), and clients that send no Origin (not browsers).
+   */
+  allowedOrigins?: readonly string[] | '*';
+  /** Take the client address from the first X-Forwarded-For hop (behind a proxy you run). */
+  trustProxy?: boolean;
+  observer?: WsObserver;
 }
 
 export interface WsServer {
@@ -33,18 +49,57 @@ export interface WsServer {
   address(): AddressInfo;
   /** Live sockets. */
   connections(): number;
-  /** Closes every socket with 1001 (sessions keep their grace window), stops the heartbeat, frees the port. */
+  /** Sessions attached to a socket of this server. */
+  sessions(): number;
+  /** True from the start of `drain` (or `close`): a readiness probe should fail. */
+  draining(): boolean;
+  /** Event-loop delay p99 over the last second (ms), as the overload check sees it. */
+  eventLoopLagMs(): number;
+  /**
+   * Graceful stop: new upgrades get 503, each socket's requests in flight are answered (up to
+   * `drainTimeoutMs`), then it is closed with 1001 "resume elsewhere". Resolves when every socket is closed.
+   */
+  drain(): Promise<void>;
+  /** Drains (without the wait for requests in flight), stops the heartbeat, frees the port. */
   close(): Promise<void>;
 }
 
+/** Same-origin, or on the list; no Origin at all is a non-browser client, which CORS-like checks do not cover. */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[] | '*' | undefined,
+): boolean {
+  if (origin === undefined || allowed === '*') return true;
+  if (allowed?.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
 /**
- * The omakase WebSocket server over a SessionService (protocol in docs/protocol.md).
+ * The omakase WebSocket server over a SessionService (protocol in docs/protocol.md, limits and operations in
+ * docs/operations.md).
  * @example const ws = await createWsServer({ service, port: 0 }); // ws://127.0.0.1:${ws.address().port}
  */
 export async function createWsServer(options: WsServerOptions): Promise<WsServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.handshakeTimeoutMs !== undefined) limits.handshakeTimeoutMs = options.handshakeTimeoutMs;
+  const serverLimits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.serverLimits };
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const admission = new Admission(serverLimits);
+  const observer = options.observer ?? {};
   const live = new Set<WsConnection>();
   const ctx: ConnectionContext = {
     service: options.service,
@@ -54,7 +109,12 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
     chunk: options.chunk ?? 10,
     reasons: options.reasons ?? false,
     owners: new Map(),
-    onClosed: (connection) => live.delete(connection),
+    admission,
+    observer,
+    onClosed: (connection) => {
+      live.delete(connection);
+      admission.releaseConnection(connection.peer.address);
+    },
   };
   // ws's default maxPayload is 100 MiB; a protocol of small JSON requests needs a few KiB.
   const wss = new WebSocketServer({
@@ -68,26 +128,69 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
     createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
     });
-  let closing = false;
+  let closed = false;
+
+  /** Completes the upgrade only to say why not: browsers cannot read an HTTP status on a failed upgrade. */
+  const refuseAfterUpgrade = (ws: WebSocket, code: number, errorCode: string, message: string): void => {
+    ws.send(JSON.stringify({ type: 'error', code: errorCode, message, retryable: code === 1013 }));
+    ws.close(code, message.slice(0, 120));
+    setTimeout(() => ws.terminate(), 1000).unref();
+  };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const refuse = closing
+    const refuse = admission.draining
       ? '503 Service Unavailable'
       : options.path && pathname !== options.path
         ? '404 Not Found'
         : '';
     if (refuse) {
-      socket.end(`HTTP/1.1 ${refuse}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const retry = admission.draining ? 'Retry-After: 1\r\n' : '';
+      socket.end(`HTTP/1.1 ${refuse}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
+      return;
+    }
+    void admit(req, socket, head);
+  };
+
+  const admit = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const address = clientAddress(req, options.trustProxy ?? false);
+    let principal = `addr:${address}`;
+    let refusal: { code: number; errorCode: string; message: string } | undefined;
+    if (!originAllowed(req.headers.origin, req.headers.host, options.allowedOrigins)) {
+      refusal = { code: 4403, errorCode: 'PROTO_FORBIDDEN', message: 'this page Origin may not connect' };
+    } else if (options.authenticate) {
+      const outcome = await options
+        .authenticate(req)
+        .catch((): AuthOutcome => ({ ok: false, status: 401, message: 'credentials could not be checked' }));
+      if (outcome.ok) principal = outcome.principal;
+      else
+        refusal =
+          outcome.status === 401
+            ? { code: 4401, errorCode: 'PROTO_UNAUTHENTICATED', message: outcome.message }
+            : { code: 4403, errorCode: 'PROTO_FORBIDDEN', message: outcome.message };
+    }
+    if (refusal === undefined) {
+      const full = admission.admitConnection(address);
+      if (full !== undefined) refusal = { code: 1013, errorCode: 'PROTO_OVERLOADED', message: full };
+    }
+    if (socket.destroyed) {
+      if (refusal === undefined) admission.releaseConnection(address);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      live.add(new WsConnection(ws, ctx));
+      if (refusal !== undefined) {
+        observer.refused?.(refusal.code, refusal.message);
+        refuseAfterUpgrade(ws, refusal.code, refusal.errorCode, refusal.message);
+        return;
+      }
+      const peer: Peer = { address, principal };
+      live.add(new WsConnection(ws, ctx, peer));
     });
   };
   http.on('upgrade', onUpgrade);
 
-  // The ws README heartbeat: a peer that did not answer the previous ping (nor sent anything) is dead.
+  // Liveness is an answered ping (ws README heartbeat): frames from the client do not count, since a client
+  // that sends without reading would otherwise never be found dead.
   const heartbeat = setInterval(() => {
     for (const connection of live) {
       if (!connection.alive) {
@@ -110,25 +213,26 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
     });
   }
 
+  const drainAll = async (timeoutMs: number): Promise<void> => {
+    admission.draining = true;
+    await Promise.all([...live].map((connection) => connection.drain(timeoutMs)));
+  };
+
   return {
     address: () => http.address() as AddressInfo,
     connections: () => live.size,
+    sessions: () => ctx.owners.size,
+    draining: () => admission.draining,
+    eventLoopLagMs: () => admission.eventLoopLagMs(),
+    drain: () => drainAll(serverLimits.drainTimeoutMs),
     async close() {
-      if (closing) return;
-      closing = true;
+      if (closed) return;
+      closed = true;
+      await drainAll(0);
       clearInterval(heartbeat);
-      http.off('upgrade', onUpgrade);
-      const gone = [...live].map(
-        (connection) =>
-          new Promise<void>((resolve) => {
-            if (connection.ws.readyState === connection.ws.CLOSED) return resolve();
-            connection.ws.once('close', () => resolve());
-            connection.close(1001, 'server shutting down; reconnect and resume');
-            // A peer that does not answer the close frame is cut off rather than holding shutdown up.
-            setTimeout(() => connection.terminate(), 1000).unref();
-          }),
-      );
-      await Promise.all(gone);
+      admission.close();
+      // The upgrade listener stays: on an attached server, Node would otherwise hand later upgrades to the
+      // page's request handler (a 404); this one answers 503 until the http server itself closes.
       wss.close();
       if (own) {
         await new Promise<void>((resolve) => {

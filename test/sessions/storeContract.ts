@@ -187,5 +187,24 @@ export function registerStoreContract(
       await store.touch(id);
       expect(await store.load(id)).toEqual({ snapshot: { n: 1 }, version: 1, tail: [] });
     });
+
+    it('keeps a finished session only endedTtlMs after its final write, a live one for ttlMs', async () => {
+      const store = open({ ttlMs: 60_000, endedTtlMs: 150 });
+      const ended = newId(store);
+      const live = newId(store);
+      await store.save(ended, { status: 'active', n: 1 }, 0);
+      await store.save(live, { status: 'active', n: 1 }, 0);
+      await store.save(ended, { status: 'done', n: 2 }, 1);
+      // A log entry written after the final snapshot does not give the session its long TTL back.
+      await store.append(ended, { type: 'session.ended', atMs: 1 }, 2);
+      expect(await store.load(ended)).toMatchObject({ snapshot: { status: 'done' }, version: 3 });
+      const deadline = Date.now() + 5_000;
+      while ((await store.load(ended)) !== undefined) {
+        if (Date.now() > deadline) throw new Error('the ended session was still stored after 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await store.readEvents(ended)).toEqual([]);
+      expect(await store.load(live)).toMatchObject({ snapshot: { n: 1 }, version: 1 });
+    });
   });
 }

@@ -17,6 +17,8 @@ interface FakeSession {
   delivered: DeliveredItem[];
   listeners: Set<(notice: SessionNotice) => void>;
   ended: boolean;
+  /** Who started it; a resume by another principal is SESSION_FORBIDDEN, as the manager answers. */
+  principal: string | undefined;
 }
 
 /**
@@ -48,6 +50,7 @@ export class FakeSessionService implements SessionService {
       delivered: [],
       listeners: new Set(),
       ended: false,
+      principal: request.principal,
     };
     this.sessions.set(id, session);
     return {
@@ -64,6 +67,8 @@ export class FakeSessionService implements SessionService {
     const session = this.sessions.get(request.sessionId);
     if (!session || session.ended)
       throw new OmakaseError('SESSION_NOT_FOUND', 'no such session; start a new one');
+    if (session.principal !== request.principal)
+      throw new OmakaseError('SESSION_FORBIDDEN', 'the session belongs to another principal');
     if (session.token !== request.resumeToken) {
       throw new OmakaseError(
         'SESSION_BAD_RESUME_TOKEN',

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../../adapters/protocol.ts';
+import { engineHistoryWindow } from '../../../adapters/runtime.ts';
 import { createWsServer, type WsServer } from '../../../adapters/ws/wsServer.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { createEngine } from '../../../engine/engine.ts';
@@ -21,7 +22,12 @@ const rows: CatalogRow[] = Array.from({ length: 400 }, (_, i) => ({
   durationMs: 150_000 + ((i * 7919) % 150_000),
   popularity: (i * 104_729) % 1000,
 }));
-const engine = createEngine({ catalog: new Catalog(rows), scorer: createFallbackScorer() });
+// As `serve` builds it: the engine's history covers the session's kept window.
+const engine = createEngine({
+  catalog: new Catalog(rows),
+  scorer: createFallbackScorer(),
+  config: { historyWindow: engineHistoryWindow(100) },
+});
 const ids = new Set(rows.map((r) => r.id));
 
 let service: SessionService;
@@ -153,5 +159,34 @@ describe('ws server over the session manager and the engine', () => {
     });
     expect((await again.next('error')).code).toBe('SESSION_ENDED');
     expect((await again.closed).code).toBe(4410);
+  });
+
+  it('feedback reaches exactly the items a resume re-sends: the last historyWindow delivered', async () => {
+    const { client, sessionId, resumeToken } = await started(9);
+    const delivered: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      client.send({ type: 'more', id: `m${i}`, n: 50 });
+      for (const item of await client.items(50)) delivered.push(item.seq);
+    }
+    expect(delivered.at(-1)).toBe(150);
+    client.close();
+    await client.closed;
+    const back = await connect();
+    back.send({
+      type: 'hello',
+      id: 'r',
+      protocol: PROTOCOL_VERSION,
+      resume: { sessionId, resumeToken, lastSeq: 0 },
+    });
+    await back.next('welcome');
+    await back.settle();
+    const resent = back.frames.filter((f) => f.type === 'item').map((f) => f.seq as number);
+    back.frames.length = 0;
+    const oldestResent = Math.min(...resent);
+    back.send({ type: 'feedback', id: 'kept', seq: oldestResent, kind: 'completed' });
+    expect(await back.next('ack')).toMatchObject({ id: 'kept' });
+    back.send({ type: 'feedback', id: 'gone', seq: oldestResent - 1, kind: 'completed' });
+    expect(await back.next('error')).toMatchObject({ id: 'gone', code: 'SESSION_UNKNOWN_SEQ' });
+    expect(resent.length).toBe(100);
   });
 });

@@ -1,0 +1,315 @@
+/**
+ * A soak of a real `omakase serve` process: SOAK_SESSIONS listeners for SOAK_MINUTES, each paging 5 items at
+ * a time with feedback on every one (skips, likes, the odd thumbs-down), a pause of SOAK_THINK_MS between
+ * pages, and churn: every minute a tenth of the listeners drop their socket and resume, and a tenth end their
+ * session and start a new one. Per minute: the server's heap and RSS (its own /metrics), p50/p99 of
+ * more → first item, items, feedback acked, error frames and unexpected closes. Last line: one JSON object.
+ *
+ *   npm run bench:soak     (SOAK_SESSIONS=200, SOAK_MINUTES=3, SOAK_THINK_MS=1000; SOAK_REDIS_URL=redis://…
+ *                           runs on Redis with a prefix of its own; the issue's figure: SOAK_SESSIONS=1000
+ *                           SOAK_MINUTES=10)
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '../adapters/protocol.ts';
+
+const SESSIONS = Number(process.env.SOAK_SESSIONS ?? 200);
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 3);
+const THINK_MS = Number(process.env.SOAK_THINK_MS ?? 1_000);
+const REDIS_URL = process.env.SOAK_REDIS_URL;
+const CLI = fileURLToPath(new URL('../adapters/cli/omakase.js', import.meta.url));
+
+const args = [
+  'serve',
+  '--port',
+  '0',
+  '--log-level',
+  'info',
+  '--max-sessions-per-principal',
+  String(SESSIONS * 2),
+  '--session-starts-per-minute',
+  String(SESSIONS * 10),
+  '--max-connections-per-address',
+  String(SESSIONS * 2),
+];
+if (REDIS_URL)
+  args.push('--redis', REDIS_URL, '--redis-prefix', `omakase-soak-${randomBytes(4).toString('hex')}`);
+else args.push('--memory');
+const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+let serverExit: number | null | undefined;
+proc.once('exit', (code) => {
+  serverExit = code;
+});
+let logLines = 0;
+let warnLines = 0;
+const url = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  let found = false;
+  proc.stdout!.on('data', (c: Buffer) => {
+    const text = c.toString();
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      logLines++;
+      if (line.includes('"level":40') || line.includes('"level":50')) warnLines++;
+    }
+    if (found) return;
+    out += text;
+    const m = /listening on (ws:\/\/\S+)/.exec(out);
+    if (m) {
+      found = true;
+      resolve(m[1]);
+    }
+  });
+  proc.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+});
+const http = url.replace('ws://', 'http://').replace(/\/ws$/, '');
+
+interface Minute {
+  items: number;
+  acks: number;
+  errors: number;
+  unexpectedCloses: number;
+  firstMs: number[];
+  resumes: number;
+  restarts: number;
+}
+const newMinute = (): Minute => ({
+  items: 0,
+  acks: 0,
+  errors: 0,
+  unexpectedCloses: 0,
+  firstMs: [],
+  resumes: 0,
+  restarts: 0,
+});
+let minute = newMinute();
+const errorCodes: Record<string, number> = {};
+const closeCodes: Record<string, number> = {};
+const errorSamples: string[] = [];
+const endAt = Date.now() + MINUTES * 60_000;
+
+class Listener {
+  private ws!: WebSocket;
+  private frames: Record<string, unknown>[] = [];
+  private wake: (() => void) | undefined;
+  private closedCode: number | undefined;
+  sessionId = '';
+  resumeToken = '';
+  lastSeq = 0;
+  private n = 0;
+
+  constructor(private readonly seed: number) {}
+
+  async open(resume: boolean): Promise<boolean> {
+    this.frames = [];
+    this.closedCode = undefined;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    // Only this socket's frames and close count: a dropped one may still report after its successor opened.
+    ws.on('message', (d) => {
+      if (this.ws !== ws) return;
+      this.frames.push(JSON.parse(d.toString()));
+      this.wake?.();
+    });
+    ws.on('close', (code) => {
+      if (this.ws !== ws) return;
+      this.closedCode = code;
+      closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+      this.wake?.();
+    });
+    ws.on('error', () => {});
+    const opened = await new Promise<boolean>((resolve) => {
+      this.ws.once('open', () => resolve(true));
+      this.ws.once('close', () => resolve(false));
+    });
+    if (!opened) return false;
+    this.ws.send(
+      JSON.stringify(
+        resume
+          ? {
+              type: 'hello',
+              id: 'h',
+              protocol: PROTOCOL_VERSION,
+              resume: { sessionId: this.sessionId, resumeToken: this.resumeToken, lastSeq: this.lastSeq },
+            }
+          : {
+              type: 'hello',
+              id: 'h',
+              protocol: PROTOCOL_VERSION,
+              start: { seed: this.seed + this.n++ * 1_000_003 },
+            },
+      ),
+    );
+    const welcome = await this.next((f) => f.type === 'welcome' || f.type === 'error');
+    if (welcome?.type !== 'welcome') return this.failed(welcome);
+    this.sessionId = welcome.sessionId as string;
+    this.resumeToken = welcome.resumeToken as string;
+    return true;
+  }
+
+  private failed(frame: Record<string, unknown> | undefined): false {
+    if (frame?.type === 'error') {
+      minute.errors++;
+      errorCodes[frame.code as string] = (errorCodes[frame.code as string] ?? 0) + 1;
+      if (errorSamples.length < 5) errorSamples.push(`${frame.code}: ${frame.message}`);
+    } else minute.unexpectedCloses++;
+    return false;
+  }
+
+  private async next(
+    match: (f: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown> | undefined> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const i = this.frames.findIndex(match);
+      if (i >= 0) return this.frames.splice(i, 1)[0];
+      if (this.closedCode !== undefined || Date.now() > deadline) return undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 500).unref();
+      });
+    }
+  }
+
+  /** One page: more 5, feedback on each item. False when something went wrong (counted). */
+  async page(): Promise<boolean> {
+    const sent = performance.now();
+    this.ws.send(JSON.stringify({ type: 'more', id: `m${this.lastSeq}`, n: 5 }));
+    for (let i = 0; i < 5; i++) {
+      const f = await this.next((x) => x.type === 'item' || x.type === 'error' || x.type === 'starved');
+      if (f?.type !== 'item') return f?.type === 'starved' ? true : this.failed(f);
+      if (i === 0) minute.firstMs.push(performance.now() - sent);
+      minute.items++;
+      this.lastSeq = f.seq as number;
+      const r = (this.lastSeq * 7919 + this.seed) % 20;
+      const kind = r < 8 ? 'completed' : r < 15 ? 'skipped' : r < 19 ? 'liked' : 'disliked';
+      this.ws.send(
+        JSON.stringify({
+          type: 'feedback',
+          id: `f${f.seq}`,
+          seq: f.seq,
+          kind,
+          ...(kind === 'skipped' ? { atMs: 3000 + r * 1000 } : {}),
+        }),
+      );
+      const ack = await this.next((x) => (x.type === 'ack' || x.type === 'error') && x.id === `f${f.seq}`);
+      // A withdrawn item (invalidated by a thumbs-down) may be refused: that is an answer, not a fault.
+      if (ack?.type === 'ack') minute.acks++;
+      else if (ack?.code !== 'SESSION_UNKNOWN_SEQ') return this.failed(ack);
+    }
+    return true;
+  }
+
+  async end(): Promise<void> {
+    this.ws.send(JSON.stringify({ type: 'end', id: 'e' }));
+    await this.next((f) => f.type === 'ended');
+    this.drop();
+  }
+
+  drop(): void {
+    const ws = this.ws;
+    this.ws = undefined as unknown as WebSocket;
+    ws.terminate();
+  }
+}
+
+async function run(listener: Listener, index: number): Promise<void> {
+  if (!(await listener.open(false))) return;
+  let lastChurn = Math.floor(Date.now() / 60_000);
+  while (Date.now() < endAt) {
+    if (!(await listener.page())) {
+      // Start over after a fault, as a client would.
+      listener.drop();
+      if (!(await listener.open(false))) await delay(1_000);
+      continue;
+    }
+    const m = Math.floor(Date.now() / 60_000);
+    if (m !== lastChurn) {
+      lastChurn = m;
+      if (index % 10 === 0) {
+        listener.drop();
+        minute.resumes++;
+        if (!(await listener.open(true))) await listener.open(false);
+      } else if (index % 10 === 1) {
+        await listener.end();
+        minute.restarts++;
+        await listener.open(false);
+      }
+    }
+    await delay(THINK_MS * (0.5 + ((index * 37) % 100) / 100));
+  }
+  await listener.end();
+}
+
+const scrape = async (): Promise<{ heapMiB: number; rssMiB: number; lagP99Ms: number }> => {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const value = (name: string) =>
+    Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    heapMiB: Number((value('nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(1)),
+    rssMiB: Number((value('process_resident_memory_bytes') / 2 ** 20).toFixed(1)),
+    lagP99Ms: Number((value('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)),
+  };
+};
+const q = (xs: number[], p: number) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN).toFixed(1));
+};
+
+console.log(
+  `# soak: ${SESSIONS} sessions for ${MINUTES} min on ${REDIS_URL ? 'Redis' : 'the memory store'}, think ${THINK_MS} ms`,
+);
+const rows: Record<string, unknown>[] = [];
+const start = Date.now();
+const listeners = Array.from({ length: SESSIONS }, (_, i) => new Listener(i + 1));
+// Ramp up over ten seconds, as listeners arrive.
+const runs = listeners.map(async (l, i) => {
+  await delay((i / SESSIONS) * 10_000);
+  await run(l, i);
+});
+const reporter = (async () => {
+  for (let m = 1; m <= MINUTES; m++) {
+    await delay(Math.max(0, start + m * 60_000 - Date.now()));
+    const done = minute;
+    minute = newMinute();
+    const server = await scrape();
+    const row = {
+      minute: m,
+      items: done.items,
+      acks: done.acks,
+      errors: done.errors,
+      unexpectedCloses: done.unexpectedCloses,
+      firstP50Ms: q(done.firstMs, 0.5),
+      firstP99Ms: q(done.firstMs, 0.99),
+      resumes: done.resumes,
+      restarts: done.restarts,
+      ...server,
+    };
+    rows.push(row);
+    console.log(
+      `min ${m}: ${row.items} items, ${row.acks} acks, ${row.errors} errors, ${row.unexpectedCloses} unexpected closes; more→first p50 ${row.firstP50Ms} ms p99 ${row.firstP99Ms} ms; heap ${row.heapMiB} MiB, RSS ${row.rssMiB} MiB, loop lag p99 ${row.lagP99Ms} ms`,
+    );
+  }
+})();
+await Promise.all([...runs, reporter]);
+const after = await scrape();
+proc.kill('SIGTERM');
+await new Promise((resolve) => proc.once('exit', resolve));
+console.log(
+  JSON.stringify({
+    sessions: SESSIONS,
+    minutes: MINUTES,
+    store: REDIS_URL ? 'redis' : 'memory',
+    perMinute: rows,
+    errorCodes,
+    errorSamples,
+    unexpectedCloseCodes: closeCodes,
+    afterAllEnded: after,
+    serverLogLines: logLines,
+    serverWarnLines: warnLines,
+    serverExitedDuringRun: serverExit !== undefined && serverExit !== 0,
+  }),
+);
