@@ -286,13 +286,18 @@ export class WsConnection {
         return this.feedback(msg);
       case 'steer':
         return service
-          .steer(sid, this.connectionId, msg.steer)
+          .steer(sid, this.connectionId, msg.steer, { key: String(msg.id) })
           .then((changed) => this.answered(msg.id, changed.invalidated, 'steer'));
       case 'pause':
-      case 'play':
+      case 'play': {
+        // The request id is the idempotency key: a request sent again after a lost answer applies once.
+        const key = { key: String(msg.id) };
         return (
-          msg.type === 'pause' ? service.pause(sid, this.connectionId) : service.play(sid, this.connectionId)
+          msg.type === 'pause'
+            ? service.pause(sid, this.connectionId, key)
+            : service.play(sid, this.connectionId, key)
         ).then(() => this.answered(msg.id, [], msg.type));
+      }
       case 'end':
         return service.end(sid, this.connectionId).then(() => {
           this.send({ type: 'ack', id: msg.id });
@@ -395,7 +400,7 @@ export class WsConnection {
         ? { type: msg.kind, seq: msg.seq, atMs: msg.atMs as number }
         : { type: msg.kind, seq: msg.seq };
     return this.ctx.service
-      .feedback(this.sessionId as string, this.connectionId, feedback)
+      .feedback(this.sessionId as string, this.connectionId, feedback, { key: String(msg.id) })
       .then((changed) => {
         this.ctx.observer.feedback?.(msg.kind);
         this.answered(msg.id, changed.invalidated, 'feedback');

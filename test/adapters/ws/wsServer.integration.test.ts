@@ -103,6 +103,24 @@ describe('ws server over the session manager and the engine', () => {
     expect((await client.next('welcome')).id).toBe('good');
   });
 
+  it('a request sent again with its id after a resume is acknowledged and applied once', async () => {
+    const first = await started(3);
+    first.client.send({ type: 'pause', id: 'p1' });
+    expect((await first.client.next('ack')).id).toBe('p1');
+    first.client.close();
+    await first.client.closed;
+    // The client never saw that ack (say): it resumes and sends the pause again, with the same id.
+    const client = await connect();
+    const resume = { sessionId: first.sessionId, resumeToken: first.resumeToken, lastSeq: 0 };
+    client.send({ type: 'hello', id: 'r', protocol: PROTOCOL_VERSION, resume });
+    expect((await client.next('welcome')).status).toBe('paused');
+    client.send({ type: 'pause', id: 'p1' });
+    expect((await client.next('ack')).id).toBe('p1');
+    // Applied twice, a pause would be refused: the session is already paused. A new id is a new pause.
+    client.send({ type: 'pause', id: 'p2' });
+    expect((await client.next('error')).code).toBe('SESSION_INVALID_EVENT');
+  });
+
   it('resumes after a dropped socket with missed items and a rotated token', async () => {
     const first = await started(2);
     first.client.send({ type: 'more', id: 'm', n: 6 });
