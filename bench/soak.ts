@@ -6,7 +6,7 @@
  * more → first item, items, feedback acked, error frames and unexpected closes. Last line: one JSON object.
  *
  *   npm run bench:soak     (SOAK_SESSIONS=200, SOAK_MINUTES=3, SOAK_THINK_MS=1000; SOAK_REDIS_URL=redis://…
- *                           runs on Redis with a prefix of its own; the issue's figure: SOAK_SESSIONS=1000
+ *                           runs on Redis with a prefix of its own; SOAK_SERVE_ARGS adds serve flags; the issue's figure: SOAK_SESSIONS=1000
  *                           SOAK_MINUTES=10)
  */
 import { spawn } from 'node:child_process';
@@ -35,6 +35,8 @@ const args = [
   '--max-connections-per-address',
   String(SESSIONS * 2),
 ];
+// Extra `serve` flags, e.g. SOAK_SERVE_ARGS="--model /nowhere" to soak on the fallback scorer.
+if (process.env.SOAK_SERVE_ARGS) args.push(...process.env.SOAK_SERVE_ARGS.split(' ').filter(Boolean));
 if (REDIS_URL)
   args.push('--redis', REDIS_URL, '--redis-prefix', `omakase-soak-${randomBytes(4).toString('hex')}`);
 else args.push('--memory');
