@@ -28,6 +28,7 @@ const SESSIONS = 200;
 const T0 = Date.UTC(2026, 0, 1, 20);
 const log = (m: string): void => void process.stdout.write(`${m}\n`);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 const { engine } = await loadRuntime();
 
@@ -137,6 +138,9 @@ async function managerCost() {
   await Promise.all(
     ids.map(async (id, s) => {
       for (let r = 0; r < ROUNDS; r++) {
+        // A client's next request arrives as I/O, after the event loop has turned: a decision that became
+        // due lands in between, as it does over a socket (an in-process loop of awaits never lets it land).
+        await turn();
         const got = await service.more(id, `c${s}`, 10);
         items += got.length;
         for (const item of got) await service.feedback(id, `c${s}`, { type: 'completed', seq: item.seq });
@@ -173,6 +177,7 @@ async function longSessions(items: number, sessions = 20) {
     await Promise.all(
       ids.map(async (id, s) => {
         for (let k = 0; k < bucket; k++) {
+          await turn();
           const [item] = await service.more(id, `c${s}`, 1);
           if (!item) throw new Error(`session ${s} ran dry after ${done + k} items`);
           const r = (done + k + s * 7) % 20;
