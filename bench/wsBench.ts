@@ -38,6 +38,21 @@ const INPROC = Number(process.env.BENCH_WS_INPROC ?? 100_000);
 /** Sessions started, then paged once (a page of 10 delivered, with its reasons kept for feedback). */
 const INPROC_FILLED = Number(process.env.BENCH_WS_INPROC_FILLED ?? 1_000);
 
+/**
+ * The server's protective limits, lifted: 200 clients on one address asking as fast as they can are what the
+ * limits refuse (`docs/operations.md`), and this bench measures throughput, not the limits.
+ */
+const UNLIMITED = {
+  maxConnections: 1e9,
+  maxConnectionsPerAddress: 1e9,
+  messagesPerSecond: 1e9,
+  messageBurst: 1e9,
+  maxSessionsPerPrincipal: 1e9,
+  sessionStartsPerMinute: 1e9,
+  maxInFlight: 1e9,
+  overloadLagMs: 0,
+};
+
 interface DriverResult {
   items: number;
   /** CPU time of the clients' thread over the rounds. */
@@ -286,7 +301,7 @@ async function main(): Promise<void> {
     `${SESSIONS} sessions × ${ROUNDS} rounds × ${BATCH} items, feedback on every item; clients in a worker thread`,
   );
 
-  const server = await createWsServer({ service: bench.service, port: 0 });
+  const server = await createWsServer({ service: bench.service, port: 0, serverLimits: UNLIMITED });
   const url = `ws://127.0.0.1:${server.address().port}`;
   const itemFrame = await sampleItemFrame(url);
 
@@ -299,7 +314,11 @@ async function main(): Promise<void> {
   );
 
   // The server's own cost: the same protocol over a service that answers at once with a fixed item.
-  const instant = await createWsServer({ service: instantService(JSON.parse(itemFrame).item), port: 0 });
+  const instant = await createWsServer({
+    service: instantService(JSON.parse(itemFrame).item),
+    port: 0,
+    serverLimits: UNLIMITED,
+  });
   const bareServer = await phase(`ws://127.0.0.1:${instant.address().port}`, () => {});
   await instant.close();
   const serverRate = bareServer.items / (bareServer.wallMs / 1000);
