@@ -7,6 +7,7 @@ import { assembleFeatures } from './features.ts';
 import { resolveIntent } from './intent.ts';
 import type { Pick } from './pick.ts';
 import { pickFromPool } from './pickFromPool.ts';
+import { steerLead } from './policy/steerLead.ts';
 import { buildPool, type PoolNeed, poolNeed, type ScoredPool } from './pool.ts';
 import { buildQuery, createDirections } from './query.ts';
 import { exclusions } from './retrieval/exclusions.ts';
@@ -146,9 +147,7 @@ export function createEngine(resources: EngineResources): Engine {
     const features = assembleFeatures(catalog, query, candidates, state.nextPos);
     const { scores, scorer } =
       count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
-    const artist = state.steers.find((s) => s.steer.kind === 'artist')?.steer;
-    const lead =
-      artist?.kind === 'artist' ? (i: number) => catalog.items[i].artist === artist.artist : undefined;
+    const lead = steerLead(catalog, state.steers);
     const pool = buildPool(
       state,
       candidates,

@@ -3,6 +3,7 @@ import type { EngineConfig } from './config.ts';
 import type { Pick } from './pick.ts';
 import { feedbackCorrection } from './policy/feedbackCorrection.ts';
 import { selectSlate } from './policy/slatePolicy.ts';
+import { steerLead } from './policy/steerLead.ts';
 import type { ScoredPool } from './pool.ts';
 import { createRng, deriveSeed } from './rng.ts';
 import type { SessionState } from './session.ts';
@@ -65,17 +66,17 @@ export function pickFromPool(
     modelScores[e++] = pool.scores[c];
   }
   const pull = feedbackCorrection(catalog, state, pool);
-  const artist = steeredArtist(catalog, state);
+  const lead = steerLead(catalog, state.steers);
   let scores = modelScores;
   let correction: Float32Array | undefined;
-  if (pull || artist !== undefined) {
-    // "Play more by X" is an order, not a hint the model may outvote: X's items lead (the artist gap still
-    // spaces them).
-    const span = artist === undefined ? 0 : scoreSpan(pool.scores);
+  if (pull || lead) {
+    // The listener's order ("more by X", "something calmer") is not a hint the model may outvote: the items
+    // that meet it lead (the spacing rules still apply).
+    const span = lead ? scoreSpan(pool.scores) : 0;
     scores = new Float32Array(eligible);
     correction = new Float32Array(eligible);
     for (let e = 0; e < eligible; e++) {
-      correction[e] = (pull ? pull[ranks[e]] : 0) + (catalog.artistIds[indexes[e]] === artist ? span : 0);
+      correction[e] = (pull ? pull[ranks[e]] : 0) + (lead?.(indexes[e]) ? span : 0);
       scores[e] = modelScores[e] + correction[e];
     }
   }
@@ -96,16 +97,6 @@ export function pickFromPool(
     model: { id: pool.model, degraded: pool.degraded },
     pooled: { candidates: pool.candidates, decision: pool.decision },
   });
-}
-
-/** The artist number of the session's `artist` steer, if it has one. */
-function steeredArtist(catalog: Catalog, state: SessionState): number | undefined {
-  for (const { steer } of state.steers) {
-    if (steer.kind !== 'artist') continue;
-    const members = catalog.byArtist(steer.artist);
-    return members.length > 0 ? catalog.artistIds[members[0]] : undefined;
-  }
-  return undefined;
 }
 
 function scoreSpan(scores: readonly number[]): number {

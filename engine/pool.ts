@@ -16,7 +16,7 @@ export interface ScoredPool {
   signal: number;
   /** The steering it was scored for (`steerKey`): other steering makes it stale. */
   steer: string;
-  /** Catalog indexes, best model score first (the items of an artist the listener steered to before all). */
+  /** Catalog indexes, best model score first (the items the listener's steering orders before all: `steerLead`). */
   items: number[];
   /** Model scores, aligned with `items`. */
   scores: number[];
@@ -35,8 +35,8 @@ export type PoolNeed = 'fresh' | 'due' | 'stale';
 export const STRONG_SIGNAL = 0.6;
 
 /**
- * The top `config.poolKeep` candidates by score, as a pool; candidates `lead` names (the items of an artist
- * the listener steered to) are kept whatever their score, ahead of the rest.
+ * The top `config.poolKeep` candidates by score, as a pool; candidates `lead` names (the items the
+ * listener's steering orders, `steerLead`) are kept whatever their score, ahead of the rest.
  */
 export function buildPool(
   state: SessionState,
