@@ -4,7 +4,7 @@ import type { Pick } from './pick.ts';
 import { feedbackCorrection } from './policy/feedbackCorrection.ts';
 import { selectSlate } from './policy/slatePolicy.ts';
 import { steerLead } from './policy/steerLead.ts';
-import type { ScoredPool } from './pool.ts';
+import { type ScoredPool, scoreSpan } from './pool.ts';
 import { createRng, deriveSeed } from './rng.ts';
 import type { SessionState } from './session.ts';
 
@@ -97,14 +97,4 @@ export function pickFromPool(
     model: { id: pool.model, degraded: pool.degraded },
     pooled: { candidates: pool.candidates, decision: pool.decision },
   });
-}
-
-function scoreSpan(scores: readonly number[]): number {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const s of scores) {
-    if (s < lo) lo = s;
-    if (s > hi) hi = s;
-  }
-  return hi - lo || 1;
 }

@@ -114,3 +114,14 @@ export function signalStrength(entry: {
   }
   return 0;
 }
+
+/** The spread of a pool's scores (1 when they are all equal): the unit of its corrections. */
+export function scoreSpan(scores: readonly number[]): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const s of scores) {
+    if (s < lo) lo = s;
+    if (s > hi) hi = s;
+  }
+  return hi - lo || 1;
+}

@@ -1,5 +1,5 @@
 import { type Catalog, dotRows } from '../catalog.ts';
-import { type ScoredPool, signalStrength } from '../pool.ts';
+import { type ScoredPool, scoreSpan, signalStrength } from '../pool.ts';
 import type { SessionState } from '../session.ts';
 
 /** How a signal's item pulls on a candidate: embedding similarity, shared tags, the same album, the same artist. */
@@ -51,13 +51,7 @@ export function feedbackCorrection(
 
 /** One signal's pull on every pool item, in score units. */
 function pullOf(catalog: Catalog, pool: ScoredPool, index: number, strength: number): Float32Array {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const s of pool.scores) {
-    if (s < lo) lo = s;
-    if (s > hi) hi = s;
-  }
-  const span = hi - lo || 1;
+  const span = scoreSpan(pool.scores);
   const { dim, embeddings, tagMasks, artistIds, albumIds } = catalog;
   const { items } = pool;
   const count = items.length;
