@@ -76,6 +76,14 @@ export function checkCatalogRow(
   if (u != null && (typeof u !== 'string' || !URL.canParse(u) || new URL(u).protocol !== 'https:')) {
     bad('streamUrl', 'an absolute https URL when present', u);
   }
+  const image = v.imageUrl;
+  if (
+    image != null &&
+    (typeof image !== 'string' ||
+      !(image.startsWith('data:image/') || (URL.canParse(image) && new URL(image).protocol === 'https:')))
+  ) {
+    bad('imageUrl', 'an absolute https URL or a data:image/ URL when present', image);
+  }
   const e = v.embedding;
   if (e != null) {
     if (!Array.isArray(e) || e.length === 0 || e.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
@@ -96,6 +104,7 @@ export function checkCatalogRow(
   if (v.album != null) row.album = v.album as string;
   if (y != null) row.year = y as number;
   if (u != null) row.streamUrl = u as string;
+  if (image != null) row.imageUrl = image as string;
   if (e != null) row.embedding = (e as number[]).slice();
   return row;
 }
@@ -146,8 +155,9 @@ export async function writeCatalogFile(path: string, rows: readonly CatalogRow[]
 
 /** Fixed key order so files diff well and read naturally. */
 function orderedRow(row: CatalogRow): Record<string, unknown> {
-  const { id, title, artist, album, tags, durationMs, year, popularity, streamUrl, embedding } = row;
-  return { id, title, artist, album, tags, durationMs, year, popularity, streamUrl, embedding };
+  const { id, title, artist, album, tags, durationMs, year, popularity, streamUrl, imageUrl, embedding } =
+    row;
+  return { id, title, artist, album, tags, durationMs, year, popularity, streamUrl, imageUrl, embedding };
 }
 
 /** Accumulates rows and their problems, then answers with the rows or the one error that describes them. */

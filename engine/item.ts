@@ -13,6 +13,8 @@ export interface Item {
   popularity: number;
   /** Where a player streams the item from (an https URL); the voice adapter's template is the fallback. */
   streamUrl?: string;
+  /** A cover image for the item (an https URL, or a `data:image/` one); the page draws one when absent. */
+  imageUrl?: string;
 }
 
 /** A catalog row as written in the JSONL file format (docs/data-format.md). */

@@ -42,13 +42,12 @@ export function catalogLookup(catalog: Catalog): CatalogLookup {
   const tags = new Set(catalog.tags());
   return {
     info(id) {
-      const item = catalog.get(id) as (ReturnType<Catalog['get']> & { imageUrl?: unknown }) | undefined;
+      const item = catalog.get(id);
       if (!item) return undefined;
       const info: ItemInfo = { id, tags: item.tags };
       if (item.year !== undefined) info.year = item.year;
-      if (typeof item.imageUrl === 'string' && /^(https:|data:image\/)/.test(item.imageUrl)) {
-        info.imageUrl = item.imageUrl;
-      }
+      // The catalog parser checked it: an https or data:image/ URL.
+      if (item.imageUrl !== undefined) info.imageUrl = item.imageUrl;
       return info;
     },
     moods: () => MOOD_WORDS.filter((m) => tags.has(m)),

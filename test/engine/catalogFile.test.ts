@@ -91,6 +91,20 @@ describe('parseCatalogRow', () => {
     expect((caught as OmakaseError).message).toContain(`line 17: ${field} must be`);
   });
 
+  it('keeps a cover imageUrl (https or data:image/) and refuses any other', async () => {
+    const https = parseCatalogRow(good(1, { imageUrl: 'https://img.example.com/t1.jpg' }), 1);
+    expect(https.imageUrl).toBe('https://img.example.com/t1.jpg');
+    const data = parseCatalogRow(good(2, { imageUrl: 'data:image/png;base64,iVBORw0KGgo=' }), 2);
+    expect(data.imageUrl).toMatch(/^data:image\/png/);
+    for (const bad of ['http://img.example.com/t.jpg', 'javascript:alert(1)', 42]) {
+      expect(() => parseCatalogRow(good(3, { imageUrl: bad }), 3)).toThrow(/imageUrl/);
+    }
+    const file = join(dir, 'covers.jsonl');
+    await writeCatalogFile(file, [{ ...good(4), popularity: 1, imageUrl: 'https://img.example.com/t4.jpg' }]);
+    const catalog = await readCatalogFile(file);
+    expect(catalog.get('t4')?.imageUrl).toBe('https://img.example.com/t4.jpg');
+  });
+
   it('names the field and the value it got in the message', () => {
     expect(() => parseCatalogRow({ ...good(1), durationMs: 'abc' }, 17, 'catalog.jsonl')).toThrow(
       /^catalog\.jsonl line 17: durationMs must be a positive integer.*\(got "abc"\)/,
