@@ -1,5 +1,6 @@
 /**
- * WebSocket server throughput and memory: N concurrent sessions over real loopback sockets, each pulling
+ * WebSocket server throughput and memory: N concurrent sessions over real loopback sockets (each client the
+ * project's client library, adapters/client), each pulling
  * items (`more` n=10) and acking every item with feedback, for a fixed number of rounds; items/s, p50/p99 of
  * more→first item and more→last item, heap and RSS per connected session. In the same run a bare `ws` echo
  * server answers the same frames with frames of the same size, so throughput is also a ratio to the
@@ -20,6 +21,8 @@ import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { WebSocketConstructor } from '../adapters/client/clientTypes.ts';
+import { OmakaseClient } from '../adapters/client/omakaseClient.ts';
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from '../adapters/protocol.ts';
 import { loadRuntime } from '../adapters/runtime.ts';
 import { createWsServer } from '../adapters/ws/wsServer.ts';
@@ -74,17 +77,16 @@ async function drive(url: string, sessions: number, rounds: number): Promise<voi
   const firsts: number[] = [];
   const lasts: number[] = [];
   let items = 0;
+  // Every client is the project's client library (adapters/client), as the page and the tests use it.
   const clients = await Promise.all(
     Array.from({ length: sessions }, async (_, s) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      const inbox: ((frame: { type: string; seq?: number }) => void)[] = [];
-      ws.on('message', (data) => inbox[0]?.(JSON.parse(data.toString())));
-      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-      const welcome = new Promise((resolve) => inbox.push(resolve));
-      ws.send(JSON.stringify({ type: 'hello', id: 'h', protocol: PROTOCOL_VERSION, start: { seed: s } }));
-      await welcome;
-      inbox.length = 0;
-      return { ws, inbox };
+      const client = new OmakaseClient({
+        url,
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        start: { seed: s },
+      });
+      await client.connect();
+      return client;
     }),
   );
   port.postMessage({ ready: true });
@@ -92,35 +94,30 @@ async function drive(url: string, sessions: number, rounds: number): Promise<voi
   const t0 = performance.now();
   const cpu0 = threadCpuMs('thread-self');
   await Promise.all(
-    clients.map(async ({ ws, inbox }) => {
+    clients.map(async (client) => {
       for (let r = 0; r < rounds; r++) {
         const start = performance.now();
         const seqs: number[] = [];
-        let acks = 0;
         await new Promise<void>((resolve) => {
-          inbox[0] = (frame) => {
-            if (frame.type !== 'item') return;
+          const off = client.on('item', ({ seq }) => {
             if (seqs.length === 0) firsts.push((performance.now() - start) * 1000);
-            seqs.push(frame.seq as number);
-            if (seqs.length === BATCH) resolve();
-          };
-          ws.send(JSON.stringify({ type: 'more', id: r, n: BATCH }));
+            seqs.push(seq);
+            if (seqs.length === BATCH) {
+              off();
+              resolve();
+            }
+          });
+          client.more(BATCH);
         });
         lasts.push((performance.now() - start) * 1000);
         items += seqs.length;
-        await new Promise<void>((resolve) => {
-          inbox[0] = (frame) => {
-            if (frame.type === 'ack' && ++acks === BATCH) resolve();
-          };
-          for (const seq of seqs)
-            ws.send(JSON.stringify({ type: 'feedback', id: `f${seq}`, seq, kind: 'completed' }));
-        });
+        await Promise.all(seqs.map((seq) => client.feedback(seq, 'completed')));
       }
     }),
   );
   const wallMs = performance.now() - t0;
   const clientCpuMs = threadCpuMs('thread-self') - cpu0;
-  for (const { ws } of clients) ws.close();
+  for (const client of clients) client.close();
   const result: DriverResult = {
     items,
     clientCpuMs,
@@ -205,6 +202,18 @@ async function drivePhase(url: string, atReady: () => void): Promise<DriverResul
  * so the frames a tick produces leave in one write.
  */
 async function echoServer(itemFrame: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const item = JSON.stringify(JSON.parse(itemFrame).item);
+  const welcome = {
+    type: 'welcome',
+    protocol: PROTOCOL_VERSION,
+    sessionId: 'echo',
+    resumeToken: 'echo',
+    status: 'streaming',
+    lastSeq: 0,
+    limits: DEFAULT_LIMITS,
+    heartbeatMs: 30_000,
+    graceMs: 120_000,
+  };
   const http = createServer();
   const wss = new WebSocketServer({
     noServer: true,
@@ -218,6 +227,8 @@ async function echoServer(itemFrame: string): Promise<{ url: string; close: () =
         corked = false;
         socket.uncork();
       };
+      // Just enough protocol for the client library: a welcome, items with rising seqs, an ack per request.
+      let seq = 0;
       ws.on('message', (data) => {
         if (!corked) {
           corked = true;
@@ -225,13 +236,15 @@ async function echoServer(itemFrame: string): Promise<{ url: string; close: () =
           process.nextTick(uncork);
         }
         const msg = JSON.parse(data.toString()) as { type: string; id: unknown; n?: number };
-        if (msg.type === 'more') for (let i = 0; i < (msg.n ?? 0); i++) ws.send(itemFrame);
-        else
-          ws.send(
-            JSON.stringify(
-              msg.type === 'hello' ? { type: 'welcome', id: msg.id } : { type: 'ack', id: msg.id },
-            ),
-          );
+        if (msg.type === 'more') {
+          const re = JSON.stringify(msg.id);
+          for (let i = 0; i < (msg.n ?? 0); i++)
+            ws.send(`{"type":"item","seq":${++seq},"item":${item},"re":${re}}`);
+        } else if (msg.type === 'hello') {
+          ws.send(JSON.stringify({ ...welcome, id: msg.id }));
+        } else {
+          ws.send(JSON.stringify({ type: msg.type === 'ping' ? 'pong' : 'ack', id: msg.id }));
+        }
       });
     });
   });
