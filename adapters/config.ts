@@ -1,3 +1,4 @@
+import type { ServerLimits } from './ws/admission.ts';
 /**
  * Configuration from the environment: the only place omakase reads `process.env`.
  * Command-line flags, where a command has them, win over these.
@@ -70,8 +71,11 @@ export interface Setting {
   doc: string;
 }
 
-/** Settings that change how `serve` runs in front of real listeners: sessions, limits, auth, logs. */
-export interface OpsConfig {
+/**
+ * Settings that change how `serve` runs in front of real listeners: sessions, limits (the ws server's own
+ * `ServerLimits`, not restated), auth, logs.
+ */
+export interface OpsConfig extends ServerLimits {
   graceMs: number;
   idleMs: number;
   historyWindow: number;
@@ -84,16 +88,6 @@ export interface OpsConfig {
   maxPayload: number;
   maxCredit: number;
   maxPending: number;
-  maxConnections: number;
-  maxConnectionsPerAddress: number;
-  maxBufferedBytes: number;
-  messagesPerSecond: number;
-  messageBurst: number;
-  maxSessionsPerPrincipal: number;
-  sessionStartsPerMinute: number;
-  maxInFlight: number;
-  overloadLagMs: number;
-  drainTimeoutMs: number;
   apiKeysFile?: string;
   jwtIssuer?: string;
   jwtAudience?: string;

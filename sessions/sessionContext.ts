@@ -203,8 +203,6 @@ export function recentEntry(event: SessionEvent): string | undefined {
 
 /** Selectors the session's owner reads instead of the context's shape. */
 export const selectors = {
-  /** The engine state's decision count (0 before the session started). */
-  decisions: (context: SessionContext) => context.engine?.decisions ?? 0,
   delivered: (context: SessionContext, seqs: readonly number[]): DeliveredItem[] => {
     const bySeq = new Map(context.delivered.map((d) => [d.seq, d]));
     return seqs.map((seq) => bySeq.get(seq)!);

@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlexaHandler, UNVERIFIED } from '../../../adapters/voice/alexaHandler.ts';
 import type { AlexaResponseEnvelope, PlayDirective } from '../../../adapters/voice/alexaResponse.ts';
@@ -18,7 +18,7 @@ import {
   launchRequest,
   SKILL_ID,
 } from './alexaRequests.ts';
-import { loggedFeedback, seededRandom, streamUrl } from './voiceHarness.ts';
+import { loggedFeedback, postJson, seededRandom, streamUrl } from './voiceHarness.ts';
 
 /**
  * A long listening session through the HTTP endpoint, driven by a simulated AudioPlayer device that keeps its
@@ -32,20 +32,8 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
-function post(url: string, body: string): Promise<{ status: number; json: AlexaResponseEnvelope }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: keepAlive }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+const post = (url: string, body: string) => postJson<AlexaResponseEnvelope>(url, body, { agent: keepAlive });
 
 /** The device: Alexa's player state, changed only by the directives it accepts. */
 class Device {

@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionIdOf } from '../../../adapters/voice/alexaHandler.ts';
 import { parseAlexaRequest } from '../../../adapters/voice/alexaRequest.ts';
@@ -21,6 +20,7 @@ import {
   loggedFeedback,
   openServices,
   playOf,
+  postJson,
   refOf,
   smallEngine,
   speechOf,
@@ -240,16 +240,7 @@ describe('voice defects found by an outside client', () => {
   });
 });
 
-function postBytes(url: string, body: Buffer) {
-  return new Promise<{ status: number; json: unknown }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const postBytes = async (url: string, body: Buffer) => {
+  const { status, json } = await postJson(url, body);
+  return { status, json };
+};

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../adapters/config.ts';
 import { startVoiceEndpoint, streamUrlTemplate } from '../../../adapters/voice/voiceEndpoint.ts';
@@ -15,7 +14,7 @@ import { createSessionManager } from '../../../sessions/sessionManager.ts';
 import { missing } from '../../requirements.ts';
 import { launchRequest, SKILL_ID } from './alexaRequests.ts';
 import { CERT_URL, hasOpenssl, makeTestPki, signBody, type TestPki } from './testCerts.ts';
-import { openServices, smallEngine } from './voiceHarness.ts';
+import { openServices, postJson, smallEngine } from './voiceHarness.ts';
 
 const servers: VoiceServer[] = [];
 afterEach(async () => {
@@ -27,20 +26,6 @@ function service(engine = smallEngine) {
   const s = createSessionManager({ engine, store: createMemoryStore() });
   openServices.push(s);
   return s;
-}
-
-function post(url: string, body: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const urlOf = (answer: { json: Record<string, unknown> }) =>
@@ -208,3 +193,6 @@ describe.skipIf(missing(hasOpenssl()))('a trusted test root (skipped without ope
     });
   });
 });
+
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  postJson<Record<string, unknown>>(url, body, { headers });

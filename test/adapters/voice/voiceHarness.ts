@@ -1,3 +1,4 @@
+import { type Agent, request } from 'node:http';
 import { expect } from 'vitest';
 import {
   type AlexaHandlerOptions,
@@ -165,4 +166,28 @@ export async function loggedFeedback(store: SessionStore, sessionId: string): Pr
   return events
     .filter((e) => e.event.type === 'user.feedback')
     .map((e) => (e.event as unknown as { feedback: SeqFeedback }).feedback);
+}
+
+/** One HTTP request to the voice endpoint, its JSON answer parsed (a body of bytes for malformed-input tests). */
+export function postJson<T = unknown>(
+  url: string,
+  body: string | Buffer,
+  options: { method?: string; headers?: Record<string, string>; agent?: Agent } = {},
+): Promise<{ status: number; json: T; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'content-type': 'application/json', ...options.headers };
+    const req = request(url, { method: options.method ?? 'POST', headers, agent: options.agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T,
+          headers: res.headers,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -1,9 +1,8 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlexaHandler, createAlexaHandler, UNVERIFIED } from '../../../adapters/voice/alexaHandler.ts';
 import { createVoiceServer, type VoiceServer } from '../../../adapters/voice/voiceServer.ts';
 import { audioEvent, launchRequest, SKILL_ID } from './alexaRequests.ts';
-import { harness, openServices, refOf } from './voiceHarness.ts';
+import { harness, openServices, postJson, refOf } from './voiceHarness.ts';
 
 const servers: VoiceServer[] = [];
 afterEach(async () => {
@@ -18,29 +17,8 @@ async function serve(handler: AlexaHandler, maxBodyBytes?: number) {
 }
 
 /** A raw http request (fetch would hide what a body limit does to the socket). */
-function post(url: string, body: string, method = 'POST', headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; json: unknown; headers: Record<string, unknown> }>(
-    (resolve, reject) => {
-      const req = request(
-        url,
-        { method, headers: { 'content-type': 'application/json', ...headers } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode!,
-              json: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-              headers: res.headers,
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    },
-  );
-}
+const post = (url: string, body: string, method = 'POST', headers: Record<string, string> = {}) =>
+  postJson(url, body, { method, headers });
 
 describe('createVoiceServer', () => {
   it('serves the handler on POST /alexa with the raw body and the headers', async () => {
