@@ -48,7 +48,9 @@ afterEach(async () => {
 
 describe('liveness and outbound memory', () => {
   it('terminates a client that sends app pings but never answers WS pings: only a pong counts as alive', async () => {
-    const s = await serve({ heartbeatMs: 30 });
+    // Long enough between heartbeats that app pings keep coming in while the server waits for a pong, even
+    // on a loaded machine where a 5 ms interval fires late.
+    const s = await serve({ heartbeatMs: 120 });
     const chatty = await connect({ autoPong: false });
     await hello(chatty);
     await chatty.next('welcome');
