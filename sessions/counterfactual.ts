@@ -179,7 +179,8 @@ export async function counterfactual(
     );
   return {
     logging: { model: loggedModel },
-    target: { model: target.modelId, rescored: rescore },
+    // Without rescoring the target ranks by the logged scores: the logged model's.
+    target: { model: rescore ? target.modelId : (loggedModel ?? target.modelId), rescored: rescore },
     rewardModel,
     interval: 'normal approximation, 95 %',
     sessions: logs.length,
