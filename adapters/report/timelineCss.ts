@@ -46,5 +46,6 @@ tr.withdrawn b { text-decoration: line-through; color: var(--mute); }
 tr.diverged td { background: #fff1f1; }
 .divergence { margin-top: 4px; padding: 4px 8px; border-left: 3px solid var(--bad); background: #fff; font-size: 12px; word-break: break-all; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
-.notes { color: var(--mute); }
+.notes, .legend { color: var(--mute); }
+.legend { font-size: 12px; margin: 4px 0 0; }
 `;

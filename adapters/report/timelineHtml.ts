@@ -44,11 +44,14 @@ export function timelineHtml(report: TimelineReport): string {
   const deliveries = new Map((report.rescore?.perDelivery ?? []).map((d) => [d.logIndex, d]));
   const slots = new Map((report.counterfactual?.perSlot ?? []).map((s) => [`${s.logIndex}:${s.slot}`, s]));
   const rows: string[] = [];
+  const span = Math.max(0, ...timeline.events.map((x) => x.nowMs - timeline.startMs));
+  // A short session (a test, a script) shows tenths of seconds, or every row reads 0:00.
+  const at = (ms: number) => elapsed(ms - timeline.startMs, span < 600_000);
   let lastLogIndex = -1;
   for (const event of timeline.events) {
     const marked = first !== null && event.logIndex === first.logIndex && event.logIndex !== lastLogIndex;
     lastLogIndex = event.logIndex;
-    const t = clock(event.nowMs - timeline.startMs);
+    const t = at(event.nowMs);
     const [stream, listener] = cells(event);
     const cls = `${event.kind}${marked ? ' diverged' : ''}${event.kind === 'pick' && event.withdrawnAt !== undefined ? ' withdrawn' : ''}`;
     rows.push(
@@ -95,7 +98,7 @@ export function timelineHtml(report: TimelineReport): string {
       pick.explored ? '<span class="badge explore">explored</span>' : '',
       ...pick.outcomes.map((o) => `<span class="badge ${e(o.split(' ')[0])}">${e(o)}</span>`),
       pick.withdrawnAt !== undefined
-        ? `<span class="badge warn">withdrawn at #${pick.withdrawnAt}</span>`
+        ? `<span class="badge warn">withdrawn (log ${pick.withdrawnAt})</span>`
         : '',
     ].join('');
     const reasons = [
@@ -120,7 +123,7 @@ export function timelineHtml(report: TimelineReport): string {
     return `<div class="pick"><span class="seq">#${pick.seq}</span> <b>${e(pick.title)}</b> — ${e(pick.artist)}${pick.album ? ` <span class="album">(${e(pick.album)})</span>` : ''} ${badges}<div class="why">${reasons}</div>${diff}${other}${cf}</div>`;
   }
 
-  const overview = overviewSvg(timeline, first?.logIndex);
+  const overview = overviewSvg(timeline, first?.logIndex, at);
   const counts = countsOf(timeline.events);
   const status = report.replay
     ? report.replay.ok
@@ -198,20 +201,24 @@ function counterfactualSummary(c: CounterfactualReport): string {
 }
 
 /** The whole session on one time axis: picks above, the listener's words below, decisions as ticks. */
-function overviewSvg(timeline: SessionTimeline, divergedAt: number | undefined): string {
+function overviewSvg(
+  timeline: SessionTimeline,
+  divergedAt: number | undefined,
+  when: (ms: number) => string,
+): string {
   const width = 1000;
   const end = Math.max(timeline.startMs + 1000, ...timeline.events.map((x) => x.nowMs));
   const x = (ms: number) => 10 + ((ms - timeline.startMs) / (end - timeline.startMs)) * (width - 20);
   const marks: string[] = [];
   for (const ev of timeline.events) {
     const at = x(ev.nowMs).toFixed(1);
-    const label = `${clock(ev.nowMs - timeline.startMs)} ${ev.kind}${ev.kind === 'pick' ? ` #${ev.seq} ${ev.title}` : ev.kind === 'feedback' ? ` ${ev.type} #${ev.seq}` : ev.kind === 'steer' ? ` ${ev.steer}` : ''}`;
+    const label = `${when(ev.nowMs)} ${ev.kind}${ev.kind === 'pick' ? ` #${ev.seq} ${ev.title}` : ev.kind === 'feedback' ? ` ${ev.type} #${ev.seq}` : ev.kind === 'steer' ? ` ${ev.steer}` : ''}`;
     const title = `<title>${e(label)}</title>`;
     if (ev.kind === 'decision')
       marks.push(`<line class="m-decision" x1="${at}" x2="${at}" y1="4" y2="76">${title}</line>`);
     else if (ev.kind === 'pick')
       marks.push(
-        `<rect class="m-pick${ev.explored ? ' m-explore' : ''}${ev.withdrawnAt !== undefined ? ' m-withdrawn' : ''}" x="${at}" y="${14 + (ev.slot % 4) * 5}" width="3" height="12">${title}</rect>`,
+        `<rect class="m-pick${ev.explored ? ' m-explore' : ''}${ev.withdrawnAt !== undefined ? ' m-withdrawn' : ''}" x="${(x(ev.nowMs) + ev.slot * 4).toFixed(1)}" y="14" width="3" height="20">${title}</rect>`,
       );
     else if (ev.kind === 'feedback' && ev.type !== 'started')
       marks.push(`<circle class="m-${e(ev.type)}" cx="${at}" cy="56" r="5">${title}</circle>`);
@@ -222,5 +229,14 @@ function overviewSvg(timeline: SessionTimeline, divergedAt: number | undefined):
     if (divergedAt !== undefined && ev.logIndex === divergedAt)
       marks.push(`<line class="m-diverged" x1="${at}" x2="${at}" y1="0" y2="80"/>`);
   }
-  return `<svg class="overview" viewBox="0 0 ${width} 96" role="img" aria-label="the session on one time line"><line class="axis" x1="10" x2="${width - 10}" y1="42" y2="42"/>${marks.join('')}<text x="10" y="92">0:00</text><text x="${width - 10}" y="92" text-anchor="end">${e(clock(end - timeline.startMs))}</text><text x="${width / 2}" y="92" text-anchor="middle">picks above the line, feedback and steering below, decisions as dashed ticks</text></svg>`;
+  return `<svg class="overview" viewBox="0 0 ${width} 96" role="img" aria-label="the session on one time line"><line class="axis" x1="10" x2="${width - 10}" y1="42" y2="42"/>${marks.join('')}<text x="10" y="92">${e(when(timeline.startMs))}</text><text x="${width - 10}" y="92" text-anchor="end">${e(when(end))}</text></svg><p class="legend">Picks above the line (blue; yellow explored, grey withdrawn), the listener below (green liked or completed, amber skipped, red disliked, violet steer); decisions dashed.</p>`;
+}
+
+/** Time since the start: `m:ss`, `h:mm:ss` past an hour, with tenths of a second when `fine`. */
+function elapsed(ms: number, fine: boolean): string {
+  const t = Math.max(0, ms);
+  if (fine) return `${Math.floor(t / 60_000)}:${((t % 60_000) / 1000).toFixed(1).padStart(4, '0')}`;
+  const h = Math.floor(t / 3_600_000);
+  const rest = clock(t % 3_600_000);
+  return h > 0 ? `${h}:${rest.padStart(5, '0')}` : rest;
 }
