@@ -37,7 +37,7 @@ tr.decision td { background: #f5f7fa; }
 .badge.liked, .badge.completed, .badge.ok { background: #e1f4e8; color: #17693b; }
 .badge.skipped { background: #fdf0d9; color: #8a5800; } .badge.disliked, .badge.bad { background: #fbe3e3; color: #a12f2f; }
 .badge.explore { background: #fff3c9; color: #7a5a00; } .badge.warn { background: #eceef1; color: #5b6570; }
-tr.withdrawn b { text-decoration: line-through; color: var(--mute); }
+tr.withdrawn .pick > b { text-decoration: line-through; color: var(--mute); }
 .fb { display: inline-block; font-weight: 600; }
 .fb.liked, .fb.completed { color: var(--like); } .fb.skipped { color: var(--skip); } .fb.disliked { color: var(--bad); }
 .fb.steer { color: var(--steer); } .fb.started { color: var(--mute); font-weight: 400; }
