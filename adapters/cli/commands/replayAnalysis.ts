@@ -169,7 +169,7 @@ function describeAnalysis(result: AnalysisResult, opts: AnalysisOptions): string
     out.push(`  SNIPS              ${ci(s.snips)}`);
     out.push(`  DR                 ${ci(s.dr)}`);
     out.push(
-      `effective sample size ${f(s.effectiveSampleSize, 1)} of ${cf.rewarded}; ${s.zeroWeight} rounds with weight 0; max weight ${f(s.maxWeight, 1)}; target mass without logging support ${f(cf.unsupportedMass)}`,
+      `effective sample size ${f(s.effectiveSampleSize, 1)} of ${cf.rewarded}; weight 0 in ${s.zeroWeight}, max weight ${f(s.maxWeight)}; target mass without logging support ${f(cf.unsupportedMass)}`,
     );
     for (const note of cf.notes) out.push(`note: ${note}`);
   }
