@@ -1,9 +1,9 @@
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import type { Scorer } from '../models/scorer.ts';
+import { candidateSet } from './candidateSet.ts';
 import type { Catalog } from './catalog.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from './config.ts';
 import { engineError } from './errors.ts';
-import { candidateSet } from './candidateSet.ts';
 import { assembleFeatures } from './features.ts';
 import { resolveIntent } from './intent.ts';
 import type { Pick } from './pick.ts';
@@ -189,7 +189,10 @@ export function createEngine(resources: EngineResources): Engine {
       count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
     const lead = steerLead(catalog, state.steers);
     const model = { id: scorer.id, degraded: scorer.degraded };
-    return { scores: scores.subarray(0, count), pool: buildPool(state, candidates, scores, config, model, lead) };
+    return {
+      scores: scores.subarray(0, count),
+      pool: buildPool(state, candidates, scores, config, model, lead),
+    };
   }
 
   function pickNow(state: SessionState, pool: ScoredPool, n: number, nowMs: number): Picked {

@@ -226,7 +226,9 @@ export function selectSlate(request: SlateRequest): Pick[] {
       const drawn = settled && topSize > 1;
       for (let k = 0; k < best.size; k++) {
         choices.items.push(candidates.indexes[best.at(k)]);
-        choices.p.push(k === 0 ? (drawn ? 1 - config.exploration : 1) : drawn ? config.exploration / (topSize - 1) : 0);
+        choices.p.push(
+          k === 0 ? (drawn ? 1 - config.exploration : 1) : drawn ? config.exploration / (topSize - 1) : 0,
+        );
       }
       follow.onSlot(slot, choices);
       const wanted = slotOf!.get(follow.items[slot]);

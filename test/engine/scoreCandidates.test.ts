@@ -83,10 +83,9 @@ describe('engine.scoreCandidates', () => {
 });
 
 describe('engine.slotChoices', () => {
-  it("gives each picked item the propensity the pick reported, and the greedy item when it did not explore", async () => {
+  it('gives each picked item the propensity the pick reported, and the greedy item when it did not explore', async () => {
     let state = await sessionState();
     const { state: scored, pool } = await engine.score(state, { nowMs: T0 });
-    let explored = 0;
     let checked = 0;
     state = scored;
     for (let round = 0; round < 12; round++) {
@@ -98,7 +97,7 @@ describe('engine.slotChoices', () => {
         const at = slots[k]!.items.indexOf(items[k]!);
         expect(slots[k]!.p[at]).toBe(pick.propensity);
         if (!pick.reasons.explored) expect(at).toBe(0);
-        else explored++;
+        else expect(at).toBeGreaterThan(0);
         // A distribution: the greedy best and the top few, summing to 1.
         expect(slots[k]!.p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
         checked++;
@@ -106,7 +105,6 @@ describe('engine.slotChoices', () => {
       state = next;
     }
     expect(checked).toBeGreaterThanOrEqual(30);
-    expect(explored).toBeGreaterThanOrEqual(0);
   });
 
   it('conditions later slots on the items taken before: a forced item changes what follows', async () => {
@@ -119,7 +117,7 @@ describe('engine.slotChoices', () => {
     expect(slots[0]!.p[1]).toBeCloseTo(0.05 / (greedy.items.length - 1), 12);
     expect(slots[1]!.items).not.toContain(second);
     // An item the pool does not hold ends the walk there.
-    const absent = catalog.size - 1 === pool.items[0] ? 0 : [...Array(catalog.size).keys()].find((i) => !pool.items.includes(i))!;
+    const absent = [...Array(catalog.size).keys()].find((i) => !pool.items.includes(i))!;
     expect(engine.slotChoices(scored, pool, { items: [absent, second], nowMs: T0 })).toHaveLength(1);
   });
 });
