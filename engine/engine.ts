@@ -1,5 +1,6 @@
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import type { Scorer } from '../models/scorer.ts';
+import { candidateSet } from './candidateSet.ts';
 import type { Catalog } from './catalog.ts';
 import { DEFAULT_CONFIG, type EngineConfig } from './config.ts';
 import { engineError } from './errors.ts';
@@ -7,9 +8,10 @@ import { assembleFeatures } from './features.ts';
 import { resolveIntent } from './intent.ts';
 import type { Pick } from './pick.ts';
 import { pickFromPool } from './pickFromPool.ts';
+import type { SlotChoices } from './policy/slatePolicy.ts';
 import { steerLead } from './policy/steerLead.ts';
 import { buildPool, type PoolNeed, poolNeed, type ScoredPool } from './pool.ts';
-import { buildQuery, createDirections } from './query.ts';
+import { buildQuery, createDirections, type SessionQuery } from './query.ts';
 import { exclusions } from './retrieval/exclusions.ts';
 import {
   buildExplorePool,
@@ -32,6 +34,7 @@ import {
 } from './session.ts';
 import { appendPicks, applyFeedback, applySteer, initialState } from './sessionUpdate.ts';
 
+export type { SlotChoices } from './policy/slatePolicy.ts';
 export type { PoolNeed, ScoredPool } from './pool.ts';
 
 /**
@@ -67,6 +70,37 @@ export interface Engine {
    * queued (no outcome yet). Fewer than `n` when the pool has nothing more the rules allow.
    */
   pick(state: SessionState, pool: ScoredPool, options: { n: number; nowMs: number }): Picked;
+  /**
+   * Scores a given candidate set (catalog indexes, with the retrieval `sources` that proposed them) with this
+   * engine's model, with the features a decision at `state` would give them, in one batched call; no
+   * retrieval, and the state is not counted. For replaying a logged decision's candidates with another model.
+   * `scores` is aligned with `items`; `pool` is what a decision would keep of them (best first, steering's
+   * items ahead), numbered as a decision at `state`.
+   *
+   * @example
+   * const logged = fromLoggedPool(entry.pool, engine.catalog);
+   * const { pool } = await other.scoreCandidates(state, logged.items, { nowMs, sources: logged.sources });
+   */
+  scoreCandidates(
+    state: SessionState,
+    items: readonly number[],
+    options: { nowMs: number; sources?: readonly number[] },
+  ): Promise<{ scores: Float32Array; pool: ScoredPool }>;
+  /**
+   * The slate policy's chances, slot by slot, for a delivery that took `items` (catalog indexes) from `pool`
+   * at `state`: what each slot could pick and how likely (`SlotChoices`, exploration included), given that the
+   * earlier slots took the items given. For off-policy evaluation: the chance of `items[k]` is its entry in
+   * slot k, 0 when absent. Shorter than `items` when one is not in the pool (or the rules refuse it).
+   *
+   * @example
+   * const slots = engine.slotChoices(state, pool, { items: [pool.items[0]], nowMs });
+   * const p = slots[0].p[slots[0].items.indexOf(pool.items[0])] ?? 0;
+   */
+  slotChoices(
+    state: SessionState,
+    pool: ScoredPool,
+    options: { items: readonly number[]; nowMs: number },
+  ): SlotChoices[];
   /** Whether `pool` can serve the next pick: `stale` must be scored again first, `due` wants a refresh soon. */
   poolNeed(state: SessionState, pool: ScoredPool | null): PoolNeed;
   /** A decision and its first `n` picks at once (`score` then `pick`), for tools that pick one batch at a time. */
@@ -143,20 +177,22 @@ export function createEngine(resources: EngineResources): Engine {
     const excluded = exclusions(state, catalog);
     let candidates = retrieve(retrieval, query, config, excluded, rng);
     if (candidates.indexes.length < MIN_POOL) candidates = widen(candidates, catalog, excluded, MIN_POOL);
+    const { pool } = await scoreInto(state, query, candidates);
+    return { state: { ...state, decisions: state.decisions + 1 }, pool };
+  }
+
+  /** Features, one batched model call, and the pool a decision keeps: shared by `score` and `scoreCandidates`. */
+  async function scoreInto(state: SessionState, query: SessionQuery, candidates: Candidates) {
     const count = candidates.indexes.length;
     const features = assembleFeatures(catalog, query, candidates, state.nextPos);
     const { scores, scorer } =
       count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
     const lead = steerLead(catalog, state.steers);
-    const pool = buildPool(
-      state,
-      candidates,
-      scores,
-      config,
-      { id: scorer.id, degraded: scorer.degraded },
-      lead,
-    );
-    return { state: { ...state, decisions: state.decisions + 1 }, pool };
+    const model = { id: scorer.id, degraded: scorer.degraded };
+    return {
+      scores: scores.subarray(0, count),
+      pool: buildPool(state, candidates, scores, config, model, lead),
+    };
   }
 
   function pickNow(state: SessionState, pool: ScoredPool, n: number, nowMs: number): Picked {
@@ -181,6 +217,26 @@ export function createEngine(resources: EngineResources): Engine {
     },
 
     score: decide,
+
+    async scoreCandidates(state, items, { sources = [] }) {
+      assertState(state);
+      for (const i of items) {
+        if (!Number.isInteger(i) || i < 0 || i >= catalog.size)
+          throw engineError('ENGINE_UNKNOWN_ITEM', `Candidate ${i} is not an item of this catalog.`);
+      }
+      const query = buildQuery(state, catalog, directions);
+      const excluded = exclusions(state, catalog);
+      return scoreInto(state, query, candidateSet(retrieval, query, config, excluded, items, sources));
+    },
+
+    slotChoices(state, pool, { items, nowMs }) {
+      assertState(state);
+      const slots: SlotChoices[] = [];
+      if (items.length === 0) return slots;
+      const onSlot = (_slot: number, choices: SlotChoices) => slots.push(choices);
+      pickFromPool(catalog, config, state, pool, items.length, nowMs, { items, onSlot });
+      return slots;
+    },
 
     pick(state, pool, { n, nowMs }) {
       assertState(state);

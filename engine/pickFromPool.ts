@@ -2,7 +2,7 @@ import type { Catalog } from './catalog.ts';
 import type { EngineConfig } from './config.ts';
 import type { Pick } from './pick.ts';
 import { feedbackCorrection } from './policy/feedbackCorrection.ts';
-import { selectSlate } from './policy/slatePolicy.ts';
+import { type SlateRequest, selectSlate } from './policy/slatePolicy.ts';
 import { steerLead } from './policy/steerLead.ts';
 import { type ScoredPool, scoreSpan } from './pool.ts';
 import { createRng, deriveSeed } from './rng.ts';
@@ -17,6 +17,7 @@ const PICK_SALT = 0x5eed_1c4;
  * move the scores toward or away from their items' neighbourhood (`feedbackCorrection`); then the slate
  * policy (rules, diversity, exploration) picks. Synchronous and cheap: this is what runs at delivery.
  * The draws come from (session seed, next position), so the same state and pool give the same picks.
+ * With `follow` it takes the given items instead of drawing, and reports each slot's choices (`SlotChoices`).
  */
 export function pickFromPool(
   catalog: Catalog,
@@ -25,6 +26,7 @@ export function pickFromPool(
   pool: ScoredPool,
   n: number,
   nowMs: number,
+  follow?: SlateRequest['follow'],
 ): Pick[] {
   const size = pool.items.length;
   const out = new Uint8Array(size);
@@ -96,5 +98,6 @@ export function pickFromPool(
     rng: createRng(deriveSeed(state.seed ^ PICK_SALT, state.nextPos)),
     model: { id: pool.model, degraded: pool.degraded },
     pooled: { candidates: pool.candidates, decision: pool.decision },
+    follow,
   });
 }

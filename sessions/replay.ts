@@ -1,6 +1,7 @@
 import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import type { ScoredPool } from '../engine/pool.ts';
+import { rescoredPool } from './rescoredPool.ts';
 import type { SessionClock } from './sessionClock.ts';
 import type { SessionReply } from './sessionContext.ts';
 import { type DecisionEntry, fromLoggedPool, type LogInput, readLog } from './sessionLog.ts';
@@ -11,8 +12,9 @@ export type { LogInput as ReplayInput } from './sessionLog.ts';
 export const REPLAY_MODES = ['exact', 'rescore'] as const;
 /**
  * `exact`: the logged decisions are applied as scored and every delivery must give the logged items, in
- * order, with the logged propensities. `rescore`: as `exact`, and each logged decision is also scored again
- * by the replaying engine at the same point of the session, and compared (scores within `tolerance`).
+ * order, with the logged propensities. `rescore`: as `exact`, and each logged decision's candidates are also
+ * scored again by the replaying engine at the same point of the session, and compared (scores within
+ * `tolerance`); `rescoreSession` (rescore.ts) reports the differences in full.
  */
 export type ReplayMode = (typeof REPLAY_MODES)[number];
 
@@ -253,7 +255,7 @@ export async function replaySession(
   /** Scores the decision again where the session was when it was logged, and compares the pools' best. */
   async function rescore(entry: DecisionEntry, logged: ScoredPool, logIndex: number) {
     const state = actor.getSnapshot().context.engine!;
-    const again = (await engine.score(state, { nowMs: entry.nowMs })).pool;
+    const again = await rescoredPool(engine, state, logged, entry.nowMs);
     const top = 10;
     const expected = logged.items.slice(0, top).map((i) => engine.catalog.items[i].id);
     const got = again.items.slice(0, top).map((i) => engine.catalog.items[i].id);

@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticate } from './auth.ts';
 import type { Metrics } from './metrics.ts';
+import { requireAuth } from './requireAuth.ts';
+
+/** A route of its own module: answers the request and returns true, or returns false to pass it on. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 
 /** One readiness check: its name, whether it passed, and a word on why not. */
 export interface ReadyCheck {
@@ -17,6 +21,8 @@ export interface HttpAppOptions {
   ready: () => Promise<ReadyCheck[]>;
   /** When set, /metrics needs a credential too (the page, /healthz and /readyz stay open to probes). */
   authenticate?: Authenticate;
+  /** Further routes, asked in order before the page (e.g. `/sessions/ID/timeline`). */
+  routes?: readonly HttpRoute[];
 }
 
 /**
@@ -65,7 +71,7 @@ export function createHttpApp(options: HttpAppOptions): (req: IncomingMessage, r
       );
     } else if (path === '/metrics' && options.metrics) {
       void metricsAnswer(options, req, res);
-    } else {
+    } else if (!options.routes?.some((route) => route(req, res, path))) {
       options.web(req, res);
     }
   };
@@ -76,16 +82,7 @@ async function metricsAnswer(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (options.authenticate) {
-    const outcome = await options.authenticate(req);
-    if (!outcome.ok) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (outcome.status === 401) headers['www-authenticate'] = 'Bearer';
-      const code = outcome.status === 401 ? 'PROTO_UNAUTHENTICATED' : 'PROTO_FORBIDDEN';
-      res.writeHead(outcome.status, headers).end(`${JSON.stringify({ code, message: outcome.message })}\n`);
-      return;
-    }
-  }
+  if (!(await requireAuth(options.authenticate, req, res))) return;
   const registry = options.metrics!.registry;
   const text = await registry.metrics();
   res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text);

@@ -16,6 +16,7 @@ import { type AuthConfig, createAuthenticator } from './auth.ts';
 import { createHttpApp, type ReadyCheck } from './httpApp.ts';
 import { errorFields, type Logger, logObserver, redactUrl, throttledLog } from './logger.ts';
 import { Metrics } from './metrics.ts';
+import { timelineRoute } from './timelineRoute.ts';
 
 export interface ServeAppOptions {
   config: ServerConfig;
@@ -148,7 +149,13 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
       requestTimeout: ops.httpRequestTimeoutMs,
       headersTimeout: ops.httpHeadersTimeoutMs,
     },
-    createHttpApp({ web, metrics, ready, authenticate }),
+    createHttpApp({
+      web,
+      metrics,
+      ready,
+      authenticate,
+      routes: [timelineRoute({ store, engine: runtime.engine, authenticate })],
+    }),
   );
   http.keepAliveTimeout = ops.httpKeepAliveTimeoutMs;
   http.maxRequestsPerSocket = 1000;

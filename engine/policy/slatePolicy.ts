@@ -28,6 +28,21 @@ export interface SlateRequest {
   nowMs: number;
   rng: Rng;
   model: { id: string; degraded: boolean };
+  /**
+   * Off-policy evaluation: instead of drawing, slot k takes the candidate with catalog index `follow[k]` (what
+   * a logged delivery took), and `onSlot` hears the policy's choices for that slot first. `n` is ignored.
+   */
+  follow?: { items: readonly number[]; onSlot: (slot: number, choices: SlotChoices) => void };
+}
+
+/**
+ * What the policy could pick in one slot and how likely each is: the greedy best first, then the rest of the
+ * top few by MMR that an exploring slot draws from uniformly. Every other candidate has probability 0.
+ */
+export interface SlotChoices {
+  /** Catalog indexes, the greedy choice first. */
+  items: number[];
+  p: number[];
 }
 
 /** Rules a pick must meet. Hard rules are never relaxed; soft ones give way only when nothing else is left. */
@@ -125,11 +140,14 @@ export function selectSlate(request: SlateRequest): Pick[] {
     recentAlbums.push(i === undefined ? -1 : catalog.albumIds[i]);
   }
   const taken = new Uint8Array(count);
+  const follow = request.follow;
+  const slotOf = follow ? new Map(candidates.indexes.map((index, c) => [index, c])) : undefined;
   let clock = nextStart(request.history, request.nowMs);
   const picks: Pick[] = [];
   let removedFirst: Record<string, number> = {};
 
-  for (let slot = 0; slot < request.n; slot++) {
+  const slots = follow ? follow.items.length : request.n;
+  for (let slot = 0; slot < slots; slot++) {
     const removed: Record<string, number> = {};
     const nearArtists = lastOf(recentArtists, config.artistGap);
     const nearAlbums = lastOf(recentAlbums, config.albumGap);
@@ -178,9 +196,9 @@ export function selectSlate(request: SlateRequest): Pick[] {
     // The greedy choice is the best; an exploring slot draws uniformly from the rest of the top few.
     // The first picks of a session set its tone: they never explore.
     const settled = request.firstPos + slot >= SETTLE_PICKS;
-    const explore = settled && topSize > 1 && rng.next() < config.exploration;
+    const explore = !follow && settled && topSize > 1 && rng.next() < config.exploration;
     const chosenAt = explore ? 1 + rng.int(topSize - 1) : 0;
-    const propensity = explore
+    let propensity = explore
       ? config.exploration / (topSize - 1)
       : settled && topSize > 1
         ? 1 - config.exploration
@@ -189,7 +207,8 @@ export function selectSlate(request: SlateRequest): Pick[] {
     // Only the top `chosenAt + 1` by MMR (relevance against similarity to what just played and what this
     // decision already picked) matter. Walked by relevance, an upper bound of the value: once they are found
     // and a candidate's relevance is below the last one's value, no later candidate can enter.
-    const best = new TopK(chosenAt + 1);
+    // Following a logged delivery, the whole top few is the slot's distribution.
+    const best = new TopK(follow ? topSize : chosenAt + 1);
     for (let r = 0; r < active; r++) {
       const k = ranked[r];
       if (fit[k] !== pool) continue;
@@ -199,7 +218,29 @@ export function selectSlate(request: SlateRequest): Pick[] {
       if (seen[c] < seeds.length) catchUp(c);
       best.offer(c, relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0), k);
     }
-    const c = best.at(chosenAt);
+    let c = best.at(chosenAt);
+    let explored = explore;
+    let value = best.valueAt(chosenAt);
+    if (follow) {
+      const choices: SlotChoices = { items: [], p: [] };
+      const drawn = settled && topSize > 1;
+      for (let k = 0; k < best.size; k++) {
+        choices.items.push(candidates.indexes[best.at(k)]);
+        choices.p.push(
+          k === 0 ? (drawn ? 1 - config.exploration : 1) : drawn ? config.exploration / (topSize - 1) : 0,
+        );
+      }
+      follow.onSlot(slot, choices);
+      const wanted = slotOf!.get(follow.items[slot]);
+      // Not among the candidates (or taken already): the log is not of this pool; nothing later can follow.
+      if (wanted === undefined || taken[wanted]) break;
+      const at = choices.items.indexOf(follow.items[slot]);
+      c = wanted;
+      if (seen[c] < seeds.length) catchUp(c);
+      propensity = at < 0 ? 0 : choices.p[at];
+      explored = at !== 0;
+      value = at < 0 ? relevance[c] - (1 - lambda) * Math.max(maxSim[c], 0) : best.valueAt(at);
+    }
 
     const index = candidates.indexes[c];
     const item = catalog.items[index];
@@ -231,8 +272,8 @@ export function selectSlate(request: SlateRequest): Pick[] {
         score,
         ...(correction !== 0 ? { correction } : {}),
         rank,
-        mmr: best.valueAt(chosenAt),
-        explored: explore,
+        mmr: value,
+        explored,
         degraded: request.model.degraded,
         model: request.model.id,
         rules,

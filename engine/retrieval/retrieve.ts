@@ -69,15 +69,9 @@ export function retrieve(
 
   // Transition neighbours of the last positives (and of the item playing now), strongest first.
   const transitionQuota = Math.round(total * config.quotas.transition);
-  const seeds = query.recentPositives.slice(0, 3);
-  let taken = 0;
-  seeds.forEach((seed, rank) => {
-    const { targets, weights } = transitions.neighbours(seed);
-    const decay = 1 / (1 + rank);
-    for (let k = 0; k < targets.length && taken < transitionQuota; k++) {
-      if (add(targets[k], 'transition', weights[k] * decay)) taken++;
-    }
-  });
+  const near = transitionNeighbours(transitions, query, transitionQuota, excluded);
+  for (let k = 0; k < near.indexes.length; k++) add(near.indexes[k], 'transition', near.strengths[k]);
+  const taken = near.indexes.length;
 
   // Items the sessions most like this one went on to play, best voted first.
   const sessionQuota = Math.round(total * config.quotas.session);
@@ -143,6 +137,40 @@ export function retrieve(
   }
   // Every candidate gets its session-kNN score, whichever source proposed it.
   for (let c = 0; c < out.indexes.length; c++) out.sknn[c] = knn.vote(out.indexes[c]);
+  return out;
+}
+
+/**
+ * The transition source and feature: neighbours of the session's last three positives (weights decayed by
+ * the seed's rank), in the order retrieval proposes them, at most `quota` items that `excluded` lets through,
+ * each with its strongest transition weight. Retrieval takes them first; scoring a given candidate set reads
+ * its `transition` feature from the same list.
+ */
+export function transitionNeighbours(
+  transitions: TransitionIndex,
+  query: SessionQuery,
+  quota: number,
+  excluded: (index: number) => boolean,
+): { indexes: number[]; strengths: number[] } {
+  const at = new Map<number, number>();
+  const out = { indexes: [] as number[], strengths: [] as number[] };
+  query.recentPositives.slice(0, 3).forEach((seed, rank) => {
+    const { targets, weights } = transitions.neighbours(seed);
+    const decay = 1 / (1 + rank);
+    for (let k = 0; k < targets.length && out.indexes.length < quota; k++) {
+      const index = targets[k];
+      if (excluded(index)) continue;
+      const strength = weights[k] * decay;
+      const slot = at.get(index);
+      if (slot !== undefined) {
+        if (strength > out.strengths[slot]) out.strengths[slot] = strength;
+        continue;
+      }
+      at.set(index, out.indexes.length);
+      out.indexes.push(index);
+      out.strengths.push(strength);
+    }
+  });
   return out;
 }
 

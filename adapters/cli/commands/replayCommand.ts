@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogFile } from '../../../engine/catalogFile.ts';
+import { REWARD_MODELS, type RewardModel } from '../../../sessions/counterfactual.ts';
 import { sessionError } from '../../../sessions/errors.ts';
 import { createRedisStore } from '../../../sessions/redisStore.ts';
 import type { ReplayInput } from '../../../sessions/replay.ts';
@@ -10,6 +11,10 @@ import { toDsJsonLines, toOpenBanditRows } from '../../../sessions/replayExport.
 import type { SessionLogEvent } from '../../../sessions/sessionStore.ts';
 import { configFromEnv } from '../../config.ts';
 import { loadRuntime } from '../../runtime.ts';
+import { runAnalysis } from './replayAnalysis.ts';
+
+/** `exact` and `rescore` (replay.ts), and `counterfactual` (replayAnalysis.ts). */
+const MODES = [...REPLAY_MODES, 'counterfactual'] as const;
 
 export const EXPORT_FORMATS = ['dsjson', 'obp', 'events'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -20,7 +25,12 @@ export interface ReplayCommandOptions {
   redis?: string;
   prefix?: string;
   session?: string;
-  mode?: ReplayMode;
+  mode?: ReplayMode | 'counterfactual';
+  /** Write the session's HTML timeline here. */
+  html?: string;
+  /** Engine settings of the policy under evaluation (JSON). */
+  config?: string;
+  rewardModel?: RewardModel;
   tolerance?: number;
   export?: ExportFormat;
   /** Where an export goes (stdout when absent). */
@@ -42,7 +52,7 @@ export function replayCommand(): Command {
     .option('--redis <url>', 'read the log from Redis (env REDIS_URL)')
     .option('--prefix <prefix>', 'Redis key prefix (env OMAKASE_REDIS_PREFIX, default omakase)')
     .option('--session <id>', 'the session id (with --redis)')
-    .option('--mode <mode>', `${REPLAY_MODES.join(' | ')}`, oneOf(REPLAY_MODES), 'exact')
+    .option('--mode <mode>', `${MODES.join(' | ')}`, oneOf(MODES), 'exact')
     .option('--tolerance <delta>', 'largest score difference rescore accepts', nonNegative, 1e-4)
     .option(
       '--export <format>',
@@ -53,7 +63,21 @@ export function replayCommand(): Command {
     .option('--json', 'print the report as JSON')
     .option('--catalog <file>', 'the catalog the session ran on (env OMAKASE_CATALOG; demo when absent)')
     .option('--sessions <file>', 'logged sessions for the transition memory (env OMAKASE_SESSIONS)')
-    .option('--model <dir>', 'the model directory (env OMAKASE_MODEL)')
+    .option(
+      '--model <dir>',
+      'exact: the model directory (env OMAKASE_MODEL); rescore, counterfactual: the other model',
+    )
+    .option(
+      '--config <file>',
+      'counterfactual, rescore: engine settings of the policy under evaluation (JSON)',
+    )
+    .option(
+      '--reward-model <kind>',
+      `counterfactual: ${REWARD_MODELS.join(' | ')}`,
+      oneOf(REWARD_MODELS),
+      'score',
+    )
+    .option('--html <file>', 'write the session timeline as a self-contained HTML page')
     .action(async (opts: ReplayCommandOptions) => {
       const ok = await runReplay(opts, (text) => process.stdout.write(text));
       // A divergence is a finding, not a crash: say it with the exit code so scripts and CI can act on it.
@@ -84,14 +108,17 @@ export async function runReplay(opts: ReplayCommandOptions, write: (text: string
     return true;
   }
 
+  const analysis = opts.mode === 'counterfactual' || opts.mode === 'rescore' || opts.html !== undefined;
   const runtime = await loadRuntime({
     catalogPath,
     sessionsPath: opts.sessions ?? env.sessionsPath,
-    modelDir: opts.model ?? env.modelDir,
+    // In rescore and counterfactual, --model is the other model: the session replays on its own.
+    modelDir: analysis && opts.mode !== 'exact' ? env.modelDir : (opts.model ?? env.modelDir),
     warn: (m) => process.stderr.write(`omakase: ${m}\n`),
   });
+  if (analysis) return runAnalysis(events, runtime, { ...opts, mode: opts.mode ?? 'exact' }, write);
   const report = await replaySession(events, runtime.engine, {
-    mode: opts.mode,
+    mode: 'exact',
     tolerance: opts.tolerance,
   });
   write(opts.json ? `${JSON.stringify(report)}\n` : describe(report, opts.session, runtime.description));
