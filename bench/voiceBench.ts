@@ -1,118 +1,85 @@
 /**
  * The voice endpoint's answer time as Alexa sees it: PlaybackNearlyFinished → the ENQUEUE answer, over
  * loopback HTTP (keep-alive, one request at a time, like one device), on the demo engine `npm start` serves
- * (its catalog and model), the memory store and default session settings. Between two timed requests the
- * device reports the item finished and the next one started, as a player does; those are not timed.
- * Request verification is off (`UNVERIFIED`): what is timed is the adapter, the session and the engine.
- * Then the same stream with the handler called in process (what HTTP adds), and over a session service that
- * answers at once (the adapter's own share).
+ * (its catalog and model), the memory store and default session settings. The device (`voiceDevice.ts`) runs
+ * in a process of its own, as Alexa does; between two timed requests it reports the item finished and the
+ * next one started, as a player does (those are not timed). Request verification is off (`UNVERIFIED`):
+ * what is timed is the adapter, the session and the engine.
+ *
+ * Then the same stream from a device inside the server's process (it waits for whatever the server's event
+ * loop does after answering), with the handler called in process (what HTTP adds), and over a session
+ * service that answers at once (the adapter's own share). The slowest requests are matched against the
+ * engine decisions in flight while they waited.
  * Last line: one JSON object.
  *
  *   npm run bench:voice        (BENCH_VOICE_REQUESTS overrides the 1,000 timed requests)
  */
-import { Agent, request } from 'node:http';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { loadRuntime } from '../adapters/runtime.ts';
 import { createAlexaHandler, UNVERIFIED } from '../adapters/voice/alexaHandler.ts';
-import type { AlexaResponseEnvelope, PlayDirective } from '../adapters/voice/alexaResponse.ts';
+import type { AlexaResponseEnvelope } from '../adapters/voice/alexaResponse.ts';
 import { streamUrlTemplate } from '../adapters/voice/voiceEndpoint.ts';
 import { createVoiceServer } from '../adapters/voice/voiceServer.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
 import type { SessionService } from '../sessions/sessionService.ts';
+import { BENCH_SKILL_ID, httpSender, type Listened, listen } from './voiceDevice.ts';
 
 const REQUESTS = Number(process.env.BENCH_VOICE_REQUESTS ?? 1000);
 const WARMUP = 50;
 const GOAL_P99_MS = 5;
-const SKILL_ID = 'amzn1.ask.skill.voice-bench';
 const log = (m: string): void => void process.stdout.write(`${m}\n`);
 
 const runtime = await loadRuntime();
+/** Each engine decision's span, ms since the epoch: from its start to its pool. */
+const decisions: { from: number; to: number }[] = [];
+const epochNow = () => performance.timeOrigin + performance.now();
+const score = runtime.engine.score;
+runtime.engine.score = (state, options) => {
+  const span = { from: epochNow(), to: Number.POSITIVE_INFINITY };
+  decisions.push(span);
+  return score(state, options).finally(() => {
+    span.to = epochNow();
+  });
+};
 const service = createSessionManager({ engine: runtime.engine, store: createMemoryStore() });
-const handler = createAlexaHandler({
-  service,
+const handlerOptions = {
   catalog: runtime.catalog,
-  skillId: SKILL_ID,
+  skillId: BENCH_SKILL_ID,
   streamUrl: streamUrlTemplate('https://media.example.com/{id}.mp3'),
-  verify: UNVERIFIED,
+  verify: UNVERIFIED as typeof UNVERIFIED,
   warn: () => {},
+};
+const handler = createAlexaHandler({
+  ...handlerOptions,
+  service,
   onError: (err) => {
     throw err;
   },
 });
 const server = await createVoiceServer({ handler, port: 0 });
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-const post = (body: string) => postTo(server.url, body);
-function postTo(url: string, body: string): Promise<AlexaResponseEnvelope> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`answered ${res.statusCode}`));
-        else resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+// The device in its own process: the headline figure.
+const device = fileURLToPath(new URL('./voiceDevice.ts', import.meta.url));
+const { stdout } = await promisify(execFile)(
+  process.execPath,
+  ['--import', 'tsx', device, server.url, String(REQUESTS), String(WARMUP)],
+  { maxBuffer: 64 << 20 },
+);
+const outside = JSON.parse(stdout.trim().split('\n').at(-1)!) as Listened;
+const decisionsOutside = decisions.length;
 
-let n = 0;
-function envelope(request: Record<string, unknown>, token?: string): string {
-  return JSON.stringify({
-    version: '1.0',
-    context: {
-      ...(token ? { AudioPlayer: { token, offsetInMilliseconds: 0, playerActivity: 'PLAYING' } } : {}),
-      System: {
-        application: { applicationId: SKILL_ID },
-        user: { userId: 'amzn1.ask.account.bench' },
-        device: { deviceId: 'amzn1.ask.device.bench', supportedInterfaces: { AudioPlayer: {} } },
-      },
-    },
-    request: {
-      requestId: `bench.${++n}`,
-      timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      locale: 'en-US',
-      ...request,
-    },
-  });
-}
-const audio = (type: string, token: string, offset: number) =>
-  envelope({ type: `AudioPlayer.${type}`, token, offsetInMilliseconds: offset }, token);
-const playOf = (answer: AlexaResponseEnvelope) => {
-  const play = answer.response.directives?.find((d): d is PlayDirective => d.type === 'AudioPlayer.Play');
-  if (!play) throw new Error(`no Play in ${JSON.stringify(answer)}`);
-  return play;
-};
-
-/** One device's stream: `count` PlaybackNearlyFinished answers timed, each sent through `send`. */
-async function listen(send: (body: string) => Promise<AlexaResponseEnvelope>, count: number) {
-  let token = playOf(await send(envelope({ type: 'LaunchRequest' }))).audioItem.stream.token;
-  await send(audio('PlaybackStarted', token, 0));
-  const times: number[] = [];
-  const items = new Set<string>();
-  for (let i = 0; i < WARMUP + count; i++) {
-    const body = audio('PlaybackNearlyFinished', token, 170_000);
-    const t = performance.now();
-    const answer = await send(body);
-    const ms = performance.now() - t;
-    if (i >= WARMUP) times.push(ms);
-    const play = playOf(answer);
-    if (play.playBehavior !== 'ENQUEUE' || play.audioItem.stream.expectedPreviousToken !== token)
-      throw new Error(`not an ENQUEUE after ${token}: ${JSON.stringify(play)}`);
-    await send(audio('PlaybackFinished', token, 180_000));
-    token = play.audioItem.stream.token;
-    items.add(token.split(':')[2]);
-    await send(audio('PlaybackStarted', token, 0));
-  }
-  return { times: times.sort((a, b) => a - b), items: items.size };
-}
-
-const inProcess = async (body: string) => (await handler(body)).body as AlexaResponseEnvelope;
-const { times, items } = await listen(post, REQUESTS);
-// The same stream with the handler called directly: what HTTP and the socket add.
-const direct = await listen(inProcess, REQUESTS);
+// The same device in this process: its reads wait for whatever the server's loop does after answering.
+const inside = httpSender(server.url);
+const sameProcess = await listen(inside.send, REQUESTS, WARMUP);
+inside.close();
+const direct = await listen(
+  async (body) => (await handler(body)).body as AlexaResponseEnvelope,
+  REQUESTS,
+  WARMUP,
+);
 
 /**
  * A session service that answers at once (the catalog's items in order, no engine, no store): the handler
@@ -173,24 +140,32 @@ function instantService(): SessionService {
     close: async () => {},
   };
 }
-const bareHandler = createAlexaHandler({
-  service: instantService(),
-  catalog: runtime.catalog,
-  skillId: SKILL_ID,
-  streamUrl: streamUrlTemplate('https://media.example.com/{id}.mp3'),
-  verify: UNVERIFIED,
-  warn: () => {},
+const bareServer = await createVoiceServer({
+  handler: createAlexaHandler({ ...handlerOptions, service: instantService() }),
+  port: 0,
 });
-const bareServer = await createVoiceServer({ handler: bareHandler, port: 0 });
-const bare = await listen((body) => postTo(bareServer.url, body), REQUESTS);
+const bareHttp = httpSender(bareServer.url);
+const bare = await listen(bareHttp.send, REQUESTS, WARMUP);
+bareHttp.close();
 await bareServer.close();
 await server.close();
 await service.close();
-agent.destroy();
 
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))];
-const at = (q: number) => quantile(times, q);
 const round = (x: number) => Math.round(x * 1000) / 1000;
+const times = sorted(outside.times);
+const at = (q: number) => quantile(times, q);
+
+/** Of the slowest 1 % of the device's requests, how many had an engine decision running while they waited. */
+const slowest = outside.times
+  .map((ms, i) => ({ ms, from: outside.sentAt[i], to: outside.sentAt[i] + ms }))
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, Math.max(1, Math.ceil(outside.times.length / 100)));
+const overlapping = slowest.filter((r) =>
+  decisions.slice(0, decisionsOutside).some((d) => d.from < r.to && d.to > r.from),
+).length;
+
 const result = {
   bench: 'voice',
   catalog: runtime.description,
@@ -200,16 +175,26 @@ const result = {
   p99Ms: round(at(0.99)),
   maxMs: round(times[times.length - 1]),
   meanMs: round(times.reduce((a, b) => a + b, 0) / times.length),
-  distinctItems: items,
-  inProcessP50Ms: round(quantile(direct.times, 0.5)),
-  inProcessP99Ms: round(quantile(direct.times, 0.99)),
-  adapterOnlyP50Ms: round(quantile(bare.times, 0.5)),
-  adapterOnlyP99Ms: round(quantile(bare.times, 0.99)),
+  distinctItems: outside.items,
+  decisions: decisionsOutside,
+  slowestWithDecision: `${overlapping}/${slowest.length}`,
+  sameProcessP50Ms: round(quantile(sorted(sameProcess.times), 0.5)),
+  sameProcessP99Ms: round(quantile(sorted(sameProcess.times), 0.99)),
+  inProcessP50Ms: round(quantile(sorted(direct.times), 0.5)),
+  inProcessP99Ms: round(quantile(sorted(direct.times), 0.99)),
+  adapterOnlyP50Ms: round(quantile(sorted(bare.times), 0.5)),
+  adapterOnlyP99Ms: round(quantile(sorted(bare.times), 0.99)),
   goalP99Ms: GOAL_P99_MS,
   goalMet: at(0.99) <= GOAL_P99_MS,
 };
 log(
-  `PlaybackNearlyFinished → ENQUEUE over loopback HTTP, ${times.length} requests (${WARMUP} warm-up not counted): p50 ${result.p50Ms} ms, p90 ${result.p90Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms; goal p99 ≤ ${GOAL_P99_MS} ms ${result.goalMet ? 'met' : 'NOT met'}`,
+  `PlaybackNearlyFinished → ENQUEUE over loopback HTTP from a device process, ${times.length} requests (${WARMUP} warm-up not counted): p50 ${result.p50Ms} ms, p90 ${result.p90Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms; goal p99 ≤ ${GOAL_P99_MS} ms ${result.goalMet ? 'met' : 'NOT met'}`,
+);
+log(
+  `${decisionsOutside} engine decisions meanwhile; of the ${slowest.length} slowest requests, ${overlapping} waited while one ran`,
+);
+log(
+  `the device in the server's process: p50 ${result.sameProcessP50Ms} ms, p99 ${result.sameProcessP99Ms} ms`,
 );
 log(
   `the handler called in process (no HTTP): p50 ${result.inProcessP50Ms} ms, p99 ${result.inProcessP99Ms} ms`,

@@ -117,6 +117,18 @@ export function applyFeedback(
   return feedback.type === 'skipped' ? retime(update, nowMs) : update;
 }
 
+/**
+ * Whether `steer` takes the place of an earlier `old`: one of the same kind always; and a genre (`tag`) or an
+ * artist says anew what to play, so it replaces an earlier genre, artist and mood ("play some jazz" after
+ * "something calmer" is jazz, not calm jazz). A mood refines what plays ("something calmer" after "play some
+ * jazz" is calm jazz; `steerLead` falls back to the mood alone when nothing is both).
+ */
+export function replaces(steer: Steer, old: Steer): boolean {
+  if (old.kind === steer.kind) return true;
+  const saysWhat = steer.kind === 'tag' || steer.kind === 'artist';
+  return saysWhat && (old.kind === 'tag' || old.kind === 'artist' || old.kind === 'mood');
+}
+
 export function applySteer(
   state: SessionState,
   steer: Steer,
@@ -131,7 +143,7 @@ export function applySteer(
     next = { ...state, steers: [], blockedArtists: [] };
   } else {
     const steers = state.steers
-      .filter((s) => s.steer.kind !== steer.kind)
+      .filter((s) => !replaces(steer, s.steer))
       .concat({ steer, atPos: state.nextPos });
     next = { ...state, steers };
     if (steer.kind === 'less-artist') next = block(next, steer.artist, config.blockAfterDislike * 4, lastPos);

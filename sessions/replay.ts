@@ -1,6 +1,7 @@
 import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
-import type { ScoredPool } from '../engine/pool.ts';
+import { type ScoredPool, steerKey } from '../engine/pool.ts';
+import type { SessionState } from '../engine/session.ts';
 import { rescoredPool } from './rescoredPool.ts';
 import type { SessionClock } from './sessionClock.ts';
 import type { SessionReply } from './sessionContext.ts';
@@ -163,6 +164,15 @@ export async function replaySession(
     profile: log.start.profile,
     nowMs: log.start.atMs,
   });
+  /**
+   * The engine states since the last decision landed: a decision is logged when it lands, and commands may
+   * have come between its start and then, so `rescore` looks here for the state it was scored for.
+   */
+  let since: SessionState[] = [actor.getSnapshot().context.engine!];
+  const seen = () => {
+    const state = actor.getSnapshot().context.engine!;
+    if (since.at(-1) !== state) since.push(state);
+  };
   /** Held `feed.more` requests: the logged reqId → the replay's. */
   const held = new Map<number, number>();
   let deliveries = 0;
@@ -198,6 +208,7 @@ export async function replaySession(
       const pool = fromLoggedPool(entry.pool, engine.catalog);
       if (mode === 'rescore') await rescore(entry, pool, index);
       actor.send({ type: 'log.pool', pool, nowMs: entry.nowMs });
+      since = [actor.getSnapshot().context.engine!];
       decisions++;
       if (entry.answered) {
         const id = held.get(entry.answered.reqId);
@@ -225,6 +236,7 @@ export async function replaySession(
       p?: number[];
     };
     const reply = send(rest);
+    seen();
     if (entry.type === 'feed.more') {
       if (ids) compareDelivery(index, ids, p, reply);
       else if (reply) compareDelivery(index, [], undefined, reply);
@@ -252,10 +264,36 @@ export async function replaySession(
   report.ok = report.diverged === 0 && report.commandMismatches.length === 0;
   return report;
 
-  /** Scores the decision again where the session was when it was logged, and compares the pools' best. */
+  /**
+   * Scores the decision again on the state it was scored for, and compares the pools' best. The pool names
+   * that state by its decision count, position, signal count and steering; states that share them (a
+   * `started` between the decision's start and its landing) are each tried, and the closest counts.
+   */
   async function rescore(entry: DecisionEntry, logged: ScoredPool, logIndex: number) {
-    const state = actor.getSnapshot().context.engine!;
-    const again = await rescoredPool(engine, state, logged, entry.nowMs);
+    const scoredFor = since.filter(
+      (s) =>
+        s.decisions === logged.decision &&
+        s.nextPos === logged.fromPos &&
+        (s.signals ?? 0) === logged.signal &&
+        steerKey(s.steers) === logged.steer,
+    );
+    let best: DecisionDiff | undefined;
+    for (const state of scoredFor.length > 0 ? scoredFor : [actor.getSnapshot().context.engine!]) {
+      const again = await rescoredPool(engine, state, logged, entry.nowMs);
+      const diff = compare(again, logged, logIndex);
+      const rank = (d: DecisionDiff) => ['exact', 'tolerated', 'diverged'].indexOf(d.status);
+      if (
+        !best ||
+        rank(diff) < rank(best) ||
+        (rank(diff) === rank(best) && diff.maxScoreDelta < best.maxScoreDelta)
+      )
+        best = diff;
+    }
+    if (best!.expected[0] !== best!.got[0]) report.topChanged++;
+    record(best!);
+  }
+
+  function compare(again: ScoredPool, logged: ScoredPool, logIndex: number): DecisionDiff {
     const top = 10;
     const expected = logged.items.slice(0, top).map((i) => engine.catalog.items[i].id);
     const got = again.items.slice(0, top).map((i) => engine.catalog.items[i].id);
@@ -268,10 +306,9 @@ export async function replaySession(
       common++;
       delta = Math.max(delta, Math.abs(s - logged.scores[k]!));
     }
-    if (expected[0] !== got[0]) report.topChanged++;
     const sameOrder = expected.length === got.length && expected.every((id, i) => id === got[i]);
     const sameSet = common === logged.items.length && expected.every((id) => got.includes(id));
-    record({
+    return {
       what: 'decision',
       decision: decisions,
       logIndex,
@@ -280,7 +317,7 @@ export async function replaySession(
       got,
       maxScoreDelta: delta,
       rankFlips: rankFlips(expected, got),
-    });
+    };
   }
 }
 

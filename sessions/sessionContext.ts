@@ -179,6 +179,9 @@ export type SessionEmitted =
 
 export interface ScoreInput {
   state: SessionState;
+  sessionId: string;
+  /** A refresh of a pool that still serves (`due`): nothing waits for it, so it may wait its turn. */
+  refresh: boolean;
 }
 
 export interface ScoreOutput {

@@ -44,6 +44,12 @@ export interface SessionMachineDeps {
   engine: Pick<Engine, 'start' | 'score' | 'pick' | 'poolNeed' | 'feedback' | 'steer'>;
   /** Clock reading for decisions and timer-driven ends (commands carry their own `nowMs`). */
   now: () => number;
+  /**
+   * When a refresh (a decision for a pool that still serves) may begin its work; absent: at once. The
+   * manager resolves it once the command that made the pool due is answered, so the decision's synchronous
+   * work does not delay that answer.
+   */
+  refreshSlot?: (sessionId: string) => Promise<void>;
 }
 
 type Ctx = SessionContext;
@@ -70,6 +76,7 @@ export function createSessionMachine(deps: SessionMachineDeps) {
     actors: {
       score: fromPromise<ScoreOutput, ScoreInput>(async ({ input }) => {
         const nowMs = deps.now();
+        if (input.refresh && deps.refreshSlot) await deps.refreshSlot(input.sessionId);
         const { pool } = await engine.score(input.state, { nowMs });
         return { pool, nowMs };
       }),
@@ -412,7 +419,13 @@ export function createSessionMachine(deps: SessionMachineDeps) {
                 invoke: {
                   id: 'score',
                   src: 'score',
-                  input: ({ context }) => ({ state: context.engine! }),
+                  input: ({ context }) => ({
+                    state: context.engine!,
+                    sessionId: context.sessionId,
+                    refresh:
+                      context.pendingMore === null &&
+                      engine.poolNeed(context.engine!, context.pool) === 'due',
+                  }),
                   onDone: [
                     { guard: 'scoreCurrent', target: 'idle', actions: 'applyDecision' },
                     // Steering made it stale meanwhile: decide again (from `idle`) if still needed.

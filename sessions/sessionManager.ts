@@ -82,8 +82,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   const randomSeed = options.randomSeed ?? (() => randomBytes(4).readInt32LE(0));
   const randomToken = options.randomToken ?? (() => randomBytes(32).toString('base64url'));
   const onError = options.onError ?? ((err: unknown) => console.warn('omakase sessions:', err));
-  const machine = createSessionMachine({ engine, now: () => clock.now() });
+  const machine = createSessionMachine({ engine, now: () => clock.now(), refreshSlot });
   const lives = new Map<string, LiveSession>();
+  /** Sessions with a command under way → refreshes it made due, held until it is answered. */
+  const answering = new Map<string, (() => void)[]>();
   const chains = new Map<string, Promise<unknown>>();
   const listeners = new Map<string, Set<(notice: SessionNotice) => void>>();
   let nextReqId = 0;
@@ -113,6 +115,18 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   }
 
   const stamp = () => ({ atMs: clock.now(), node: nodeId });
+
+  /**
+   * A refresh made due by a command begins after that command's caller has its answer (a turn of the event
+   * loop after the call resolves, so a response written on resolution goes out first); any other, at once.
+   */
+  function refreshSlot(sessionId: string): Promise<void> {
+    return new Promise((resolve) => {
+      const held = answering.get(sessionId);
+      if (held) held.push(resolve);
+      else resolve();
+    });
+  }
 
   /** Starts tracking a live copy: its decisions and failures are logged as they happen. */
   function track(sessionId: string, actor: LiveSession['actor'], version: number): LiveSession {
@@ -215,7 +229,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
    * A snapshot follows every `snapshotEvery` logged events (or when asked); it is not waited for, because
    * the log already holds the command: a failed snapshot drops this copy and the next call reloads it.
    */
-  async function call(
+  async function callNow(
     live: LiveSession,
     command: SessionCommand,
     how: { log?: boolean; snapshot?: boolean } = {},
@@ -241,6 +255,25 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       live.snapshot().catch(() => {});
     }
     return reply;
+  }
+
+  /** `callNow`, with the refreshes the command makes due held until its caller has the answer (`refreshSlot`). */
+  async function call(
+    live: LiveSession,
+    command: SessionCommand,
+    how: { log?: boolean; snapshot?: boolean } = {},
+  ): Promise<SessionReply> {
+    const held: (() => void)[] = [];
+    answering.set(live.sessionId, held);
+    try {
+      return await callNow(live, command, how);
+    } finally {
+      answering.delete(live.sessionId);
+      if (held.length > 0)
+        setImmediate(() => {
+          for (const go of held) go();
+        });
+    }
   }
 
   function commandEntry(

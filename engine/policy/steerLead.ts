@@ -5,8 +5,8 @@ import type { Steer } from '../session.ts';
  * What the listener's steering orders, as a test on catalog items: "play more by X" (`artist`), "something
  * calmer" (`mood`), "some rock" (`tag`). Items that meet every such steer lead: a decision keeps them in its
  * pool whatever their score, and a pick ranks them first (the spacing rules still apply), so the very next
- * item answers the order instead of leaving it to the model to weigh. Undefined without such steering, or
- * when no item of the catalog meets it all (then the steers only move the query).
+ * item answers the order instead of leaving it to the model to weigh. When no item of the catalog meets them
+ * all, the newest leads alone. Undefined without such steering (then the steers only move the query).
  */
 export function steerLead(
   catalog: Catalog,
@@ -31,15 +31,18 @@ export function steerLead(
   }
   if (tests.length === 0) return undefined;
   const lead = (i: number) => tests.every((test) => test(i));
-  // Steering nothing in the catalog meets (calm death metal) cannot lead; the query still moves.
-  const members = steers.find(
+  const leading = steers.filter(
     (s) => s.steer.kind === 'artist' || s.steer.kind === 'tag' || s.steer.kind === 'mood',
   );
-  const pool =
-    members?.steer.kind === 'artist'
-      ? catalog.byArtist(members.steer.artist)
-      : members && (members.steer.kind === 'tag' || members.steer.kind === 'mood')
-        ? catalog.byTag(members.steer.tag)
+  const membersOf = (steer: Steer) =>
+    steer.kind === 'artist'
+      ? catalog.byArtist(steer.artist)
+      : steer.kind === 'tag' || steer.kind === 'mood'
+        ? catalog.byTag(steer.tag)
         : [];
-  return pool.some(lead) ? lead : undefined;
+  if (leading.length > 0 && membersOf(leading[0].steer).some(lead)) return lead;
+  // Steering nothing in the catalog meets all of (calm death metal): the newest steer leads alone; if nothing
+  // meets even that, the query still moves.
+  const newest = tests.at(-1)!;
+  return leading.length > 1 && membersOf(leading.at(-1)!.steer).some(newest) ? newest : undefined;
 }

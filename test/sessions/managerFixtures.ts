@@ -18,18 +18,35 @@ export const engine = createEngine({
 /** Every manager made by `manager()`; test files close them after each test. */
 export const openManagers: SessionService[] = [];
 
-/** A manager on its own simulated clock (memory store unless one is given). */
+/**
+ * The service as a client over a socket sees it: each answer arrives after the event loop has turned, so the
+ * work the manager leaves for after an answer (a refresh the call made due) has run, as it would have
+ * between two requests from the network.
+ */
+export function overTheWire(service: SessionService): SessionService {
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const wrapped = { ...service };
+  for (const name of ['start', 'resume', 'more', 'feedback', 'steer', 'pause', 'play', 'end'] as const) {
+    const method = service[name] as (...args: unknown[]) => Promise<unknown>;
+    (wrapped as Record<string, unknown>)[name] = (...args: unknown[]) => method(...args).finally(turn);
+  }
+  return wrapped;
+}
+
+/** A manager on its own simulated clock (memory store unless one is given), seen over the wire. */
 export function manager(overrides: Partial<SessionManagerOptions> = {}) {
   const clock = new SimulatedClock();
   clock.set(T0);
   const store = overrides.store ?? createMemoryStore({ now: () => clock.now() });
-  const service = createSessionManager({
-    engine,
-    store,
-    clock,
-    randomSeed: () => 42,
-    ...overrides,
-  });
+  const service = overTheWire(
+    createSessionManager({
+      engine,
+      store,
+      clock,
+      randomSeed: () => 42,
+      ...overrides,
+    }),
+  );
   openManagers.push(service);
   return { service, store, clock };
 }

@@ -79,6 +79,28 @@ describe('replaySession', () => {
     expect(second.map((d) => d.artist)).not.toContain(first[1]!.artist);
   });
 
+  it('rescores a decision on the state it began on, when commands came before it landed', async () => {
+    const fake = fakeEngine();
+    const { service, store } = manager({ engine: fake.engine });
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 8 });
+    // Ten picks make the pool due: its refresh begins, and is held while a like and a skip are taken.
+    fake.hold();
+    const items = await service.more(sid, 'c1', 10);
+    await service.feedback(sid, 'c1', { type: 'liked', seq: items[0]!.seq });
+    await service.feedback(sid, 'c1', { type: 'skipped', seq: items[1]!.seq, atMs: 2_000 });
+    const landed = appended(store, 'engine.pool');
+    fake.release();
+    await landed;
+    await service.more(sid, 'c1', 3);
+    const events = (await store.readEvents(sid)).map((e) => e.event);
+    const types = events.map((e) => e.type);
+    // Logged when it landed: after the commands it was not scored for.
+    expect(types.lastIndexOf('engine.pool')).toBeGreaterThan(types.lastIndexOf('user.feedback'));
+    const report = await replaySession(events, fake.engine, { mode: 'rescore' });
+    expect(report).toMatchObject({ ok: true, diverged: 0, maxScoreDelta: 0 });
+    expect(report.exact).toBe(report.decisions);
+  });
+
   it('reports a tampered delivery at that delivery, and only there', async () => {
     const events = structuredClone(await livedSession());
     const deliveries = deliveriesOf(events);

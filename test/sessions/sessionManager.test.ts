@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sessionError } from '../../sessions/errors.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
 import type { SessionContext } from '../../sessions/sessionContext.ts';
+import { createSessionManager } from '../../sessions/sessionManager.ts';
 import { fakeEngine } from './fakeEngine.ts';
 import {
   appended,
@@ -145,6 +146,29 @@ describe('createSessionManager', () => {
     // Picked from the pool scored before the dislike, corrected for it.
     for (const d of second) expect(d.reasons.decision).toBe(0);
     fake.release();
+  });
+
+  it('a refresh a call makes due begins after the caller has its answer, not on its path', async () => {
+    const fake = fakeEngine();
+    // Not over the wire: the caller continues in the same turn of the event loop, as a server writing its
+    // response on the answer does.
+    const service = createSessionManager({ engine: fake.engine, store: createMemoryStore() });
+    openManagers.push(service);
+    const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 5 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = fake.calls.score;
+    // Ten picks from one pool make it due (`poolPicks`).
+    const items = await service.more(sid, 'c1', 10);
+    expect(fake.calls.score).toBe(before);
+    // A more in the same turn is served from the due pool at once.
+    const next = await service.more(sid, 'c1', 2);
+    expect(fake.calls.score).toBe(before);
+    for (const d of [...items, ...next]) expect(d.reasons.decision).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.calls.score).toBe(before + 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = await service.more(sid, 'c1', 1);
+    expect(after[0]!.reasons.decision).toBe(1);
   });
 
   it('a more waits for a decision only without a pool; a failed decision refuses it with SESSION_ENGINE_FAILED', async () => {
@@ -519,7 +543,8 @@ describe('two managers on one store', () => {
     await a.service.feedback(sid, 'c1', { type: 'skipped', seq: first[1]!.seq, atMs: 10_000 });
     await snapshotted;
     const stored = (await store.load(sid))!;
-    expect(stored.tail).toHaveLength(0);
+    // The snapshot covers every command; the refresh the early skip made due lands after the answer.
+    expect(stored.tail.filter((e) => e.event.type !== 'engine.pool')).toHaveLength(0);
     const snapshot = stored.snapshot as { context: SessionContext };
     const { pool, principal: _p, v: _v, ...rest } = snapshot.context;
     // The old machine kept picks decided ahead in `buffer`, queued in the engine's history.

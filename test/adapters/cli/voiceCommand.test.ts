@@ -125,6 +125,32 @@ describe('omakase voice (a piped script of utterances)', () => {
     expect(new Set(played.values()).size).toBe(played.size);
   }, 60_000);
 
+  it('"play some genre5" after "something calmer" plays genre5, not calm genre5 only', async () => {
+    const script = [
+      'play some genre3',
+      'something calmer',
+      'play some genre5',
+      'wait',
+      'wait',
+      'wait',
+      'wait',
+    ];
+    const { code, stdout, stderr } = await run(
+      ['--catalog', catalogPath, '--seed', '5', '--json'],
+      script.join('\n'),
+    );
+    expect(code, stderr).toBe(0);
+    const [, calmer, genre, ...waits] = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as DemoTurn);
+    expect(calmer.queued?.tags).toContain('calm');
+    expect(genre.heard).toEqual([`steer ${JSON.stringify({ kind: 'tag', tag: 'genre5' })}`]);
+    const next = [genre.queued, ...waits.map((w) => w.queued)].map((i) => i?.tags ?? []);
+    expect(next.every((tags) => tags.includes('genre5'))).toBe(true);
+    expect(next.some((tags) => !tags.includes('calm'))).toBe(true);
+  }, 60_000);
+
   it('prints readable lines by default', async () => {
     const { code, stdout } = await run(['--catalog', catalogPath, '--seed', '5'], 'play some genre2\nskip\n');
     expect(code).toBe(0);

@@ -109,6 +109,36 @@ describe('steering by voice, through the session', () => {
     expect(await loggedSteers(h.store, refOf(current).sessionId)).toEqual([{ kind: 'tag', tag: genre }]);
   });
 
+  it('"play some <genre>" after "something calmer" is that genre, not calm only; "calmer" after it is calm <genre>', async () => {
+    const h = harness();
+    const { current } = await playingWithQueued(h);
+    const sid = refOf(current).sessionId;
+    const genre = item(current).tags[0] === 'genre5' ? 'genre6' : 'genre5';
+    await h.call(intentRequest('CalmerIntent', { player: player(current, 30_000) }));
+    const answer = await h.call(
+      intentRequest('PlayIntent', { slots: { genre }, player: player(current, 60_000) }),
+    );
+    expect(speechOf(answer)).toBe(`Playing ${genre}.`);
+    const fresh = playOf(answer).audioItem.stream.token;
+    const tokens = [fresh, ...(await following(h, fresh, 7))];
+    const played = tokens.map((t) => item(t).tags);
+    expect(played.filter((tags) => tags.includes(genre)).length).toBeGreaterThanOrEqual(6);
+    // The mood said before gave way: not only calm items of the genre.
+    expect(played.some((tags) => !tags.includes('calm'))).toBe(true);
+    // A mood now refines the genre: calm items of it lead.
+    const last = tokens.at(-1)!;
+    await h.call(intentRequest('CalmerIntent', { player: player(last, 10_000) }));
+    const calmer = (await following(h, last, 6)).map((t) => item(t).tags);
+    expect(
+      calmer.filter((tags) => tags.includes(genre) && tags.includes('calm')).length,
+    ).toBeGreaterThanOrEqual(5);
+    expect(await loggedSteers(h.store, sid)).toEqual([
+      { kind: 'mood', tag: 'calm' },
+      { kind: 'tag', tag: genre },
+      { kind: 'mood', tag: 'calm' },
+    ]);
+  });
+
   it('with nothing queued yet, a steer speaks and the next enqueue follows it', async () => {
     const h = harness();
     const current = tokenOf(await h.call(launchRequest()));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../engine/engine.ts';
 import { steerLead } from '../../../engine/policy/steerLead.ts';
+import { replaces } from '../../../engine/sessionUpdate.ts';
 import { nextPicks, type StreamCursor } from '../../../engine/streamCursor.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { smallCatalog } from '../fixtures.ts';
@@ -44,5 +45,31 @@ describe('steering that orders (artist, mood, tag) leads the very next pick', ()
     expect(both(catalog.indexOf(other.id)!)).toBe(false);
     expect(steerLead(catalog, [{ steer: { kind: 'clear' } }])).toBeUndefined();
     expect(steerLead(catalog, [{ steer: { kind: 'tag', tag: 'no such tag' } }])).toBeUndefined();
+  });
+
+  it('a genre or an artist says anew what to play; a mood refines it, and leads alone when nothing is both', () => {
+    expect(replaces({ kind: 'tag', tag: 'genre1' }, { kind: 'mood', tag: 'calm' })).toBe(true);
+    expect(replaces({ kind: 'artist', artist: 'a' }, { kind: 'tag', tag: 'genre1' })).toBe(true);
+    expect(replaces({ kind: 'tag', tag: 'genre1' }, { kind: 'artist', artist: 'a' })).toBe(true);
+    expect(replaces({ kind: 'mood', tag: 'calm' }, { kind: 'tag', tag: 'genre1' })).toBe(false);
+    expect(replaces({ kind: 'mood', tag: 'calm' }, { kind: 'mood', tag: 'upbeat' })).toBe(true);
+    expect(replaces({ kind: 'tag', tag: 'genre1' }, { kind: 'less-artist', artist: 'a' })).toBe(false);
+    let state = engine.start({ seed: 1 });
+    state = engine.steer(state, { kind: 'mood', tag: 'calm' }, T0).state;
+    state = engine.steer(state, { kind: 'tag', tag: 'genre2' }, T0).state;
+    expect(state.steers.map((s) => s.steer)).toEqual([{ kind: 'tag', tag: 'genre2' }]);
+    state = engine.steer(state, { kind: 'mood', tag: 'calm' }, T0).state;
+    expect(state.steers.map((s) => s.steer.kind)).toEqual(['tag', 'mood']);
+    // Nothing is both (an artist and a genre none of theirs has): the newest steer leads alone, not nothing.
+    const artist = catalog.items[0]!.artist;
+    const theirs = new Set(catalog.byArtist(artist).flatMap((k) => catalog.items[k]!.tags));
+    const genre = catalog.items.map((i) => i.tags[0]!).find((t) => !theirs.has(t))!;
+    const lead = steerLead(catalog, [
+      { steer: { kind: 'artist', artist } },
+      { steer: { kind: 'tag', tag: genre } },
+    ])!;
+    expect(lead).toBeDefined();
+    expect(catalog.byTag(genre).every(lead)).toBe(true);
+    expect(catalog.byArtist(artist).some(lead)).toBe(false);
   });
 });
