@@ -13,6 +13,7 @@ import {
   type FailureEntry,
   type StartEntry,
   toLoggedPool,
+  type WireRecord,
 } from './sessionLog.ts';
 import { createSessionMachine } from './sessionMachine.ts';
 import type { Idempotent, SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
@@ -46,6 +47,9 @@ export interface SessionManagerOptions {
   /** Failures nobody awaits (snapshots, saves after timeouts); default: `console.warn`. */
   onError?: (err: unknown) => void;
 }
+
+/** Adapter records held for one session between two log entries; more are dropped (replay says so). */
+const MAX_PENDING_WIRE = 4096;
 
 const keyOf = (options: Idempotent | undefined) => (options?.key === undefined ? {} : { key: options.key });
 
@@ -86,6 +90,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   const lives = new Map<string, LiveSession>();
   const chains = new Map<string, Promise<unknown>>();
   const listeners = new Map<string, Set<(notice: SessionNotice) => void>>();
+  /** Adapter traffic per session waiting for the session's next log entry (bounded: see `record`). */
+  const wire = new Map<string, WireRecord[]>();
   let nextReqId = 0;
   let closed = false;
 
@@ -120,6 +126,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       evict(dropped);
       if (worthReporting(err)) onError(err);
     });
+    live.takeWire = () => {
+      const records = wire.get(sessionId);
+      if (records === undefined) return undefined;
+      wire.delete(sessionId);
+      return records;
+    };
     actor.on('session.decision', ({ nowMs, pool, answered }) => {
       const entry: DecisionEntry = {
         type: 'engine.pool',
@@ -172,6 +184,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     } finally {
       evict(live);
     }
+    wire.delete(sessionId);
     // A listener-ended session was answered by its `end` call; the notice is for ends nobody asked for.
     if (reason !== 'ended') notify(sessionId, { type: 'ended', reason });
     listeners.delete(sessionId);
@@ -436,6 +449,18 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       });
     },
 
+    record(sessionId, records) {
+      // Only for a session this node holds (or is about to): an ended one's traffic has nowhere to go.
+      if (records.length === 0 || (!lives.has(sessionId) && !chains.has(sessionId))) return;
+      const pending = wire.get(sessionId);
+      if (pending === undefined) {
+        wire.set(sessionId, [...records]);
+        return;
+      }
+      // A connection whose session writes nothing for a long while must not grow this without end.
+      if (pending.length < MAX_PENDING_WIRE) pending.push(...records);
+    },
+
     subscribe(sessionId, listener) {
       let set = listeners.get(sessionId);
       if (!set) {
@@ -457,6 +482,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         await live.settled().catch(() => {});
       }
       listeners.clear();
+      wire.clear();
     },
   };
 }
