@@ -145,6 +145,7 @@ export function createReplayService(
       ids,
       p,
       withdrawn: _wd,
+      removed: _rm,
       connectionId: _ci,
       model: _m,
       provenance: _pv,

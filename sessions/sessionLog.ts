@@ -54,6 +54,8 @@ export type CommandEntry = Stamp &
         /** The items it delivered, in order, and their propensities (absent when it was held). */
         ids?: string[];
         p?: number[];
+        /** How many candidates each rule (freshness, spacing, radio rules, blocks) removed for the first pick. */
+        removed?: Record<string, number>;
       }
     | { type: 'user.feedback'; feedback: SeqFeedback; withdrawn?: number[]; key?: string }
     | { type: 'user.steer'; steer: Steer; withdrawn?: number[]; key?: string }

@@ -48,6 +48,13 @@ export interface SessionManagerOptions {
   onError?: (err: unknown) => void;
 }
 
+/** How many candidates each rule removed for the first pick delivered (the decision's count, for the log). */
+function removedBy(live: LiveSession, seqs: readonly number[]): { removed?: Record<string, number> } {
+  if (seqs.length === 0) return {};
+  const first = live.context.delivered.find((d) => d.seq === seqs[0]);
+  return first ? { removed: first.reasons.removed } : {};
+}
+
 /** Adapter records held for one session between two log entries; more are dropped (replay says so). */
 const MAX_PENDING_WIRE = 4096;
 
@@ -246,7 +253,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     live.send(command, reqId, nowMs);
     // Logged right after the synchronous send, so it keeps its place among decisions and says how the command
     // was taken (a held `feed.more` is answered later, by the decision that follows it).
-    if (how.log !== false) live.append(commandEntry(command, reqId, nowMs, live.peek(reqId))).catch(() => {});
+    if (how.log !== false)
+      live.append(commandEntry(command, reqId, nowMs, live.peek(reqId), live)).catch(() => {});
     const reply = await live.reply(reqId);
     // Everything queued so far: the command and, for a held `more`, the decision that answered it.
     await live.settled();
@@ -261,6 +269,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     reqId: number,
     nowMs: number,
     reply: SessionReply | undefined,
+    live: LiveSession,
   ): CommandEntry {
     const outcome = !reply
       ? {}
@@ -269,7 +278,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         : {
             ok: true,
             ...(reply.withdrawn ? { withdrawn: reply.withdrawn } : {}),
-            ...(reply.ids ? { ids: reply.ids, p: reply.p } : {}),
+            ...(reply.ids ? { ids: reply.ids, p: reply.p, ...removedBy(live, reply.seqs) } : {}),
           };
     return Object.assign({}, command, { reqId, nowMs }, outcome, stamp()) as CommandEntry;
   }

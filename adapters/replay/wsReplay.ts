@@ -178,7 +178,9 @@ export async function replayWire(
     callMismatch: mismatch ?? null,
     deliveries,
     delivered: replay.deliveries.flatMap((d) => d.got),
-    frames: checkFrames([...produced.values()], [...inputsBy(inputs).values()]),
+    frames: checkFrames([...produced.values()], [...inputsBy(inputs).values()], {
+      profile: log.start.profile,
+    }),
     events: log.entries.length + 1 + records.length,
   };
 }
