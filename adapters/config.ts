@@ -83,6 +83,9 @@ export interface OpsConfig extends ServerLimits {
   endedTtlMs: number;
   redisTimeoutMs: number;
   redisCluster?: readonly string[];
+  dataDir: string;
+  logMaxAgeMs: number;
+  logMaxBytes: number;
   heartbeatMs: number;
   handshakeTimeoutMs: number;
   maxPayload: number;
@@ -157,6 +160,30 @@ export const OPS_SETTINGS: readonly Setting[] = [
     env: 'OMAKASE_REDIS_CLUSTER',
     kind: 'list',
     doc: 'share sessions through a Redis Cluster: comma-separated seed nodes host:port (instead of --redis)',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'OMAKASE_DATA_DIR',
+    kind: 'string',
+    default: 'omakase-data',
+    doc: 'without Redis: each session and its event log on disk here, so a restart keeps them (replay reads it); `--memory` keeps nothing',
+  },
+  {
+    key: 'logMaxAgeMs',
+    flag: '--log-max-age-ms',
+    env: 'OMAKASE_LOG_MAX_AGE_MS',
+    kind: 'int',
+    default: 604_800_000,
+    doc: 'a finished or expired session log stays in the data directory this long for replay',
+  },
+  {
+    key: 'logMaxBytes',
+    flag: '--log-max-bytes',
+    env: 'OMAKASE_LOG_MAX_BYTES',
+    kind: 'int',
+    default: 1_073_741_824,
+    doc: 'the data directory above this size: the oldest finished logs are deleted first',
   },
   {
     key: 'heartbeatMs',

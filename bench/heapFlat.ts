@@ -92,6 +92,8 @@ const ops = opsConfig(
   },
   {},
 );
+// The memory store: this measures the session layer's heap, not a data directory's.
+ops.dataDir = '';
 const runtime = await loadRuntime({
   config: { historyWindow: engineHistoryWindow(ops.historyWindow) },
 });

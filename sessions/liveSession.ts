@@ -32,6 +32,8 @@ export class LiveSession {
   /** Events logged since the last snapshot. */
   sinceSnapshot = 0;
   ending = false;
+  /** The adapter's traffic not yet written: it goes out with the next appended event. */
+  takeWire: () => readonly unknown[] | undefined = () => undefined;
   private writes: Promise<void> = Promise.resolve();
   private readonly answered = new Map<number, SessionReply>();
   private readonly waiting = new Map<number, { resolve(r: SessionReply): void; reject(e: unknown): void }>();
@@ -94,6 +96,8 @@ export class LiveSession {
   /** Appends one log event after this copy's earlier writes; resolves once it is durable. */
   append(event: object & { type: string; atMs: number }): Promise<void> {
     this.sinceSnapshot++;
+    const wire = this.takeWire();
+    if (wire) (event as { wire?: readonly unknown[] }).wire = wire;
     return this.write(
       async (version) => (await this.store.append(this.sessionId, event as SessionLogEvent, version)).version,
     );

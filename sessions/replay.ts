@@ -229,8 +229,12 @@ export async function replaySession(
       withdrawn: loggedWithdrawn,
       ids,
       p,
+      wire: _wire,
+      removed: _removed,
       ...rest
     } = command as typeof command & {
+      wire?: unknown;
+      removed?: unknown;
       withdrawn?: number[];
       ids?: string[];
       p?: number[];

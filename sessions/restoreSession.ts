@@ -62,10 +62,14 @@ export function replayTail(
       const {
         withdrawn: _w,
         ids: _ids,
+        wire: _wire,
+        removed: _removed,
         ...rest
       } = command as typeof command & {
         withdrawn?: unknown;
         ids?: unknown;
+        wire?: unknown;
+        removed?: unknown;
       };
       // Negative ids: never one a live command of this node waits for.
       actor.send({ ...rest, reqId: -++replayed } as SessionEvent);

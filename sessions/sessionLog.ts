@@ -13,7 +13,18 @@ import type { LoggedEvent, SessionLogEvent } from './sessionStore.ts';
 interface Stamp {
   atMs: number;
   node: string;
+  /**
+   * What the adapter sent and received on the session's connections since the previous entry was written
+   * (frames in, hashes of frames out): written with this entry, so recording costs no store round trip.
+   */
+  wire?: WireRecord[];
 }
+
+/**
+ * One record of an adapter's traffic, `[connection, kind, payload]`; the adapter that wrote it defines the
+ * kinds (the WebSocket adapter's: adapters/ws/wireRecorder.ts). The session layer only carries them.
+ */
+export type WireRecord = readonly [connection: string, kind: string, payload: unknown];
 
 /** What a command's entry keeps of its answer: ok or the refusal's code. Absent: answered later (a held `more`). */
 interface Outcome {
@@ -43,6 +54,8 @@ export type CommandEntry = Stamp &
         /** The items it delivered, in order, and their propensities (absent when it was held). */
         ids?: string[];
         p?: number[];
+        /** How many candidates each rule (freshness, spacing, radio rules, blocks) removed for the first pick. */
+        removed?: Record<string, number>;
       }
     | { type: 'user.feedback'; feedback: SeqFeedback; withdrawn?: number[]; key?: string }
     | { type: 'user.steer'; steer: Steer; withdrawn?: number[]; key?: string }

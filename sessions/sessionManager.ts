@@ -13,6 +13,7 @@ import {
   type FailureEntry,
   type StartEntry,
   toLoggedPool,
+  type WireRecord,
 } from './sessionLog.ts';
 import { createSessionMachine } from './sessionMachine.ts';
 import type { Idempotent, SessionNotice, SessionOpened, SessionService } from './sessionService.ts';
@@ -46,6 +47,16 @@ export interface SessionManagerOptions {
   /** Failures nobody awaits (snapshots, saves after timeouts); default: `console.warn`. */
   onError?: (err: unknown) => void;
 }
+
+/** How many candidates each rule removed for the first pick delivered (the decision's count, for the log). */
+function removedBy(live: LiveSession, seqs: readonly number[]): { removed?: Record<string, number> } {
+  if (seqs.length === 0) return {};
+  const first = live.context.delivered.find((d) => d.seq === seqs[0]);
+  return first ? { removed: first.reasons.removed } : {};
+}
+
+/** Adapter records held for one session between two log entries; more are dropped (replay says so). */
+const MAX_PENDING_WIRE = 4096;
 
 const keyOf = (options: Idempotent | undefined) => (options?.key === undefined ? {} : { key: options.key });
 
@@ -88,6 +99,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   const answering = new Map<string, (() => void)[]>();
   const chains = new Map<string, Promise<unknown>>();
   const listeners = new Map<string, Set<(notice: SessionNotice) => void>>();
+  /** Adapter traffic per session waiting for the session's next log entry (bounded: see `record`). */
+  const wire = new Map<string, WireRecord[]>();
   let nextReqId = 0;
   let closed = false;
 
@@ -134,6 +147,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       evict(dropped);
       if (worthReporting(err)) onError(err);
     });
+    live.takeWire = () => {
+      const records = wire.get(sessionId);
+      if (records === undefined) return undefined;
+      wire.delete(sessionId);
+      return records;
+    };
     actor.on('session.decision', ({ nowMs, pool, answered }) => {
       const entry: DecisionEntry = {
         type: 'engine.pool',
@@ -186,6 +205,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     } finally {
       evict(live);
     }
+    wire.delete(sessionId);
     // A listener-ended session was answered by its `end` call; the notice is for ends nobody asked for.
     if (reason !== 'ended') notify(sessionId, { type: 'ended', reason });
     listeners.delete(sessionId);
@@ -247,7 +267,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     live.send(command, reqId, nowMs);
     // Logged right after the synchronous send, so it keeps its place among decisions and says how the command
     // was taken (a held `feed.more` is answered later, by the decision that follows it).
-    if (how.log !== false) live.append(commandEntry(command, reqId, nowMs, live.peek(reqId))).catch(() => {});
+    if (how.log !== false)
+      live.append(commandEntry(command, reqId, nowMs, live.peek(reqId), live)).catch(() => {});
     const reply = await live.reply(reqId);
     // Everything queued so far: the command and, for a held `more`, the decision that answered it.
     await live.settled();
@@ -281,6 +302,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     reqId: number,
     nowMs: number,
     reply: SessionReply | undefined,
+    live: LiveSession,
   ): CommandEntry {
     const outcome = !reply
       ? {}
@@ -289,7 +311,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         : {
             ok: true,
             ...(reply.withdrawn ? { withdrawn: reply.withdrawn } : {}),
-            ...(reply.ids ? { ids: reply.ids, p: reply.p } : {}),
+            ...(reply.ids ? { ids: reply.ids, p: reply.p, ...removedBy(live, reply.seqs) } : {}),
           };
     return Object.assign({}, command, { reqId, nowMs }, outcome, stamp()) as CommandEntry;
   }
@@ -469,6 +491,18 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       });
     },
 
+    record(sessionId, records) {
+      // Only for a session this node holds (or is about to): an ended one's traffic has nowhere to go.
+      if (records.length === 0 || (!lives.has(sessionId) && !chains.has(sessionId))) return;
+      const pending = wire.get(sessionId);
+      if (pending === undefined) {
+        wire.set(sessionId, [...records]);
+        return;
+      }
+      // A connection whose session writes nothing for a long while must not grow this without end.
+      if (pending.length < MAX_PENDING_WIRE) pending.push(...records);
+    },
+
     subscribe(sessionId, listener) {
       let set = listeners.get(sessionId);
       if (!set) {
@@ -490,6 +524,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         await live.settled().catch(() => {});
       }
       listeners.clear();
+      wire.clear();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Pick } from '../engine/pick.ts';
 import type { Intent, Profile, Steer } from '../engine/session.ts';
+import type { WireRecord } from './sessionLog.ts';
 
 /**
  * What an adapter (the WebSocket server, the voice adapter, a replay) needs from the session layer.
@@ -31,6 +32,11 @@ export interface SessionService {
   end(sessionId: string, connectionId: string): Promise<void>;
   /** The connection went away: the session waits out its grace window, then ends. */
   disconnected(sessionId: string, connectionId: string): void;
+  /**
+   * The adapter's traffic on this session (frames in, hashes of frames out), kept with the next log entry
+   * the session writes, for exact replay. Optional: a service that does not record ignores it.
+   */
+  record?(sessionId: string, wire: readonly WireRecord[]): void;
   /** Notices the session sends on its own (timeouts, a takeover). */
   subscribe(sessionId: string, listener: (notice: SessionNotice) => void): () => void;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isOmakaseError } from '../../models/omakaseError.ts';
+import { createFileStore } from '../../sessions/fileStore.ts';
 import { createMemoryStore } from '../../sessions/memoryStore.ts';
 import { createRedisStore } from '../../sessions/redisStore.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
@@ -78,7 +79,14 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
               'store call failed',
             ),
         })
-      : createMemoryStore(storeOptions),
+      : ops.dataDir
+        ? createFileStore({
+            ...storeOptions,
+            dir: ops.dataDir,
+            logMaxAgeMs: ops.logMaxAgeMs,
+            logMaxBytes: ops.logMaxBytes,
+          })
+        : createMemoryStore(storeOptions),
   );
   const provenance = runtime.card && {
     model: `${runtime.card.name}@${runtime.card.version}`,
@@ -206,10 +214,12 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
         ? `cluster ${ops.redisCluster.join(',')}`
         : config.redisUrl
           ? redactUrl(config.redisUrl)
-          : 'memory',
+          : ops.dataDir
+            ? `file ${ops.dataDir}`
+            : 'memory',
       auth: authenticate ? Object.keys(auth).join('+') : 'off',
     },
-    `omakase ${config.nodeId}: ${runtime.description}; sessions in ${ops.redisCluster?.length ? `Redis Cluster (${ops.redisCluster.join(',')})` : config.redisUrl ? `Redis (${redactUrl(config.redisUrl)})` : 'memory'}`,
+    `omakase ${config.nodeId}: ${runtime.description}; sessions in ${ops.redisCluster?.length ? `Redis Cluster (${ops.redisCluster.join(',')})` : config.redisUrl ? `Redis (${redactUrl(config.redisUrl)})` : ops.dataDir ? `${ops.dataDir}/ (a restart keeps them)` : 'memory'}`,
   );
   log.info(
     { event: 'server.listening', port },

@@ -28,6 +28,7 @@ import {
 import type { Admission } from './admission.ts';
 import { TokenBucket } from './tokenBucket.ts';
 import { toWireError } from './toWireError.ts';
+import { hashId, WireRecorder } from './wireRecorder.ts';
 
 /** What the server reports as it runs (metrics and logs hang off these); every hook is optional. */
 export interface WsObserver {
@@ -113,6 +114,8 @@ export class WsConnection {
   private unsubscribe: (() => void) | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly gone: Promise<void>;
+  /** Frames in and hashes of frames out, written with the session's log for exact replay. */
+  private readonly wire: WireRecorder;
 
   constructor(
     readonly ws: WebSocket,
@@ -121,6 +124,7 @@ export class WsConnection {
   ) {
     const { messagesPerSecond, messageBurst } = ctx.admission.limits;
     this.rate = new TokenBucket(messagesPerSecond, messageBurst);
+    this.wire = new WireRecorder(this.connectionId);
     // `ws` has no cork of its own; its maintainers point to the socket's (websockets/ws#1999).
     this.socket = (ws as unknown as { _socket: Duplex })._socket;
     this.handshakeTimer = setTimeout(
@@ -202,9 +206,16 @@ export class WsConnection {
       this.refuse(4429, 'PROTO_RATE_LIMITED', reason);
       return;
     }
+    const text = isBinary ? '' : data.toString('utf8');
     const parsed: ClientMessage | ParseError = isBinary
       ? { error: { code: 'PROTO_MALFORMED_JSON', message: 'send text frames, not binary' } }
-      : parseClientMessage(data.toString('utf8'), this.ctx.limits);
+      : parseClientMessage(text, this.ctx.limits);
+    if (isBinary) this.wire.binary(data.length);
+    else
+      this.wire.inbound(
+        text,
+        !isParseError(parsed) && parsed.type === 'hello' ? parsed.resume?.resumeToken : undefined,
+      );
     if (isParseError(parsed)) {
       const { code, message, id, type } = parsed.error;
       if (this.state === 'handshake' && !this.helloSeen) {
@@ -285,6 +296,7 @@ export class WsConnection {
       case 'feedback':
         return this.feedback(msg);
       case 'steer':
+        this.flushWire();
         return service
           .steer(sid, this.connectionId, msg.steer, { key: String(msg.id) })
           .then((changed) => this.answered(msg.id, changed.invalidated, 'steer'));
@@ -292,6 +304,7 @@ export class WsConnection {
       case 'play': {
         // The request id is the idempotency key: a request sent again after a lost answer applies once.
         const key = { key: String(msg.id) };
+        this.flushWire();
         return (
           msg.type === 'pause'
             ? service.pause(sid, this.connectionId, key)
@@ -299,6 +312,7 @@ export class WsConnection {
         ).then(() => this.answered(msg.id, [], msg.type));
       }
       case 'end':
+        this.flushWire();
         return service.end(sid, this.connectionId).then(() => {
           this.send({ type: 'ack', id: msg.id });
           this.sessionOver = true;
@@ -371,6 +385,15 @@ export class WsConnection {
     this.unsubscribe = service.subscribe(opened.sessionId, (notice) => this.onNotice(notice));
     this.highestSeq = opened.lastSeq;
     const { sessionId, resumeToken, status, lastSeq, graceMs } = opened;
+    this.wire.opened({
+      sessionId,
+      principal: hashId(principal),
+      limits: this.ctx.limits,
+      heartbeatMs: this.ctx.heartbeatMs,
+      chunk: this.ctx.chunk,
+      reasons: this.ctx.reasons,
+      graceMs,
+    });
     this.send({
       type: 'welcome',
       id: msg.id,
@@ -399,6 +422,7 @@ export class WsConnection {
       msg.kind === 'skipped'
         ? { type: msg.kind, seq: msg.seq, atMs: msg.atMs as number }
         : { type: msg.kind, seq: msg.seq };
+    this.flushWire();
     return this.ctx.service
       .feedback(this.sessionId as string, this.connectionId, feedback, { key: String(msg.id) })
       .then((changed) => {
@@ -435,6 +459,7 @@ export class WsConnection {
           continue;
         }
         const n = Math.min(this.credit, this.ctx.chunk);
+        this.flushWire();
         const items = await this.ctx.service.more(this.sessionId as string, this.connectionId, n);
         if (this.state !== 'open') return;
         if (items.length === 0) {
@@ -504,6 +529,7 @@ export class WsConnection {
       process.nextTick(this.uncork);
     }
     this.sent++;
+    this.wire.outbound(frame);
     this.ws.send(frame, this.wrote);
   }
 
@@ -600,14 +626,25 @@ export class WsConnection {
     this.ctx.owners.delete(sid);
     if (this.sessionOver) return;
     try {
+      this.flushWire();
       this.ctx.service.disconnected(sid, this.connectionId);
     } catch {
       // The socket is gone either way; the session's own timeouts end it if it missed this.
     }
   }
 
+  /** Hands the traffic so far to the session, to be written with its next log entry. */
+  private flushWire(): void {
+    const records = this.wire.take();
+    if (records && this.sessionId !== undefined) this.ctx.service.record?.(this.sessionId, records);
+  }
+
   private onClose(code: number): void {
-    if (this.state !== 'closed') this.leave();
+    if (this.state !== 'closed') {
+      // The client (or the network) closed it: a replay closes its socket here too.
+      this.wire.closed(code);
+      this.leave();
+    }
     this.ctx.observer.connectionClosed?.(this, code);
     this.ctx.onClosed(this);
   }

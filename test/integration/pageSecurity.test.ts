@@ -22,6 +22,8 @@ describe.skipIf(missing(existsSync(CHROMIUM)))(
 
     beforeAll(async () => {
       const ops = opsConfig({ logLevel: 'silent' }, {});
+      // Sessions in memory: this suite checks the page, not the data directory.
+      ops.dataDir = '';
       const runtime = await loadRuntime({
         catalogPath: await writeTestCatalog(2000),
         modelDir: 'models/default',

@@ -91,7 +91,8 @@ export interface Node {
 
 export function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Node> {
   const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
+    // A data directory of its own unless the test names one: nothing is left in the work tree.
+    env: { OMAKASE_DATA_DIR: mkdtempSync(join(tmpdir(), 'omakase-data-')), ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

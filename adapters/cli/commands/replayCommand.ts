@@ -10,6 +10,8 @@ import { REPLAY_MODES, type ReplayMode, type ReplayReport, replaySession } from 
 import { toDsJsonLines, toOpenBanditRows } from '../../../sessions/replayExport.ts';
 import type { SessionLogEvent } from '../../../sessions/sessionStore.ts';
 import { configFromEnv } from '../../config.ts';
+import { sessionFile } from '../../replay/dataDirLog.ts';
+import { exactWire, withWire } from '../../replay/exactWire.ts';
 import { loadRuntime } from '../../runtime.ts';
 import { runAnalysis } from './replayAnalysis.ts';
 
@@ -20,8 +22,10 @@ export const EXPORT_FORMATS = ['dsjson', 'obp', 'events'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ReplayCommandOptions {
-  /** A JSONL dump of the session's events (`--export events` writes one). */
+  /** A JSONL dump of the session's events (`--export events` writes one), or a data directory's session file. */
   log?: string;
+  /** A `serve` data directory: the session's file in it (with `--session`). */
+  dataDir?: string;
   redis?: string;
   prefix?: string;
   session?: string;
@@ -49,6 +53,10 @@ export function replayCommand(): Command {
   return new Command('replay')
     .description('replay a logged session on the engine and compare every decision, or export the log')
     .option('--log <file>', 'a JSONL dump of the session events (instead of Redis)')
+    .option(
+      '--data-dir <dir>',
+      'read the log from a serve data directory (with --session; env OMAKASE_DATA_DIR)',
+    )
     .option('--redis <url>', 'read the log from Redis (env REDIS_URL)')
     .option('--prefix <prefix>', 'Redis key prefix (env OMAKASE_REDIS_PREFIX, default omakase)')
     .option('--session <id>', 'the session id (with --redis)')
@@ -121,8 +129,15 @@ export async function runReplay(opts: ReplayCommandOptions, write: (text: string
     mode: 'exact',
     tolerance: opts.tolerance,
   });
-  write(opts.json ? `${JSON.stringify(report)}\n` : describe(report, opts.session, runtime.description));
-  return report.ok;
+  // Exact mode also re-drives the adapter the session was served through, when the log recorded its frames.
+  const wire =
+    (opts.mode ?? 'exact') === 'exact' ? await exactWire(events, runtime.engine, opts.session) : undefined;
+  if (opts.json) write(`${JSON.stringify(wire ? { ...report, wire } : report)}\n`);
+  else {
+    const text = describe(report, opts.session, runtime.description);
+    write(wire ? withWire(text, wire) : text);
+  }
+  return report.ok && (wire?.ok ?? true);
 }
 
 async function readEvents(
@@ -131,11 +146,14 @@ async function readEvents(
   envPrefix: string | undefined,
 ): Promise<SessionLogEvent[]> {
   if (opts.log !== undefined) return readLogFile(opts.log);
+  const dataDir = opts.dataDir ?? (opts.redis ? undefined : process.env.OMAKASE_DATA_DIR);
+  if (dataDir !== undefined && opts.session !== undefined)
+    return readLogFile(sessionFile(dataDir, opts.session));
   const url = opts.redis ?? envRedis;
   if (url === undefined || opts.session === undefined) {
     throw sessionError(
       'SESSION_INVALID_REQUEST',
-      'Nothing to replay: give --log FILE, or --redis URL (or REDIS_URL) with --session ID.',
+      'Nothing to replay: give --log FILE, --data-dir DIR with --session ID, or --redis URL (or REDIS_URL) with --session ID.',
     );
   }
   const store = createRedisStore({ url, prefix: opts.prefix ?? envPrefix });
@@ -175,6 +193,11 @@ export async function readLogFile(path: string): Promise<SessionLogEvent[]> {
         'SESSION_INVALID_REQUEST',
         `${path}:${i + 1} is not JSON (${(err as Error).message}); the log must hold one event per line.`,
       );
+    }
+    // A data directory's session file: events as `{v, t, n, e}`, snapshots as `{v, t, s}` (not events).
+    if (typeof row === 'object' && row !== null && 'v' in row && !('type' in row)) {
+      if ('e' in row) events.push((row as { e: SessionLogEvent }).e);
+      return;
     }
     const input = row as ReplayInput[number];
     events.push(

@@ -19,7 +19,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'host (env HOST, default 127.0.0.1)')
     .option('--redis <url>', 'share sessions through Redis (env REDIS_URL)')
     .option('--redis-prefix <prefix>', 'key prefix in Redis (env OMAKASE_REDIS_PREFIX, default omakase)')
-    .option('--memory', 'keep sessions in memory even when REDIS_URL is set')
+    .option('--memory', 'keep sessions in memory only (lost on exit), even when REDIS_URL is set')
     .option('--catalog <file>', 'a JSONL catalog (env OMAKASE_CATALOG)')
     .option('--sessions <file>', 'logged sessions for the transition memory (env OMAKASE_SESSIONS)')
     .option('--model <dir>', 'a model directory (env OMAKASE_MODEL)')
@@ -74,8 +74,10 @@ export function serveCommand(): Command {
     };
     const ops = opsConfig(opts);
     // --memory, or an explicit --redis, wins over a cluster named only in the environment.
-    if (opts.memory) ops.redisCluster = undefined;
-    else if (opts.redis && opts.redisCluster === undefined) ops.redisCluster = undefined;
+    if (opts.memory) {
+      ops.redisCluster = undefined;
+      ops.dataDir = '';
+    } else if (opts.redis && opts.redisCluster === undefined) ops.redisCluster = undefined;
     const log = createLogger({ level: ops.logLevel, nodeId: config.nodeId });
     const runtime = await loadRuntime({
       ...config,

@@ -1,0 +1,228 @@
+import type { Engine } from '../../engine/engine.ts';
+import { createReplayService } from '../../sessions/replayService.ts';
+import { type LogInput, readLog, type SessionLog } from '../../sessions/sessionLog.ts';
+import type { DeliveredItem } from '../../sessions/sessionService.ts';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_LIMITS } from '../protocol.ts';
+import { Admission, DEFAULT_SERVER_LIMITS } from '../ws/admission.ts';
+import { frameHash, type WireOpened } from '../ws/wireRecorder.ts';
+import { type ConnectionContext, WsConnection } from '../ws/wsConnection.ts';
+import { checkFrames, type FrameCheck } from './frameInvariants.ts';
+import { ReplaySocket } from './replaySocket.ts';
+
+/** The first frame that came out other than recorded: both sides, and where the log holds the recorded one. */
+export interface FrameDivergence {
+  /** The frame's number on its connection (0-based). */
+  frame: number;
+  connection: string;
+  /** The log entry that carried the recorded frame. */
+  logIndex: number;
+  expected: { type: string; hash: string } | null;
+  got: { type: string; hash: string; text: string } | null;
+}
+
+export interface WireReplay {
+  /** False when the log holds no wire records (written before they were, or by another adapter). */
+  recorded: boolean;
+  connections: number;
+  framesRecorded: number;
+  framesProduced: number;
+  framesMatched: number;
+  firstFrameDivergence: FrameDivergence | null;
+  /** The adapter did not make the call the log had next (so the walk stopped there). */
+  callMismatch: { logIndex: number; expected: string; got: string } | null;
+  /** Deliveries compared with the log's ids and propensities. */
+  deliveries: { compared: number; diverged: number; first: DeliveryDivergence | null };
+  /** Items the replay delivered, in order (for the session invariants). */
+  delivered: DeliveredItem[];
+  frames: FrameCheck;
+  /** Log entries walked and wire records replayed (what the benchmark counts). */
+  events: number;
+}
+
+export interface DeliveryDivergence {
+  logIndex: number;
+  expected: string[];
+  got: string[];
+  expectedP?: number[];
+  gotP: number[];
+}
+
+interface Rec {
+  logIndex: number;
+  c: string;
+  kind: string;
+  payload: unknown;
+}
+
+/**
+ * Exact replay of a WebSocket session: the real `WsConnection` (the protocol adapter, its frame encoding, its
+ * credit and pump) on an in-memory socket, fed the frames the client sent, in front of the session machine
+ * driven by the log (`createReplayService`). Every frame it sends is hashed as the live server hashed it and
+ * compared with the recorded hash, in order, per connection.
+ *
+ * @example
+ * const wire = await replayWire(await store.readEvents(id), engine, { sessionId: id });
+ * if (wire.firstFrameDivergence) console.log(wire.firstFrameDivergence);
+ */
+export async function replayWire(
+  events: LogInput,
+  engine: Engine,
+  options: { sessionId?: string } = {},
+): Promise<WireReplay> {
+  const log = readLog(events);
+  const records = wireRecords(log);
+  const opened = new Map<string, WireOpened>();
+  for (const r of records) if (r.kind === 'open') opened.set(r.c, r.payload as WireOpened);
+  const first = opened.values().next().value as WireOpened | undefined;
+  const sessionId = first?.sessionId ?? options.sessionId ?? 'replay';
+  const replay = createReplayService(log, engine, { sessionId, graceMs: first?.graceMs ?? 120_000 });
+
+  const expected = new Map<string, Rec[]>();
+  for (const r of records) if (r.kind === 'out') push(expected, r.c, r);
+  const inputs = records.filter((r) => r.kind === 'in' || r.kind === 'bin' || r.kind === 'close');
+  const produced = new Map<string, string[]>();
+  let divergence: FrameDivergence | null = null;
+  let matched = 0;
+  let producedCount = 0;
+
+  const admission = new Admission({
+    ...DEFAULT_SERVER_LIMITS,
+    // The replay feeds frames as fast as it can: the live rate was checked live.
+    messagesPerSecond: Number.MAX_SAFE_INTEGER,
+    messageBurst: Number.MAX_SAFE_INTEGER,
+    sessionStartsPerMinute: Number.MAX_SAFE_INTEGER,
+    overloadLagMs: 0,
+  });
+  const owners: ConnectionContext['owners'] = new Map();
+  const sockets = new Map<string, ReplaySocket>();
+  const connect = (c: string): ReplaySocket => {
+    const config = opened.get(c) ?? first;
+    const out: string[] = [];
+    produced.set(c, out);
+    const socket = new ReplaySocket((frame) => {
+      const k = out.length;
+      out.push(frame);
+      producedCount++;
+      const want = expected.get(c)?.[k];
+      if (!want) return;
+      const [type, hash] = frameHash(frame);
+      const [wantType, wantHash] = want.payload as [string, string];
+      if (hash === wantHash) matched++;
+      else
+        divergence ??= {
+          frame: k,
+          connection: c,
+          logIndex: want.logIndex,
+          expected: { type: wantType, hash: wantHash },
+          got: { type, hash, text: frame },
+        };
+    });
+    const ctx: ConnectionContext = {
+      service: replay.service,
+      limits: config?.limits ?? DEFAULT_LIMITS,
+      heartbeatMs: config?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      highWaterBytes: Number.MAX_SAFE_INTEGER,
+      chunk: config?.chunk ?? 10,
+      reasons: config?.reasons ?? false,
+      owners,
+      onClosed: () => {},
+      admission,
+      observer: {},
+    };
+    new WsConnection(socket.asWebSocket(), ctx, { address: 'replay', principal: 'replay' });
+    sockets.set(c, socket);
+    return socket;
+  };
+
+  let next = 0;
+  const mismatch = await replay.walk({
+    feed() {
+      const r = inputs[next++];
+      if (!r) return false;
+      const socket = sockets.get(r.c) ?? connect(r.c);
+      if (r.kind === 'in') socket.receive(r.payload as string);
+      else if (r.kind === 'bin') socket.receive('\0'.repeat(r.payload as number), true);
+      else socket.drop(r.payload as number);
+      return true;
+    },
+    settle: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  for (const socket of sockets.values()) socket.terminate();
+  await new Promise((resolve) => setImmediate(resolve));
+  replay.stop();
+  admission.close();
+
+  // A connection that sent fewer frames than recorded diverges at its first missing one.
+  for (const [c, want] of expected) {
+    const got = produced.get(c) ?? [];
+    if (divergence === null && got.length < want.length) {
+      const k = got.length;
+      const [type, hash] = want[k].payload as [string, string];
+      divergence = {
+        frame: k,
+        connection: c,
+        logIndex: want[k].logIndex,
+        expected: { type, hash },
+        got: null,
+      };
+    }
+  }
+  const deliveries = compareDeliveries(replay.deliveries);
+  return {
+    recorded: records.length > 0,
+    connections: produced.size,
+    framesRecorded: [...expected.values()].reduce((n, l) => n + l.length, 0),
+    framesProduced: producedCount,
+    framesMatched: matched,
+    firstFrameDivergence: divergence,
+    callMismatch: mismatch ?? null,
+    deliveries,
+    delivered: replay.deliveries.flatMap((d) => d.got),
+    frames: checkFrames([...produced.values()], [...inputsBy(inputs).values()], {
+      profile: log.start.profile,
+    }),
+    events: log.entries.length + 1 + records.length,
+  };
+}
+
+/** Every wire record in the log, in order, with the entry that carried it. */
+export function wireRecords(log: SessionLog): Rec[] {
+  const out: Rec[] = [];
+  const take = (logIndex: number, wire: unknown) => {
+    if (!Array.isArray(wire)) return;
+    for (const [c, kind, payload] of wire as [string, string, unknown][])
+      out.push({ logIndex, c, kind, payload });
+  };
+  take(0, log.start.wire);
+  for (const { index, entry } of log.entries) take(index, entry.wire);
+  return out;
+}
+
+function compareDeliveries(list: ReturnType<typeof createReplayService>['deliveries']) {
+  let diverged = 0;
+  let first: DeliveryDivergence | null = null;
+  for (const d of list) {
+    const got = d.got.map((i) => i.id);
+    const gotP = d.got.map((i) => i.propensity);
+    const same =
+      got.length === d.expected.ids.length &&
+      got.every((id, k) => id === d.expected.ids[k]) &&
+      (d.expected.p ?? gotP).every((p, k) => Math.abs(p - (gotP[k] ?? Number.NaN)) <= 1e-12);
+    if (same) continue;
+    diverged++;
+    first ??= { logIndex: d.logIndex, expected: d.expected.ids, got, expectedP: d.expected.p, gotP };
+  }
+  return { compared: list.length, diverged, first };
+}
+
+function inputsBy(inputs: Rec[]): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const r of inputs) if (r.kind === 'in') push(by, r.c, r.payload as string);
+  return by;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { WireRecord } from '../../sessions/sessionLog.ts';
+import type { Limits } from '../protocol.ts';
+
+/**
+ * The kinds of the WebSocket adapter's wire records (`[connection, kind, payload]` in the session log):
+ * - `open`: the connection took the session: its settings (`WireOpened`), so a replay builds the same one;
+ * - `in`: a text frame the client sent, as received (a resume token replaced by `…`);
+ * - `bin`: a binary frame (its byte length; the server refuses those whatever they hold);
+ * - `out`: a frame the server sent: `[type, hash]`, the first 16 hex digits of its SHA-256 (`frameHash`);
+ * - `close`: the client or the network closed the socket, with this code.
+ */
+export const WIRE_KINDS = ['open', 'in', 'bin', 'out', 'close'] as const;
+export type WireKind = (typeof WIRE_KINDS)[number];
+
+/** What a connection was when it took its session: enough to build the same one in a replay. */
+export interface WireOpened {
+  sessionId: string;
+  /** SHA-256 of the principal, first 16 hex digits: who it was, without saying who. */
+  principal: string;
+  limits: Limits;
+  heartbeatMs: number;
+  chunk: number;
+  reasons: boolean;
+  /** The session's grace window, as the welcome said it. */
+  graceMs: number;
+}
+
+/** A welcome's resume token is a secret: frames are hashed, and replayed, with it replaced by `…`. */
+const TOKEN = /"resumeToken":"[^"]*"/;
+const REDACTED_TOKEN = '"resumeToken":"…"';
+
+/**
+ * A frame as the log keeps it: its type and the first 16 hex digits of the SHA-256 of its text (with a
+ * welcome's resume token redacted), so the log grows by ~40 bytes a frame, not by the frame.
+ *
+ * @example frameHash('{"type":"ack","id":3}') // ['ack', '3f1c…']
+ */
+export function frameHash(frame: string): [type: string, hash: string] {
+  const welcome = frame.startsWith('{"type":"welcome"');
+  const text = welcome ? frame.replace(TOKEN, REDACTED_TOKEN) : frame;
+  const end = frame.indexOf('"', 9);
+  const type = frame.startsWith('{"type":"') && end > 9 ? frame.slice(9, end) : '?';
+  return [type, createHash('sha256').update(text).digest('hex').slice(0, 16)];
+}
+
+/** Hashes a principal (a user or device id): the log says whether two sessions share one, not whose. */
+export function hashId(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 16);
+}
+
+/**
+ * One connection's traffic, kept until the connection next calls the session service (`take`), which
+ * writes it with the session's next log entry.
+ */
+export class WireRecorder {
+  private records: WireRecord[] = [];
+  private readonly c: string;
+
+  constructor(connectionId: string) {
+    this.c = connectionId.slice(0, 8);
+  }
+
+  opened(info: WireOpened): void {
+    this.records.push([this.c, 'open', info]);
+  }
+
+  /** A text frame from the client; a hello's resume token is replaced before it is kept. */
+  inbound(text: string, resumeToken?: string): void {
+    this.records.push([this.c, 'in', resumeToken ? text.replace(resumeToken, '…') : text]);
+  }
+
+  binary(bytes: number): void {
+    this.records.push([this.c, 'bin', bytes]);
+  }
+
+  outbound(frame: string): void {
+    this.records.push([this.c, 'out', frameHash(frame)]);
+  }
+
+  closed(code: number): void {
+    this.records.push([this.c, 'close', code]);
+  }
+
+  /** The records since the last call, or undefined when there are none. */
+  take(): WireRecord[] | undefined {
+    if (this.records.length === 0) return undefined;
+    const out = this.records;
+    this.records = [];
+    return out;
+  }
+}
