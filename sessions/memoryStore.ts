@@ -45,6 +45,14 @@ export interface MemoryStore extends SessionStore {
   size(): number;
   /** Frees every entry whose TTL has run out; returns how many went. */
   sweep(): number;
+  /** What the store holds now: sessions, and characters of JSON in snapshots and logs (about bytes). */
+  stats(): MemoryStoreStats;
+}
+
+export interface MemoryStoreStats {
+  sessions: number;
+  snapshotChars: number;
+  logChars: number;
 }
 
 /**
@@ -119,6 +127,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   return {
     size: () => entries.size,
     sweep,
+    stats() {
+      let snapshotChars = 0;
+      let logChars = 0;
+      for (const entry of entries.values()) {
+        snapshotChars += entry.snapshot?.length ?? 0;
+        logChars += entry.logChars;
+      }
+      return { sessions: entries.size, snapshotChars, logChars };
+    },
     async load(sessionId): Promise<StoredSession | undefined> {
       const entry = live(sessionId);
       if (!entry?.snapshot) return undefined;
