@@ -30,7 +30,7 @@ export interface MemoryStoreOptions extends SessionStoreOptions {
   /** Clock for expiry (inject one to test TTLs). */
   now?: () => number;
   /**
-   * The log keeps at most about this many characters of JSON per session (default 1 MiB, about 1,500 items
+   * The log keeps at most about this many characters of JSON per session (default 256 KiB, about 400 items
    * with their decisions), dropping the oldest events the snapshot already covers: a long session's memory
    * is bounded by bytes as well as by `maxEvents`. Replay of such a session starts at its oldest kept event.
    */
@@ -38,6 +38,12 @@ export interface MemoryStoreOptions extends SessionStoreOptions {
   /** How often expired entries are freed (default: `endedTtlMs`, from 1 s to 30 s; 0 turns the timer off and leaves `sweep` to the caller). */
   sweepMs?: number;
 }
+
+/**
+ * The memory store's default log cap per session: with a snapshot (about 70 KB) a live session holds at most
+ * about 330 KB of store memory, so 1,000 live sessions about 330 MB (docs/operations.md sizes it).
+ */
+export const MEMORY_LOG_CHARS = 256 * 1024;
 
 /** The memory store, with what an operator (and a test) can ask of it beyond `SessionStore`. */
 export interface MemoryStore extends SessionStore {
@@ -66,7 +72,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const endedTtlMs = Math.min(options.endedTtlMs ?? DEFAULT_ENDED_TTL_MS, ttlMs);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const now = options.now ?? Date.now;
-  const maxLogChars = options.maxLogChars ?? 1024 * 1024;
+  const maxLogChars = options.maxLogChars ?? MEMORY_LOG_CHARS;
   // Often enough that an ended session goes within about twice its TTL.
   const sweepMs = options.sweepMs ?? Math.min(30_000, Math.max(1_000, endedTtlMs));
   const entries = new Map<string, Entry>();
