@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Native addons (onnxruntime, hnswlib) and real sockets behave best in forked workers.
+    // Native addons (onnxruntime, usearch) and real sockets behave best in forked workers.
     pool: 'forks',
   },
 });

@@ -77,6 +77,8 @@ interface Minute {
   firstMs: number[];
   resumes: number;
   restarts: number;
+  /** Items whose seq was not the one after the last seen: a gap (lost) or a repeat. */
+  seqFaults: number;
 }
 const newMinute = (): Minute => ({
   items: 0,
@@ -86,6 +88,7 @@ const newMinute = (): Minute => ({
   firstMs: [],
   resumes: 0,
   restarts: 0,
+  seqFaults: 0,
 });
 let minute = newMinute();
 const errorCodes: Record<string, number> = {};
@@ -147,6 +150,7 @@ class Listener {
     );
     const welcome = await this.next((f) => f.type === 'welcome' || f.type === 'error');
     if (welcome?.type !== 'welcome') return this.failed(welcome);
+    if (!resume) this.lastSeq = 0;
     this.sessionId = welcome.sessionId as string;
     this.resumeToken = welcome.resumeToken as string;
     return true;
@@ -185,6 +189,7 @@ class Listener {
       if (f?.type !== 'item') return f?.type === 'starved' ? true : this.failed(f);
       if (i === 0) minute.firstMs.push(performance.now() - sent);
       minute.items++;
+      if (f.seq !== this.lastSeq + 1) minute.seqFaults++;
       this.lastSeq = f.seq as number;
       const r = (this.lastSeq * 7919 + this.seed) % 20;
       const kind = r < 8 ? 'completed' : r < 15 ? 'skipped' : r < 19 ? 'liked' : 'disliked';
@@ -246,14 +251,23 @@ async function run(listener: Listener, index: number): Promise<void> {
   await listener.end();
 }
 
-const scrape = async (): Promise<{ heapMiB: number; rssMiB: number; lagP99Ms: number }> => {
+const scrape = async () => {
   const text = await (await fetch(`${http}/metrics`)).text();
   const value = (name: string) =>
     Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const mib = (name: string) => Number((value(name) / 2 ** 20).toFixed(1));
+  const restored = [...text.matchAll(/^omakase_sessions_restored_total\{[^}]*\} ([0-9.e+-]+)/gm)];
   return {
-    heapMiB: Number((value('nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(1)),
-    rssMiB: Number((value('process_resident_memory_bytes') / 2 ** 20).toFixed(1)),
+    heapMiB: mib('nodejs_heap_size_used_bytes'),
+    heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
+    externalMiB: mib('nodejs_external_memory_bytes'),
+    rssMiB: mib('process_resident_memory_bytes'),
     lagP99Ms: Number((value('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)),
+    liveSessions: value('omakase_sessions_live'),
+    storeSessions: value('omakase_memory_store_sessions'),
+    storeLogMiB: mib('omakase_memory_store_bytes\\{part="log"\\}'),
+    storeSnapshotMiB: mib('omakase_memory_store_bytes\\{part="snapshot"\\}'),
+    restored: restored.reduce((n, m) => n + Number(m[1]), 0),
   };
 };
 const q = (xs: number[], p: number) => {
@@ -288,11 +302,12 @@ const reporter = (async () => {
       firstP99Ms: q(done.firstMs, 0.99),
       resumes: done.resumes,
       restarts: done.restarts,
+      seqFaults: done.seqFaults,
       ...server,
     };
     rows.push(row);
     console.log(
-      `min ${m}: ${row.items} items, ${row.acks} acks, ${row.errors} errors, ${row.unexpectedCloses} unexpected closes; more→first p50 ${row.firstP50Ms} ms p99 ${row.firstP99Ms} ms; heap ${row.heapMiB} MiB, RSS ${row.rssMiB} MiB, loop lag p99 ${row.lagP99Ms} ms`,
+      `min ${m}: ${row.items} items, ${row.acks} acks, ${row.errors} errors, ${row.unexpectedCloses} unexpected closes, ${row.seqFaults} seq faults; more→first p50 ${row.firstP50Ms} ms p99 ${row.firstP99Ms} ms; heap ${row.heapMiB} MiB (of ${row.heapTotalMiB}), RSS ${row.rssMiB} MiB, external ${row.externalMiB} MiB; store ${row.storeSessions} sessions, log ${row.storeLogMiB} MiB, snapshots ${row.storeSnapshotMiB} MiB; loop lag p99 ${row.lagP99Ms} ms`,
     );
   }
 })();

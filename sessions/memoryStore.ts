@@ -30,7 +30,7 @@ export interface MemoryStoreOptions extends SessionStoreOptions {
   /** Clock for expiry (inject one to test TTLs). */
   now?: () => number;
   /**
-   * The log keeps at most about this many characters of JSON per session (default 1 MiB, about 1,500 items
+   * The log keeps at most about this many characters of JSON per session (default 256 KiB, about 400 items
    * with their decisions), dropping the oldest events the snapshot already covers: a long session's memory
    * is bounded by bytes as well as by `maxEvents`. Replay of such a session starts at its oldest kept event.
    */
@@ -39,12 +39,26 @@ export interface MemoryStoreOptions extends SessionStoreOptions {
   sweepMs?: number;
 }
 
+/**
+ * The memory store's default log cap per session: with a snapshot (about 70 KB) a live session holds at most
+ * about 330 KB of store memory, so 1,000 live sessions about 330 MB (docs/operations.md sizes it).
+ */
+export const MEMORY_LOG_CHARS = 256 * 1024;
+
 /** The memory store, with what an operator (and a test) can ask of it beyond `SessionStore`. */
 export interface MemoryStore extends SessionStore {
   /** Sessions held, expired ones not yet swept included. */
   size(): number;
   /** Frees every entry whose TTL has run out; returns how many went. */
   sweep(): number;
+  /** What the store holds now: sessions, and characters of JSON in snapshots and logs (about bytes). */
+  stats(): MemoryStoreStats;
+}
+
+export interface MemoryStoreStats {
+  sessions: number;
+  snapshotChars: number;
+  logChars: number;
 }
 
 /**
@@ -58,7 +72,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const endedTtlMs = Math.min(options.endedTtlMs ?? DEFAULT_ENDED_TTL_MS, ttlMs);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const now = options.now ?? Date.now;
-  const maxLogChars = options.maxLogChars ?? 1024 * 1024;
+  const maxLogChars = options.maxLogChars ?? MEMORY_LOG_CHARS;
   // Often enough that an ended session goes within about twice its TTL.
   const sweepMs = options.sweepMs ?? Math.min(30_000, Math.max(1_000, endedTtlMs));
   const entries = new Map<string, Entry>();
@@ -119,6 +133,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   return {
     size: () => entries.size,
     sweep,
+    stats() {
+      let snapshotChars = 0;
+      let logChars = 0;
+      for (const entry of entries.values()) {
+        snapshotChars += entry.snapshot?.length ?? 0;
+        logChars += entry.logChars;
+      }
+      return { sessions: entries.size, snapshotChars, logChars };
+    },
     async load(sessionId): Promise<StoredSession | undefined> {
       const entry = live(sessionId);
       if (!entry?.snapshot) return undefined;

@@ -46,6 +46,27 @@ export interface SessionManagerOptions {
   randomToken?: () => string;
   /** Failures nobody awaits (snapshots, saves after timeouts); default: `console.warn`. */
   onError?: (err: unknown) => void;
+  /** Told of every session this node rebuilds from the store (`SessionRestore`), for logs and metrics. */
+  onRestored?: (restore: SessionRestore) => void;
+}
+
+/**
+ * A session this node rebuilt from the store: one it did not hold (`from: 'not-held'`: taken over from
+ * another node, resumed after this node restarted, or reloaded after its copy was dropped) or one whose copy
+ * here was older than the store (`'stale'`: another node wrote it since).
+ */
+export interface SessionRestore {
+  sessionId: string;
+  from: 'not-held' | 'stale';
+  /** The node that wrote the last replayed log event, when the tail names one. */
+  lastNode?: string;
+  /** Log events replayed on top of the snapshot. */
+  tailEvents: number;
+  /** Time to load and rebuild, ms. */
+  ms: number;
+  ok: boolean;
+  /** The error code when the rebuild failed. */
+  code?: string;
 }
 
 /** How many candidates each rule removed for the first pick delivered (the decision's count, for the log). */
@@ -219,26 +240,47 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
       await live.settled().catch(() => {});
       if (lives.get(sessionId) !== live) live = undefined;
     }
+    const began = performance.now();
     const stored = live && !fresh ? undefined : await store.load(sessionId);
+    let from: SessionRestore['from'] = 'not-held';
     if (live && stored && stored.version !== live.version) {
       evict(live);
       live = undefined;
+      from = 'stale';
     }
     if (!live) {
       if (!stored) throw sessionError('SESSION_NOT_FOUND', `No session ${sessionId}: start a new session.`);
       const actor = restoreActor(machine, stored.snapshot, stored.tail, clock);
       if ('ended' in actor) throw endedError(sessionId, actor.endReason);
+      const lastNode = stored.tail.at(-1)?.event.node;
+      const report = (ok: boolean, err?: unknown) =>
+        options.onRestored?.({
+          sessionId,
+          from,
+          ...(typeof lastNode === 'string' ? { lastNode } : {}),
+          tailEvents: stored.tail.length,
+          ms: Number((performance.now() - began).toFixed(2)),
+          ok,
+          ...(ok ? {} : { code: isOmakaseError(err) ? err.code : 'INTERNAL' }),
+        });
       live = track(sessionId, actor, stored.version);
       try {
         replayTail(actor, sessionId, stored.tail, engine.catalog);
       } catch (err) {
         evict(live);
+        report(false, err);
         throw err;
       }
       live.sinceSnapshot = stored.tail.length;
       // Timers are not part of a snapshot: re-arm them, or end the session if they are already due. A session
       // rebuilt from a log tail is saved again, so the next restore starts from here.
-      await call(live, { type: 'session.restored' }, { log: false, snapshot: stored.tail.length > 0 });
+      await call(live, { type: 'session.restored' }, { log: false, snapshot: stored.tail.length > 0 }).catch(
+        (err: unknown) => {
+          report(false, err);
+          throw err;
+        },
+      );
+      report(true);
     }
     if (!live.active) throw endedError(sessionId, live.context.endReason);
     return live;

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from '../../engine/engine.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
+import type { MemoryStoreStats } from '../../sessions/memoryStore.ts';
 import type { SessionStore } from '../../sessions/sessionStore.ts';
 import type { WsObserver } from '../ws/wsConnection.ts';
 
@@ -9,6 +10,8 @@ export interface MetricsSources {
   connections(): number;
   sessions(): number;
   draining(): boolean;
+  /** The memory store's holdings (absent on Redis). */
+  memoryStore?(): MemoryStoreStats;
 }
 
 /**
@@ -75,6 +78,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly restores = new Counter({
+    name: 'omakase_sessions_restored_total',
+    help: 'Sessions this node rebuilt from the store (taken over from another node, resumed after a restart, or reloaded after a stale copy), by how and outcome.',
+    labelNames: ['from', 'outcome'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     const self = this;
@@ -100,6 +110,25 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(self.sources?.draining() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'omakase_memory_store_sessions',
+      help: 'Sessions the memory store holds (live, disconnected, and ended ones kept for --ended-ttl-ms).',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.memoryStore?.().sessions ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'omakase_memory_store_bytes',
+      help: 'Characters of JSON (about bytes of heap) the memory store holds, by part (snapshot, log).',
+      labelNames: ['part'],
+      registers: [this.registry],
+      collect() {
+        const stats = self.sources?.memoryStore?.();
+        this.set({ part: 'snapshot' }, stats?.snapshotChars ?? 0);
+        this.set({ part: 'log' }, stats?.logChars ?? 0);
       },
     });
   }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { createFileStore } from '../../sessions/fileStore.ts';
-import { createMemoryStore } from '../../sessions/memoryStore.ts';
+import { createMemoryStore, type MemoryStore } from '../../sessions/memoryStore.ts';
 import { createRedisStore } from '../../sessions/redisStore.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
@@ -64,6 +64,12 @@ export async function readApiKeys(file: string): Promise<{ name: string; key: st
 export async function startServeApp({ config, ops, runtime, log }: ServeAppOptions): Promise<ServeApp> {
   const metrics = new Metrics();
   const storeLog = throttledLog(log);
+  // Kept apart so /metrics can say what the memory store holds (absent on Redis).
+  let memoryStore: MemoryStore | undefined;
+  const keepMemory = (held: MemoryStore) => {
+    memoryStore = held;
+    return held;
+  };
   const storeOptions = { prefix: config.redisPrefix, ttlMs: ops.storeTtlMs, endedTtlMs: ops.endedTtlMs };
   const store = metrics.instrumentStore(
     config.redisUrl || ops.redisCluster?.length
@@ -86,7 +92,7 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
             logMaxAgeMs: ops.logMaxAgeMs,
             logMaxBytes: ops.logMaxBytes,
           })
-        : createMemoryStore(storeOptions),
+        : keepMemory(createMemoryStore(storeOptions)),
   );
   const provenance = runtime.card && {
     model: `${runtime.card.name}@${runtime.card.version}`,
@@ -105,6 +111,12 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
     onError: (err) => {
       const fields = errorFields(err);
       failed(`session:${fields.code}`, { event: 'session.write_failed', ...fields }, 'session write failed');
+    },
+    onRestored: (restore) => {
+      metrics.restores.inc({ from: restore.from, outcome: restore.ok ? 'ok' : 'failed' });
+      const fields = { event: 'session.restored', ...restore };
+      if (restore.ok) log.info(fields, 'session restored from the store');
+      else log.warn(fields, 'session restore failed');
     },
   });
 
@@ -194,10 +206,12 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
     observer: metrics.observer(logObserver(log)),
   });
   const wsServer = ws;
+  const held = memoryStore;
   metrics.bind({
     connections: () => wsServer.connections(),
     sessions: () => wsServer.sessions(),
     draining: () => wsServer.draining(),
+    memoryStore: held && (() => held.stats()),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -108,23 +108,13 @@ export function retrieve(
     sessionShortfall;
   if (query.vector) {
     const want = out.indexes.length + annQuota;
-    // Ask for a little more than the quota (some neighbours are played or already proposed). An exact scan
-    // skips the excluded items for free; HNSW asks a JavaScript filter per visited node, so it searches
-    // without one first, and with one only when that falls short, as late in a long session when most of the
-    // nearest items are played (the filtered search keeps the same depth, instead of a search three times
-    // deeper).
+    // Ask for a little more than the quota (some neighbours are already proposed). The index skips the
+    // excluded items itself, so late in a long session, when most of the nearest items are played, the
+    // search still returns k usable ones.
     const k = Math.min(catalog.size, annQuota + 64);
-    if (vectors.kind !== 'exact') {
-      for (const index of vectors.search(query.vector, k)) {
-        if (out.indexes.length >= want) break;
-        add(index, 'ann');
-      }
-    }
-    if (out.indexes.length < want) {
-      for (const index of vectors.search(query.vector, k, excluded)) {
-        if (out.indexes.length >= want) break;
-        add(index, 'ann');
-      }
+    for (const index of vectors.search(query.vector, k, excluded)) {
+      if (out.indexes.length >= want) break;
+      add(index, 'ann');
     }
   }
 

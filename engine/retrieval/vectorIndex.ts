@@ -1,4 +1,4 @@
-import hnswlib from 'hnswlib-node';
+import { createRequire } from 'node:module';
 import type { Catalog } from '../catalog.ts';
 
 /** Nearest neighbours by inner product over the catalog's unit embeddings. */
@@ -15,29 +15,68 @@ export interface VectorIndex {
 /** Above this many items a full scan per decision costs too much; an HNSW index answers instead. */
 export const ANN_THRESHOLD = 20_000;
 
-/** The index that fits the catalog's size: an exact scan for small catalogs, HNSW for large ones. */
-export function createVectorIndex(catalog: Catalog, options: { force?: 'exact' | 'hnsw' } = {}): VectorIndex {
-  const kind = options.force ?? (catalog.size > ANN_THRESHOLD ? 'hnsw' : 'exact');
-  return kind === 'hnsw' ? hnswIndex(catalog) : exactIndex(catalog);
+/** What `usearch` (an optional dependency with prebuilt binaries) offers this module. */
+interface UsearchIndex {
+  add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
+  search(vector: Float32Array, k: number, threads?: number): { keys: BigUint64Array };
+}
+type Usearch = { Index: new (config: Record<string, unknown>) => UsearchIndex };
+
+let usearch: Usearch | undefined;
+let usearchError: string | undefined;
+
+/**
+ * Why the HNSW index is not available on this machine (usearch not installed, or no prebuilt binary for
+ * this platform), or undefined when it is: large catalogs then fall back to the exact scan.
+ */
+export function annUnavailable(): string | undefined {
+  loadUsearch();
+  return usearchError;
 }
 
+function loadUsearch(): Usearch | undefined {
+  if (usearch || usearchError) return usearch;
+  try {
+    // Optional: `npm ci` skips it where no prebuilt binary fits, and it never compiles (allowScripts).
+    usearch = createRequire(import.meta.url)('usearch') as Usearch;
+  } catch (err) {
+    usearchError = `usearch could not be loaded (${(err as Error).message.split('\n')[0]})`;
+  }
+  return usearch;
+}
+
+/**
+ * The index that fits the catalog's size: an exact scan for small catalogs, HNSW (usearch) for large ones
+ * when usearch loads on this machine, the exact scan otherwise (`annUnavailable()` says why).
+ *
+ * @example
+ * const vectors = createVectorIndex(catalog);
+ * const nearest = vectors.search(catalog.embedding(0), 10, (i) => played[i] === 1);
+ */
+export function createVectorIndex(catalog: Catalog, options: { force?: 'exact' | 'hnsw' } = {}): VectorIndex {
+  const kind = options.force ?? (catalog.size > ANN_THRESHOLD ? 'hnsw' : 'exact');
+  if (kind === 'exact') return exactIndex(catalog);
+  const lib = loadUsearch();
+  if (lib) return hnswIndex(catalog, lib);
+  if (options.force === 'hnsw') throw new Error(`HNSW index asked for, but ${usearchError}`);
+  return exactIndex(catalog);
+}
+
+/** Every item scored: four rows at a time (each dot product summed in dimension order), the k best kept. */
 function exactIndex(catalog: Catalog): VectorIndex {
-  const { embeddings, dim, size } = catalog;
+  const { embeddings: e, dim, size } = catalog;
   return {
     kind: 'exact',
     search(query, k, excluded) {
       k = Math.min(k, size);
       if (k <= 0) return [];
-      // Keep the k best in a small sorted array: k is a few hundred at most.
+      // Keep the k best in a small sorted array: k is a few hundred at most, and few rows enter it.
       const bestIdx = new Int32Array(k);
       const bestSim = new Float32Array(k).fill(Number.NEGATIVE_INFINITY);
       let filled = 0;
-      for (let i = 0; i < size; i++) {
-        if (excluded?.(i)) continue;
-        let s = 0;
-        const off = i * dim;
-        for (let d = 0; d < dim; d++) s += embeddings[off + d] * query[d];
-        if (filled === k && s <= bestSim[k - 1]) continue;
+      const offer = (i: number, s: number) => {
+        if (filled === k && s <= bestSim[k - 1]) return;
+        if (excluded?.(i)) return;
         let j = filled < k ? filled++ : k - 1;
         while (j > 0 && bestSim[j - 1] < s) {
           bestSim[j] = bestSim[j - 1];
@@ -46,35 +85,72 @@ function exactIndex(catalog: Catalog): VectorIndex {
         }
         bestSim[j] = s;
         bestIdx[j] = i;
+      };
+      let i = 0;
+      for (; i + 4 <= size; i += 4) {
+        const o = i * dim;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let d = 0; d < dim; d++) {
+          const q = query[d];
+          s0 += e[o + d] * q;
+          s1 += e[o + dim + d] * q;
+          s2 += e[o + 2 * dim + d] * q;
+          s3 += e[o + 3 * dim + d] * q;
+        }
+        offer(i, s0);
+        offer(i + 1, s1);
+        offer(i + 2, s2);
+        offer(i + 3, s3);
+      }
+      for (; i < size; i++) {
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += e[i * dim + d] * query[d];
+        offer(i, s);
       }
       return Array.from(bestIdx.subarray(0, filled));
     },
   };
 }
 
-function hnswIndex(catalog: Catalog): VectorIndex {
+/**
+ * usearch's HNSW graph, built on one thread in item order so the same catalog always builds the same graph.
+ * usearch's JavaScript binding has no filter: an excluded-aware search asks for `k`, then for `4k`, and
+ * scans exactly when neither brought `k` allowed items back (bench/annBench.ts measures both paths).
+ */
+function hnswIndex(catalog: Catalog, lib: Usearch): VectorIndex {
   const { dim, size } = catalog;
-  const index = new hnswlib.HierarchicalNSW('ip', dim);
-  // Fixed random seed and sequential inserts: the same catalog always builds the same graph.
-  index.initIndex(size, 16, 100, 42);
-  const row: number[] = new Array(dim);
-  for (let i = 0; i < size; i++) {
-    const e = catalog.embedding(i);
-    for (let d = 0; d < dim; d++) row[d] = e[d];
-    index.addPoint(row, i);
-  }
-  const query: number[] = new Array(dim);
+  const index = new lib.Index({
+    dimensions: dim,
+    metric: 'ip',
+    quantization: 'f32',
+    connectivity: 16,
+    expansion_add: 100,
+    expansion_search: 64,
+    multi: false,
+  });
+  const keys = new BigUint64Array(size);
+  for (let i = 0; i < size; i++) keys[i] = BigInt(i);
+  index.add(keys, catalog.embeddings.subarray(0, size * dim), 1);
+  const exact = exactIndex(catalog);
+  const nearest = (q: Float32Array, depth: number) => index.search(q, depth, 1).keys;
   return {
     kind: 'hnsw',
     search(q, k, excluded) {
       k = Math.min(k, size);
       if (k <= 0) return [];
-      index.setEf(Math.max(k, 64));
-      for (let d = 0; d < dim; d++) query[d] = q[d];
-      // hnswlib asks the filter which labels may be returned, and searches on past the others.
-      return excluded
-        ? index.searchKnn(query, k, (label) => !excluded(label)).neighbors
-        : index.searchKnn(query, k).neighbors;
+      if (!excluded) return Array.from(nearest(q, k), Number);
+      // Two tries at most: past them (most near items excluded) one exact scan costs less than a third.
+      for (let depth = k; depth <= Math.min(4 * k, size / 8); depth *= 4) {
+        const out: number[] = [];
+        for (const key of nearest(q, depth)) {
+          const i = Number(key);
+          if (!excluded(i) && out.push(i) === k) return out;
+        }
+      }
+      return exact.search(q, k, excluded);
     },
   };
 }

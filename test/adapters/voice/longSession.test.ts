@@ -111,7 +111,8 @@ describe('a long listening session over HTTP (300+ tracks)', () => {
   it('never repeats, keeps every AudioPlayer rule, and expectedPreviousToken is always the token playing', async () => {
     const catalog = smallCatalog({ items: 1500, artists: 120 });
     const engine = createEngine({ catalog, scorer: createFallbackScorer() });
-    const store = createMemoryStore();
+    // The test reads every feedback back from the log: keep all of it (the default cap holds about 400 items).
+    const store = createMemoryStore({ maxLogChars: 4 * 1024 * 1024 });
     const service = createSessionManager({ engine, store, randomSeed: () => 11 });
     services.push(service);
     const handler = createAlexaHandler({
