@@ -22,6 +22,7 @@ import { SessionKnnIndex } from './retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from './retrieval/transitionIndex.ts';
 import { createVectorIndex, type VectorIndex } from './retrieval/vectorIndex.ts';
 import { createRng, deriveSeed } from './rng.ts';
+import { SequenceIndex } from './sequenceIndex.ts';
 import {
   type Feedback,
   type Intent,
@@ -99,6 +100,8 @@ export interface EngineResources {
   transitions?: TransitionIndex;
   /** Logged sessions for session-kNN retrieval and its feature (none: that source stays empty). */
   sessions?: SessionKnnIndex;
+  /** Order-aware memory of logged sessions for the sequence features (none: those columns are 0). */
+  sequences?: SequenceIndex;
   vectors?: VectorIndex;
   config?: Partial<EngineConfig>;
 }
@@ -120,6 +123,7 @@ export function createEngine(resources: EngineResources): Engine {
     explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
   };
   const directions = createDirections(catalog);
+  const sequences = resources.sequences ?? SequenceIndex.empty(catalog);
 
   async function score(
     features: Float32Array,
@@ -144,7 +148,7 @@ export function createEngine(resources: EngineResources): Engine {
     let candidates = retrieve(retrieval, query, config, excluded, rng);
     if (candidates.indexes.length < MIN_POOL) candidates = widen(candidates, catalog, excluded, MIN_POOL);
     const count = candidates.indexes.length;
-    const features = assembleFeatures(catalog, query, candidates, state.nextPos);
+    const features = assembleFeatures(catalog, query, candidates, state.nextPos, sequences);
     const { scores, scorer } =
       count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
     const lead = steerLead(catalog, state.steers);

@@ -9,6 +9,7 @@ import type { SessionKnnIndex } from '../retrieval/sessionKnnIndex.ts';
 import type { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import type { VectorIndex } from '../retrieval/vectorIndex.ts';
 import { createRng, deriveSeed, hashString } from '../rng.ts';
+import type { SequenceIndex } from '../sequenceIndex.ts';
 import type { HistoryEntry, Outcome } from '../session.ts';
 import { initialState } from '../sessionUpdate.ts';
 
@@ -65,6 +66,7 @@ export function buildTrainingSet(
   vectors: VectorIndex,
   transitions: TransitionIndex,
   neighbours: SessionKnnIndex,
+  sequences: SequenceIndex,
   sessions: readonly LoggedSequence[],
   options: TrainingSetOptions,
 ): TrainingSet {
@@ -136,7 +138,7 @@ export function buildTrainingSet(
             transition: rows.map((c) => candidates.transition[c]),
             sknn: rows.map((c) => candidates.sknn[c]),
           };
-          const features = assembleFeatures(catalog, query, picked, state.nextPos);
+          const features = assembleFeatures(catalog, query, picked, state.nextPos, sequences);
           for (let r = 0; r < rows.length; r++) {
             for (let f = 0; f < FEATURE_COUNT; f++) X.push(features[r * FEATURE_COUNT + f]);
             const isTarget = r === 0;

@@ -34,6 +34,7 @@ import {
 } from '../../../engine/eval/tuneOnValidation.ts';
 import { SessionKnnIndex } from '../../../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../../../engine/retrieval/transitionIndex.ts';
+import { SequenceIndex } from '../../../engine/sequenceIndex.ts';
 import { PROFILES, type Profile } from '../../../engine/session.ts';
 import { readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
@@ -101,6 +102,11 @@ export function evalCommand(): Command {
     .option(
       '--no-tune',
       'use the published defaults of the kNN and sequence baselines instead of tuning them on validation',
+    )
+    .option(
+      '--judge <part>',
+      'test | validation: the held-out part scored (validation for choosing features and settings, never test)',
+      'test',
     )
     .option('--no-engine', 'baselines only')
     .option('--no-baselines', 'the engine only (e.g. to try --ours-config)')
@@ -222,7 +228,15 @@ export function evalCommand(): Command {
         // the baselines' data.
         const transitions = TransitionIndex.fromSessions(catalog, split.train);
         const sessions = SessionKnnIndex.fromSessions(catalog, split.train);
-        const ranker = createEngine({ catalog, scorer, transitions, sessions, config: RANKER_ONLY_CONFIG });
+        const sequences = SequenceIndex.fromSessions(catalog, split.train);
+        const ranker = createEngine({
+          catalog,
+          scorer,
+          transitions,
+          sessions,
+          sequences,
+          config: RANKER_ONLY_CONFIG,
+        });
         let oursConfig: Partial<EngineConfig> = {};
         if (opts.oursConfig) {
           try {
@@ -234,7 +248,7 @@ export function evalCommand(): Command {
             `ours: served settings overridden by ${JSON.stringify(oursConfig)} (an experiment, not what is served)`,
           );
         }
-        const full = createEngine({ catalog, scorer, transitions, sessions, config: oursConfig });
+        const full = createEngine({ catalog, scorer, transitions, sessions, sequences, config: oursConfig });
         engines.push(
           { name: 'ours-ranker', engine: ranker, profile: 'default' },
           { name: 'ours', engine: full, profile },
@@ -244,10 +258,14 @@ export function evalCommand(): Command {
         );
       }
 
+      if (opts.judge !== 'test' && opts.judge !== 'validation')
+        throw new InvalidArgumentError('--judge must be test or validation');
+      if (opts.judge === 'validation')
+        notes.push('judged on the VALIDATION sessions (for choosing features and settings), not on test');
       const results = await evaluate({
         catalog,
         train: split.train,
-        test: split.test,
+        test: opts.judge === 'validation' ? split.validation : split.test,
         algorithms,
         engines,
         diversityCatalog,

@@ -10,6 +10,7 @@ import { datasetHash, readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { learnEmbeddings } from '../../../engine/training/learnEmbeddings.ts';
 import type { LoggedSequence } from '../../../engine/training/trainingSet.ts';
 import { trainModel } from '../../../engine/training/trainModel.ts';
+import { FEATURE_SCHEMA, type FeatureName } from '../../../models/featureSchema.ts';
 import { sha256Hex } from '../../../models/modelCard.ts';
 import { DEMO_SEED, DEMO_SESSIONS } from '../../runtime.ts';
 import { createProgressReporter } from '../progressReporter.ts';
@@ -47,6 +48,11 @@ export function trainCommand(): Command {
     )
     .option('--embeddings <mode>', 'auto (learn when the catalog has none) | learn | keep', 'auto')
     .option('--epochs <n>', 'ranker epochs', (v) => int(v), 10)
+    .option(
+      '--drop-features <names>',
+      'comma-separated feature columns zeroed before training (an ablation; see models/featureSchema.ts)',
+      featureList,
+    )
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
     .option('--quiet', 'no progress bars')
@@ -130,6 +136,7 @@ export function trainCommand(): Command {
         dataHash,
         createdAt: new Date().toISOString(),
         epochs: opts.epochs,
+        dropFeatures: opts.dropFeatures,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
@@ -159,6 +166,17 @@ export function trainCommand(): Command {
 export function formatDuration(seconds: number): string {
   const whole = Math.round(seconds);
   return whole < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
+}
+
+function featureList(value: string): FeatureName[] {
+  const names = value.split(',').filter((n) => n.length > 0);
+  const known = new Set<string>(FEATURE_SCHEMA.features);
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(
+      `unknown feature ${unknown.join(', ')}; the columns are ${FEATURE_SCHEMA.features.join(', ')}`,
+    );
+  return names as FeatureName[];
 }
 
 function int(value: string): number {
