@@ -8,7 +8,12 @@ import { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../retrieval/vectorIndex.ts';
 import { hashString } from '../rng.ts';
 import { SequenceIndex } from '../sequenceIndex.ts';
-import { buildTrainingSet, type LoggedSequence, type TrainingSet } from './trainingSet.ts';
+import {
+  buildTrainingSet,
+  DEFAULT_STEPS_PER_SESSION,
+  type LoggedSequence,
+  type TrainingSet,
+} from './trainingSet.ts';
 
 export interface TrainModelOptions {
   catalog: Catalog;
@@ -28,6 +33,8 @@ export interface TrainModelOptions {
    * ablation: what a feature buys is the difference on validation with and without it).
    */
   dropFeatures?: readonly FeatureName[];
+  /** Steps per example session that yield examples (a seeded sample); 0 = every step. */
+  stepsPerSession?: number;
   onProgress?: (stage: 'examples' | 'training', done: number, total: number) => void;
   onEpoch?: (info: EpochInfo) => void;
 }
@@ -55,8 +62,10 @@ export async function trainModel(
   const neighbours = SessionKnnIndex.fromSessions(catalog, memory);
   const sequences = SequenceIndex.fromSessions(catalog, memory);
   const vectors = createVectorIndex(catalog);
+  const stepsPerSession = options.stepsPerSession ?? DEFAULT_STEPS_PER_SESSION;
   const set = buildTrainingSet(catalog, vectors, transitions, neighbours, sequences, exampleSessions, {
     seed,
+    maxStepsPerSession: stepsPerSession,
     onProgress: (done, total) => options.onProgress?.('examples', done, total),
   });
   for (const name of options.dropFeatures ?? []) {
@@ -102,6 +111,7 @@ export async function trainModel(
         negativesPerStep: set.stats.negativesPerStep,
         negativeWeight: set.stats.negativeWeight,
         trainingCandidates: 1500,
+        stepsPerSession,
         ...(options.dropFeatures?.length ? { droppedFeatures: options.dropFeatures.join(',') } : {}),
       },
     },

@@ -8,7 +8,7 @@ import { generateDemoSessions } from '../../../engine/demo/demoSessions.ts';
 import { DEFAULT_SPLIT, DEFAULT_TIME_SPLIT, splitByMode } from '../../../engine/eval/sessionSplit.ts';
 import { datasetHash, readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { learnEmbeddings } from '../../../engine/training/learnEmbeddings.ts';
-import type { LoggedSequence } from '../../../engine/training/trainingSet.ts';
+import { DEFAULT_STEPS_PER_SESSION, type LoggedSequence } from '../../../engine/training/trainingSet.ts';
 import { trainModel } from '../../../engine/training/trainModel.ts';
 import { FEATURE_SCHEMA, type FeatureName } from '../../../models/featureSchema.ts';
 import { sha256Hex } from '../../../models/modelCard.ts';
@@ -52,6 +52,12 @@ export function trainCommand(): Command {
       '--drop-features <names>',
       'comma-separated feature columns zeroed before training (an ablation; see models/featureSchema.ts)',
       featureList,
+    )
+    .option(
+      '--steps-per-session <n>',
+      'steps of each example session that yield examples, a seeded sample (0 = every step)',
+      (v) => int(v),
+      DEFAULT_STEPS_PER_SESSION,
     )
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
@@ -137,6 +143,7 @@ export function trainCommand(): Command {
         createdAt: new Date().toISOString(),
         epochs: opts.epochs,
         dropFeatures: opts.dropFeatures,
+        stepsPerSession: opts.stepsPerSession,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
