@@ -14,7 +14,12 @@ import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts'
 import { VstanRecommender } from '../../../engine/baselines/vstanRecommender.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogRows } from '../../../engine/catalogFile.ts';
-import type { EngineConfig } from '../../../engine/config.ts';
+import {
+  ENGINE_PRESET_NAMES,
+  ENGINE_PRESETS,
+  type EngineConfig,
+  type EnginePreset,
+} from '../../../engine/config.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
 import {
@@ -66,6 +71,11 @@ export function evalCommand(): Command {
     .option('--out <dir>', 'where the report goes', 'eval-out')
     .option('--json', 'print one JSON object per algorithm on stdout')
     .option('--profile <profile>', `engine profile for "ours" (${PROFILES.join(', ')})`, 'radio')
+    .option(
+      '--preset <name>',
+      `engine settings of "ours" as a deployment would choose them (${ENGINE_PRESET_NAMES.join(', ')}; engine/config.ts)`,
+      'served',
+    )
     .option('--seed <n>', 'seed of sampling and simulation', int, EVALUATE_DEFAULTS.seed)
     .option(
       '--split-seed <n>',
@@ -237,10 +247,14 @@ export function evalCommand(): Command {
           sequences,
           config: RANKER_ONLY_CONFIG,
         });
-        let oursConfig: Partial<EngineConfig> = {};
+        if (!ENGINE_PRESET_NAMES.includes(opts.preset))
+          throw new InvalidArgumentError(`--preset must be one of ${ENGINE_PRESET_NAMES.join(', ')}`);
+        let oursConfig: Partial<EngineConfig> = { ...ENGINE_PRESETS[opts.preset as EnginePreset] };
+        if (opts.preset !== 'served')
+          notes.push(`ours: preset ${opts.preset} ${JSON.stringify(oursConfig)} (engine/config.ts)`);
         if (opts.oursConfig) {
           try {
-            oursConfig = JSON.parse(opts.oursConfig);
+            oursConfig = { ...oursConfig, ...JSON.parse(opts.oursConfig) };
           } catch (err) {
             throw new InvalidArgumentError(`--ours-config must be a JSON object: ${(err as Error).message}`);
           }
