@@ -45,7 +45,7 @@ import { readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { loadModel } from '../../../models/loadModel.ts';
 import type { Scorer } from '../../../models/scorer.ts';
-import { averageResults, readReports } from '../../report/combineResults.ts';
+import { averageResults, mergeResults, readReports } from '../../report/combineResults.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { createProgressReporter } from '../progressReporter.ts';
 
@@ -66,6 +66,10 @@ export function evalCommand(): Command {
     .option(
       '--combine <dirs...>',
       'instead of evaluating: average the results.json of earlier runs (e.g. the 30Music slices) into --out',
+    )
+    .option(
+      '--merge <dirs...>',
+      'instead of evaluating: put the rows of earlier runs of ONE split side by side in --out (later runs win a name)',
     )
     .option('--model <dir>', 'a trained model directory (its catalog.jsonl, if any, replaces --catalog)')
     .option('--out <dir>', 'where the report goes', 'eval-out')
@@ -136,6 +140,26 @@ export function evalCommand(): Command {
           split: `the mean of ${runs.length} runs, each weighted equally (targets summed)`,
           subtitle: `the mean of ${runs.length} runs: ${runs.map((r) => basename(dirname(r.meta.sessions))).join(', ')}`,
           notes: opts.combine.map((dir: string, i: number) => `run ${i + 1}: ${dir}: ${runs[i].meta.split}`),
+        });
+        if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+        process.stderr.write(`wrote ${Object.values(paths).join(', ')}\n`);
+        return;
+      }
+      if (opts.merge) {
+        const runs = await readReports(opts.merge);
+        const splits = new Set(runs.map((r) => r.meta.split));
+        if (splits.size > 1)
+          throw new InvalidArgumentError(
+            `--merge needs runs of one split; got ${[...splits].join(' | ')}. Use --combine to average different splits.`,
+          );
+        const results = mergeResults(runs.map((r) => r.results));
+        const paths = await writeReport(opts.out, results, {
+          ...runs[0].meta,
+          command: `omakase ${process.argv.slice(2).join(' ')}`,
+          notes: runs.flatMap((r, i) => [
+            `run ${i + 1}: ${opts.merge[i]}: ${r.results.map((x) => x.algorithm).join(', ')}`,
+            ...(r.meta.notes ?? []),
+          ]),
         });
         if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
         process.stderr.write(`wrote ${Object.values(paths).join(', ')}\n`);
