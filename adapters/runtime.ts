@@ -8,6 +8,7 @@ import { generateDemoSessions } from '../engine/demo/demoSessions.ts';
 import { createEngine, type Engine } from '../engine/engine.ts';
 import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
+import { SequenceIndex } from '../engine/sequenceIndex.ts';
 import { readSessionsFile } from '../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import { loadModel } from '../models/loadModel.ts';
@@ -38,6 +39,7 @@ export interface Runtime {
   card?: ModelCard;
   transitions: TransitionIndex;
   sessions: SessionKnnIndex;
+  sequences: SequenceIndex;
   description: string;
   /** A model was asked for (or is the demo's) but could not be loaded: the engine serves degraded. */
   modelFailed: boolean;
@@ -67,6 +69,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
         : undefined;
   const transitions = logged ? TransitionIndex.fromSessions(catalog, logged) : TransitionIndex.empty(catalog);
   const sessions = logged ? SessionKnnIndex.fromSessions(catalog, logged) : SessionKnnIndex.empty(catalog);
+  const sequences = logged ? SequenceIndex.fromSessions(catalog, logged) : SequenceIndex.empty(catalog);
 
   let scorer: Scorer;
   let card: ModelCard | undefined;
@@ -87,7 +90,7 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
       scorer = createFallbackScorer();
     }
   }
-  const engine = createEngine({ catalog, scorer, transitions, sessions, config: options.config });
+  const engine = createEngine({ catalog, scorer, transitions, sessions, sequences, config: options.config });
   const description = `${demo ? 'demo catalog' : options.catalogPath} (${catalog.size} items), model ${scorer.id}`;
-  return { engine, catalog, card, transitions, sessions, description, modelFailed };
+  return { engine, catalog, card, transitions, sessions, sequences, description, modelFailed };
 }

@@ -24,10 +24,10 @@ const STREAM = Number(process.env.STREAM ?? 100);
 const T0 = Date.UTC(2026, 0, 1, 8);
 
 // The demo resources exactly as `npm start` builds them; each variant below swaps the scorer or the policy.
-const { catalog, transitions, sessions } = await loadRuntime();
+const { catalog, transitions, sessions, sequences } = await loadRuntime();
 const vectors = createVectorIndex(catalog);
 const { scorer, card } = await loadModel(process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR);
-const resources = { catalog, transitions, sessions, vectors };
+const resources = { catalog, transitions, sessions, sequences, vectors };
 
 type Next = (recent: { id: string; artist: string; outcome?: Outcome }[]) => Promise<Item | undefined>;
 

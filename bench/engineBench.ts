@@ -19,6 +19,7 @@ import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../engine/retrieval/vectorIndex.ts';
 import { createRng } from '../engine/rng.ts';
+import { SequenceIndex } from '../engine/sequenceIndex.ts';
 import type { SessionState } from '../engine/session.ts';
 import { nextPicks, type StreamCursor } from '../engine/streamCursor.ts';
 import { FEATURE_COUNT } from '../models/featureSchema.ts';
@@ -48,6 +49,7 @@ t = performance.now();
 const logged = generateDemoSessions(catalog, { seed: 1, sessions: 3000 });
 const transitions = TransitionIndex.fromSessions(catalog, logged);
 const sessions = SessionKnnIndex.fromSessions(catalog, logged);
+const sequences = SequenceIndex.fromSessions(catalog, logged);
 log(
   `transition memory ${transitions.edgeCount} edges, session-kNN over ${logged.length} sessions (${((performance.now() - t) / 1000).toFixed(1)} s)`,
 );
@@ -57,7 +59,15 @@ log(
 );
 
 async function measure(candidates: number) {
-  const engine = createEngine({ catalog, scorer, transitions, sessions, vectors, config: { candidates } });
+  const engine = createEngine({
+    catalog,
+    scorer,
+    transitions,
+    sessions,
+    sequences,
+    vectors,
+    config: { candidates },
+  });
   const rng = createRng(candidates);
   // Sessions with some history, so the query, exclusions and diversity have real work to do.
   const states: SessionState[] = [];
@@ -133,7 +143,7 @@ async function measure(candidates: number) {
  * late, some likes and dislikes): the time per pick, decisions included, for each 1,000 picks.
  */
 async function longSession(picks: number) {
-  const engine = createEngine({ catalog, scorer, transitions, sessions, vectors });
+  const engine = createEngine({ catalog, scorer, transitions, sessions, sequences, vectors });
   const rng = createRng(99);
   let cursor: StreamCursor = { state: engine.start({ seed: 99 }), pool: null };
   let clock = T0;

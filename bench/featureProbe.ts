@@ -18,6 +18,7 @@ import { dropUnseenItems, splitByMode } from '../engine/eval/sessionSplit.ts';
 import { ctGrid, srGrid, stanGrid, tuneOnValidation, vstanGrid } from '../engine/eval/tuneOnValidation.ts';
 import { SessionKnnIndex } from '../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../engine/retrieval/transitionIndex.ts';
+import { SequenceIndex } from '../engine/sequenceIndex.ts';
 import { readSessionsFile } from '../engine/sessionsFile.ts';
 import { loadModel } from '../models/loadModel.ts';
 
@@ -44,6 +45,7 @@ const engine = createEngine({
   catalog,
   scorer,
   transitions: TransitionIndex.fromSessions(catalog, split.train),
+  sequences: SequenceIndex.fromSessions(catalog, split.train),
   sessions: SessionKnnIndex.fromSessions(catalog, split.train),
   config: RANKER_ONLY_CONFIG,
 });

@@ -54,3 +54,21 @@ export const RADIO_RULES = {
   maxPerArtist: 4,
   maxConsecutivePerArtist: 3,
 } as const;
+
+/**
+ * Named engine settings for a kind of service, chosen per deployment (`--preset` of serve, stream and eval);
+ * `served` is the defaults above. `listening` is for on-demand listening sessions, where people keep to an
+ * artist or an album (on the 30Music validation days, a third to a half of the next items are by an artist
+ * among the last four plays; on the Yes radio playlists 2 %): artist and album spacing off, everything else
+ * as served (MMR diversity, exploration, freshness, dislike blocks). The radio profile's DMCA rules still
+ * apply in the radio profile, whatever the preset. Chosen on validation sessions: docs/evaluation.md.
+ *
+ * @example createEngine({ catalog, scorer, config: ENGINE_PRESETS.listening })
+ */
+export const ENGINE_PRESETS = {
+  served: {},
+  listening: { artistGap: 0, albumGap: 0 },
+} as const satisfies Record<string, Partial<EngineConfig>>;
+
+export type EnginePreset = keyof typeof ENGINE_PRESETS;
+export const ENGINE_PRESET_NAMES = Object.keys(ENGINE_PRESETS) as EnginePreset[];

@@ -24,6 +24,7 @@ import { SessionKnnIndex } from './retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from './retrieval/transitionIndex.ts';
 import { createVectorIndex, type VectorIndex } from './retrieval/vectorIndex.ts';
 import { createRng, deriveSeed } from './rng.ts';
+import { SequenceIndex } from './sequenceIndex.ts';
 import {
   type Feedback,
   type Intent,
@@ -133,6 +134,8 @@ export interface EngineResources {
   transitions?: TransitionIndex;
   /** Logged sessions for session-kNN retrieval and its feature (none: that source stays empty). */
   sessions?: SessionKnnIndex;
+  /** Order-aware memory of logged sessions for the sequence features (none: those columns are 0). */
+  sequences?: SequenceIndex;
   vectors?: VectorIndex;
   config?: Partial<EngineConfig>;
 }
@@ -154,6 +157,7 @@ export function createEngine(resources: EngineResources): Engine {
     explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
   };
   const directions = createDirections(catalog);
+  const sequences = resources.sequences ?? SequenceIndex.empty(catalog);
 
   async function score(
     features: Float32Array,
@@ -184,7 +188,7 @@ export function createEngine(resources: EngineResources): Engine {
   /** Features, one batched model call, and the pool a decision keeps: shared by `score` and `scoreCandidates`. */
   async function scoreInto(state: SessionState, query: SessionQuery, candidates: Candidates) {
     const count = candidates.indexes.length;
-    const features = assembleFeatures(catalog, query, candidates, state.nextPos);
+    const features = assembleFeatures(catalog, query, candidates, state.nextPos, sequences);
     const { scores, scorer } =
       count > 0 ? await score(features, count) : { scores: new Float32Array(0), scorer: resources.scorer };
     const lead = steerLead(catalog, state.steers);

@@ -2,16 +2,19 @@ import { FEATURE_INDEX as F, FEATURE_COUNT } from '../models/featureSchema.ts';
 import { type Catalog, dotRows } from './catalog.ts';
 import type { SessionQuery } from './query.ts';
 import { type Candidates, SOURCE_BIT } from './retrieval/retrieve.ts';
+import type { SequenceIndex } from './sequenceIndex.ts';
 
 /**
  * One row of features per candidate, in the order of the feature schema: the model's whole input for
  * one decision. The same function builds training examples, so training and serving cannot drift apart.
+ * Without `sequences` the sequence columns are 0 (as for a session with no logged history).
  */
 export function assembleFeatures(
   catalog: Catalog,
   query: SessionQuery,
   candidates: Candidates,
   position: number,
+  sequences?: SequenceIndex,
   out?: Float32Array,
 ): Float32Array {
   const n = candidates.indexes.length;
@@ -49,8 +52,17 @@ export function assembleFeatures(
     tag_pos: colTagPos,
     transition: colTransition,
     year_gap: colYearGap,
+    sr_last: colSrLast,
+    sr_prev: colSrPrev,
+    sr_recent: colSrRecent,
+    ctx2: colCtx2,
+    artist_recency: colArtistRecency,
+    album_recency: colAlbumRecency,
+    negative_run: colNegativeRun,
   } = F;
-  const { artistIds, years, durations } = catalog;
+  const { artistIds, albumIds, years, durations } = catalog;
+  const seq = sequences?.columns(query.recentPlays, candidates.indexes);
+  const negativeRun = Math.min(1, query.negativeRun / 3);
   const lastArtist = query.lastArtistId ?? -1;
   const meanYear = query.meanYear ?? Number.NaN;
 
@@ -92,6 +104,15 @@ export function assembleFeatures(
     rows[row + colSknn] = candidates.sknn[c];
     rows[row + colProgress] = progress;
     rows[row + colSkipRate] = query.skipRate;
+    rows[row + colSrLast] = seq ? seq.srLast[c] : 0;
+    rows[row + colSrPrev] = seq ? seq.srPrev[c] : 0;
+    rows[row + colSrRecent] = seq ? seq.srRecent[c] : 0;
+    rows[row + colCtx2] = seq ? seq.ctx2[c] : 0;
+    const artistGap = query.artistGap.get(artistId);
+    rows[row + colArtistRecency] = artistGap ? 1 / artistGap : 0;
+    const albumGap = albumIds[index] >= 0 ? query.albumGap.get(albumIds[index]) : undefined;
+    rows[row + colAlbumRecency] = albumGap ? 1 / albumGap : 0;
+    rows[row + colNegativeRun] = negativeRun;
   }
   return rows;
 }

@@ -25,6 +25,16 @@ export interface SessionQuery {
   tagNeg: Float64Array;
   meanYear?: number;
   skipRate: number;
+  /**
+   * Item indexes of the latest plays the listener did not turn away from (queued ones included), newest
+   * first, at most 5: the context of the sequence features.
+   */
+  recentPlays: number[];
+  /** Plays since each artist / album (by `catalog.artistIds` / `albumIds`) was last heard (1 = the last), over 20 plays. */
+  artistGap: Map<number, number>;
+  albumGap: Map<number, number>;
+  /** Early skips and dislikes in a row at the end of the heard history. */
+  negativeRun: number;
   /** Tag or artist the intent or steering names: retrieval adds items of it. */
   focus: { tag?: string; artist?: string; itemIndex?: number }[];
 }
@@ -125,6 +135,7 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
   }
 
   const last = history.length > 0 ? catalog.indexOf(history[history.length - 1].id) : undefined;
+  const order = recentOrder(history, catalog);
   const steerInfo = steerDirection(state.steers, catalog, directions);
   // Steering is the listener's newer word: it replaces the starting intent rather than mixing with it.
   const steered = steerInfo.vector !== undefined;
@@ -163,8 +174,43 @@ export function buildQuery(state: SessionState, catalog: Catalog, directions: Di
     tagNeg,
     meanYear: yearWeight > 0 ? yearSum / yearWeight : undefined,
     skipRate: outcomes > 0 ? skips / outcomes : 0,
+    ...order,
     focus,
   };
+}
+
+const ORDER_LOOKBACK = 20;
+
+/** The order of the latest plays: the sequence context, how far back each artist and album was, the run of rejections. */
+function recentOrder(
+  history: readonly HistoryEntry[],
+  catalog: Catalog,
+): Pick<SessionQuery, 'recentPlays' | 'artistGap' | 'albumGap' | 'negativeRun'> {
+  const recentPlays: number[] = [];
+  const artistGap = new Map<number, number>();
+  const albumGap = new Map<number, number>();
+  let gap = 0;
+  for (let h = history.length - 1; h >= 0 && gap < ORDER_LOOKBACK; h--) {
+    const entry = history[h];
+    // A play turned away from (an early skip, a dislike) is not what the next item follows from.
+    if (outcomeWeight(entry) < 0) continue;
+    const index = catalog.indexOf(entry.id);
+    if (index === undefined) continue;
+    gap++;
+    if (recentPlays.length < 5) recentPlays.push(index);
+    const artist = catalog.artistIds[index];
+    if (!artistGap.has(artist)) artistGap.set(artist, gap);
+    const album = catalog.albumIds[index];
+    if (album >= 0 && !albumGap.has(album)) albumGap.set(album, gap);
+  }
+  let negativeRun = 0;
+  for (let h = history.length - 1; h >= 0; h--) {
+    const entry = history[h];
+    if (entry.outcome === undefined && !entry.liked) continue;
+    if (outcomeWeight(entry) >= 0) break;
+    negativeRun++;
+  }
+  return { recentPlays, artistGap, albumGap, negativeRun };
 }
 
 function unit(v: Float32Array): Float32Array {

@@ -4,7 +4,7 @@
  * the scorer refuses a model whose inputs or outputs differ. Bump `version` on any change to the list.
  */
 export const FEATURE_SCHEMA = {
-  version: 'omakase-features/2',
+  version: 'omakase-features/3',
   input: { name: 'features', dtype: 'float32' },
   output: { name: 'score', dtype: 'float32' },
   features: [
@@ -30,6 +30,13 @@ export const FEATURE_SCHEMA = {
     'skip_rate', // share of skips among the last 10 outcomes
     'sknn', // session-kNN vote of the sessions most like this one, the session's best item scaled to 1
     'src_session', // 1 if retrieved by session-kNN
+    'sr_last', // sequential-rule weight (1/gap, up to 10 plays) from the last play, scaled by its strongest rule
+    'sr_prev', // the same from the play before the last: the candidate as the second or later play after it
+    'sr_recent', // rules from the last 5 plays, the k-th newest weighing 1/k, scaled by the best candidate
+    'ctx2', // share of the plays that followed the last two plays (in that order) that were this item
+    'artist_recency', // 1 / plays since the item's artist was last heard (1 = the last play), 0 beyond 20
+    'album_recency', // the same for the item's album
+    'negative_run', // early skips and dislikes in a row at the end of the session, / 3, capped at 1
   ],
 } as const;
 

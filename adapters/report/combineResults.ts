@@ -37,6 +37,16 @@ export function averageResults(runs: readonly (readonly EvalResult[])[]): EvalRe
   return out;
 }
 
+/**
+ * The rows of several evaluations of one split side by side (e.g. a baselines-only run and an engine-only
+ * run with the same split and seeds): every algorithm once, a later run's row replacing an earlier one's.
+ */
+export function mergeResults(runs: readonly (readonly EvalResult[])[]): EvalResult[] {
+  const byName = new Map<string, EvalResult>();
+  for (const run of runs) for (const r of run) byName.set(r.algorithm, r);
+  return [...byName.values()];
+}
+
 /** Reads the results and meta of earlier `omakase eval` runs from their output folders. */
 export async function readReports(
   dirs: readonly string[],

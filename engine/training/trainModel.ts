@@ -1,3 +1,4 @@
+import { FEATURE_COUNT, FEATURE_INDEX, type FeatureName } from '../../models/featureSchema.ts';
 import { writeModel } from '../../models/loadModel.ts';
 import type { ModelCard } from '../../models/modelCard.ts';
 import { DEFAULT_TRAIN_OPTIONS, type EpochInfo, trainRanker } from '../../models/trainer.ts';
@@ -6,7 +7,13 @@ import { SessionKnnIndex } from '../retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../retrieval/vectorIndex.ts';
 import { hashString } from '../rng.ts';
-import { buildTrainingSet, type LoggedSequence, type TrainingSet } from './trainingSet.ts';
+import { SequenceIndex } from '../sequenceIndex.ts';
+import {
+  buildTrainingSet,
+  DEFAULT_STEPS_PER_SESSION,
+  type LoggedSequence,
+  type TrainingSet,
+} from './trainingSet.ts';
 
 export interface TrainModelOptions {
   catalog: Catalog;
@@ -21,6 +28,13 @@ export interface TrainModelOptions {
   /** ISO time for the card (the caller reads the clock). */
   createdAt: string;
   epochs?: number;
+  /**
+   * Columns set to 0 in every example before training, so the model learns nothing from them (an
+   * ablation: what a feature buys is the difference on validation with and without it).
+   */
+  dropFeatures?: readonly FeatureName[];
+  /** Steps per example session that yield examples (a seeded sample); 0 = every step. */
+  stepsPerSession?: number;
   onProgress?: (stage: 'examples' | 'training', done: number, total: number) => void;
   onEpoch?: (info: EpochInfo) => void;
 }
@@ -46,11 +60,18 @@ export async function trainModel(
   const exampleSessions = order.slice(half);
   const transitions = TransitionIndex.fromSessions(catalog, memory);
   const neighbours = SessionKnnIndex.fromSessions(catalog, memory);
+  const sequences = SequenceIndex.fromSessions(catalog, memory);
   const vectors = createVectorIndex(catalog);
-  const set = buildTrainingSet(catalog, vectors, transitions, neighbours, exampleSessions, {
+  const stepsPerSession = options.stepsPerSession ?? DEFAULT_STEPS_PER_SESSION;
+  const set = buildTrainingSet(catalog, vectors, transitions, neighbours, sequences, exampleSessions, {
     seed,
+    maxStepsPerSession: stepsPerSession,
     onProgress: (done, total) => options.onProgress?.('examples', done, total),
   });
+  for (const name of options.dropFeatures ?? []) {
+    const col = FEATURE_INDEX[name];
+    for (let r = 0; r < set.n; r++) set.X[r * FEATURE_COUNT + col] = 0;
+  }
   const epochs = options.epochs ?? DEFAULT_TRAIN_OPTIONS.epochs;
   const hyper = { ...DEFAULT_TRAIN_OPTIONS, epochs, validation: 0.1 };
   const { params, metrics } = trainRanker(
@@ -90,6 +111,8 @@ export async function trainModel(
         negativesPerStep: set.stats.negativesPerStep,
         negativeWeight: set.stats.negativeWeight,
         trainingCandidates: 1500,
+        stepsPerSession,
+        ...(options.dropFeatures?.length ? { droppedFeatures: options.dropFeatures.join(',') } : {}),
       },
     },
     metrics: {

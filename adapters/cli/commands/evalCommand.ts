@@ -14,7 +14,12 @@ import { VsknnRecommender } from '../../../engine/baselines/vsknnRecommender.ts'
 import { VstanRecommender } from '../../../engine/baselines/vstanRecommender.ts';
 import { Catalog } from '../../../engine/catalog.ts';
 import { readCatalogRows } from '../../../engine/catalogFile.ts';
-import type { EngineConfig } from '../../../engine/config.ts';
+import {
+  ENGINE_PRESET_NAMES,
+  ENGINE_PRESETS,
+  type EngineConfig,
+  type EnginePreset,
+} from '../../../engine/config.ts';
 import { createEngine } from '../../../engine/engine.ts';
 import { type EngineEntry, EVALUATE_DEFAULTS, evaluate } from '../../../engine/eval/evaluate.ts';
 import {
@@ -34,12 +39,13 @@ import {
 } from '../../../engine/eval/tuneOnValidation.ts';
 import { SessionKnnIndex } from '../../../engine/retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../../../engine/retrieval/transitionIndex.ts';
+import { SequenceIndex } from '../../../engine/sequenceIndex.ts';
 import { PROFILES, type Profile } from '../../../engine/session.ts';
 import { readSessionsFile } from '../../../engine/sessionsFile.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { loadModel } from '../../../models/loadModel.ts';
 import type { Scorer } from '../../../models/scorer.ts';
-import { averageResults, readReports } from '../../report/combineResults.ts';
+import { averageResults, mergeResults, readReports } from '../../report/combineResults.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { createProgressReporter } from '../progressReporter.ts';
 
@@ -61,10 +67,19 @@ export function evalCommand(): Command {
       '--combine <dirs...>',
       'instead of evaluating: average the results.json of earlier runs (e.g. the 30Music slices) into --out',
     )
+    .option(
+      '--merge <dirs...>',
+      'instead of evaluating: put the rows of earlier runs of ONE split side by side in --out (later runs win a name)',
+    )
     .option('--model <dir>', 'a trained model directory (its catalog.jsonl, if any, replaces --catalog)')
     .option('--out <dir>', 'where the report goes', 'eval-out')
     .option('--json', 'print one JSON object per algorithm on stdout')
     .option('--profile <profile>', `engine profile for "ours" (${PROFILES.join(', ')})`, 'radio')
+    .option(
+      '--preset <name>',
+      `engine settings of "ours" as a deployment would choose them (${ENGINE_PRESET_NAMES.join(', ')}; engine/config.ts)`,
+      'served',
+    )
     .option('--seed <n>', 'seed of sampling and simulation', int, EVALUATE_DEFAULTS.seed)
     .option(
       '--split-seed <n>',
@@ -102,6 +117,11 @@ export function evalCommand(): Command {
       '--no-tune',
       'use the published defaults of the kNN and sequence baselines instead of tuning them on validation',
     )
+    .option(
+      '--judge <part>',
+      'test | validation: the held-out part scored (validation for choosing features and settings, never test)',
+      'test',
+    )
     .option('--no-engine', 'baselines only')
     .option('--no-baselines', 'the engine only (e.g. to try --ours-config)')
     .option(
@@ -120,6 +140,26 @@ export function evalCommand(): Command {
           split: `the mean of ${runs.length} runs, each weighted equally (targets summed)`,
           subtitle: `the mean of ${runs.length} runs: ${runs.map((r) => basename(dirname(r.meta.sessions))).join(', ')}`,
           notes: opts.combine.map((dir: string, i: number) => `run ${i + 1}: ${dir}: ${runs[i].meta.split}`),
+        });
+        if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+        process.stderr.write(`wrote ${Object.values(paths).join(', ')}\n`);
+        return;
+      }
+      if (opts.merge) {
+        const runs = await readReports(opts.merge);
+        const splits = new Set(runs.map((r) => r.meta.split));
+        if (splits.size > 1)
+          throw new InvalidArgumentError(
+            `--merge needs runs of one split; got ${[...splits].join(' | ')}. Use --combine to average different splits.`,
+          );
+        const results = mergeResults(runs.map((r) => r.results));
+        const paths = await writeReport(opts.out, results, {
+          ...runs[0].meta,
+          command: `omakase ${process.argv.slice(2).join(' ')}`,
+          notes: runs.flatMap((r, i) => [
+            `run ${i + 1}: ${opts.merge[i]}: ${r.results.map((x) => x.algorithm).join(', ')}`,
+            ...(r.meta.notes ?? []),
+          ]),
         });
         if (opts.json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
         process.stderr.write(`wrote ${Object.values(paths).join(', ')}\n`);
@@ -222,11 +262,23 @@ export function evalCommand(): Command {
         // the baselines' data.
         const transitions = TransitionIndex.fromSessions(catalog, split.train);
         const sessions = SessionKnnIndex.fromSessions(catalog, split.train);
-        const ranker = createEngine({ catalog, scorer, transitions, sessions, config: RANKER_ONLY_CONFIG });
-        let oursConfig: Partial<EngineConfig> = {};
+        const sequences = SequenceIndex.fromSessions(catalog, split.train);
+        const ranker = createEngine({
+          catalog,
+          scorer,
+          transitions,
+          sessions,
+          sequences,
+          config: RANKER_ONLY_CONFIG,
+        });
+        if (!ENGINE_PRESET_NAMES.includes(opts.preset))
+          throw new InvalidArgumentError(`--preset must be one of ${ENGINE_PRESET_NAMES.join(', ')}`);
+        let oursConfig: Partial<EngineConfig> = { ...ENGINE_PRESETS[opts.preset as EnginePreset] };
+        if (opts.preset !== 'served')
+          notes.push(`ours: preset ${opts.preset} ${JSON.stringify(oursConfig)} (engine/config.ts)`);
         if (opts.oursConfig) {
           try {
-            oursConfig = JSON.parse(opts.oursConfig);
+            oursConfig = { ...oursConfig, ...JSON.parse(opts.oursConfig) };
           } catch (err) {
             throw new InvalidArgumentError(`--ours-config must be a JSON object: ${(err as Error).message}`);
           }
@@ -234,7 +286,7 @@ export function evalCommand(): Command {
             `ours: served settings overridden by ${JSON.stringify(oursConfig)} (an experiment, not what is served)`,
           );
         }
-        const full = createEngine({ catalog, scorer, transitions, sessions, config: oursConfig });
+        const full = createEngine({ catalog, scorer, transitions, sessions, sequences, config: oursConfig });
         engines.push(
           { name: 'ours-ranker', engine: ranker, profile: 'default' },
           { name: 'ours', engine: full, profile },
@@ -244,10 +296,14 @@ export function evalCommand(): Command {
         );
       }
 
+      if (opts.judge !== 'test' && opts.judge !== 'validation')
+        throw new InvalidArgumentError('--judge must be test or validation');
+      if (opts.judge === 'validation')
+        notes.push('judged on the VALIDATION sessions (for choosing features and settings), not on test');
       const results = await evaluate({
         catalog,
         train: split.train,
-        test: split.test,
+        test: opts.judge === 'validation' ? split.validation : split.test,
         algorithms,
         engines,
         diversityCatalog,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { ENGINE_PRESET_NAMES, ENGINE_PRESETS, type EnginePreset } from '../../../engine/config.ts';
 import { configFromEnv, OPS_SETTINGS, opsConfig } from '../../config.ts';
 import { createLogger } from '../../http/logger.ts';
 import { startServeApp } from '../../http/serveApp.ts';
@@ -23,6 +24,11 @@ export function serveCommand(): Command {
     .option('--catalog <file>', 'a JSONL catalog (env OMAKASE_CATALOG)')
     .option('--sessions <file>', 'logged sessions for the transition memory (env OMAKASE_SESSIONS)')
     .option('--model <dir>', 'a model directory (env OMAKASE_MODEL)')
+    .option(
+      '--preset <name>',
+      `engine settings for the kind of service (${ENGINE_PRESET_NAMES.join(', ')}; engine/config.ts), default served`,
+      'served',
+    )
     .option('--node-id <id>', 'name of this node in logs and session records (env OMAKASE_NODE_ID)')
     .option(
       '--alexa-skill-id <id>',
@@ -55,6 +61,8 @@ export function serveCommand(): Command {
     command.option(flag, `${setting.doc} (env ${setting.env}${shown})`);
   }
   return command.action(async (opts) => {
+    if (!ENGINE_PRESET_NAMES.includes(opts.preset))
+      throw new InvalidArgumentError(`--preset must be one of ${ENGINE_PRESET_NAMES.join(', ')}`);
     const env = configFromEnv();
     const config = {
       ...env,
@@ -81,7 +89,10 @@ export function serveCommand(): Command {
     const log = createLogger({ level: ops.logLevel, nodeId: config.nodeId });
     const runtime = await loadRuntime({
       ...config,
-      config: { historyWindow: engineHistoryWindow(ops.historyWindow) },
+      config: {
+        ...ENGINE_PRESETS[opts.preset as EnginePreset],
+        historyWindow: engineHistoryWindow(ops.historyWindow),
+      },
       warn: (m) => log.warn({ event: 'runtime.warning' }, m),
     });
     const app = await startServeApp({ config, ops, runtime, log });

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { ENGINE_PRESET_NAMES, ENGINE_PRESETS, type EnginePreset } from '../../../engine/config.ts';
 import type { Pick } from '../../../engine/pick.ts';
 import { radioViolations } from '../../../engine/policy/radioRules.ts';
 import { type Feedback, PROFILES, type Profile, type Steer } from '../../../engine/session.ts';
@@ -32,14 +33,22 @@ export function streamCommand(): Command {
     .option('--sessions <file>', 'logged sessions (JSONL) for the transition memory')
     .option('--model <dir>', 'a model directory (model.onnx + model-card.json)')
     .option('--json', 'one JSON object per pick')
+    .option(
+      '--preset <name>',
+      `engine settings (${ENGINE_PRESET_NAMES.join(', ')}; engine/config.ts)`,
+      'served',
+    )
     .action(async (opts) => {
       if (!PROFILES.includes(opts.profile))
         throw new InvalidArgumentError(`--profile must be one of ${PROFILES.join(', ')}`);
+      if (!ENGINE_PRESET_NAMES.includes(opts.preset))
+        throw new InvalidArgumentError(`--preset must be one of ${ENGINE_PRESET_NAMES.join(', ')}`);
       const warn = (m: string) => process.stderr.write(`omakase: ${m}\n`);
       const runtime = await loadRuntime({
         catalogPath: opts.catalog,
         sessionsPath: opts.sessions,
         modelDir: opts.model,
+        config: ENGINE_PRESETS[opts.preset as EnginePreset],
         warn,
       });
       const { engine } = runtime;

@@ -51,6 +51,8 @@ describe('omakase train', () => {
           'time',
           '--epochs',
           '1',
+          '--drop-features',
+          'ctx2,negative_run',
           '--quiet',
         ],
         { from: 'user' },
@@ -67,6 +69,21 @@ describe('omakase train', () => {
     expect(last.sessions).toBe(108);
     const card = JSON.parse(await readFile(join(dir, 'model', 'model-card.json'), 'utf8'));
     expect(card.training.data).toMatch(/train split \(by time: test = sessions starting after/);
+    expect(card.training.hyperparameters).toMatchObject({
+      droppedFeatures: 'ctx2,negative_run',
+      stepsPerSession: 64,
+    });
+  });
+
+  it('refuses a feature the schema does not have, naming the columns', async () => {
+    await expect(
+      trainCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parseAsync(['--demo', '--out', join(dir, 'x'), '--drop-features', 'nope'], {
+          from: 'user',
+        }),
+    ).rejects.toThrow(/unknown feature nope; the columns are sim_query/);
   });
 
   it('writes durations as minutes and seconds', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageResults } from '../../../adapters/report/combineResults.ts';
+import { averageResults, mergeResults } from '../../../adapters/report/combineResults.ts';
 import type { EvalResult } from '../../../engine/eval/evaluate.ts';
 
 const row = (algorithm: string, v: number, targets: number): EvalResult => ({
@@ -46,5 +46,19 @@ describe('averageResults', () => {
 
   it('gives nothing for no runs', () => {
     expect(averageResults([])).toEqual([]);
+  });
+});
+
+describe('mergeResults', () => {
+  it('puts the rows of runs of one split side by side, a later run replacing a name', () => {
+    const merged = mergeResults([
+      [row('sknn', 0.1, 100), row('ours', 0.2, 100)],
+      [row('ours', 0.3, 100), row('ours-ranker', 0.4, 100)],
+    ]);
+    expect(merged.map((r) => [r.algorithm, r.freshHr10])).toEqual([
+      ['sknn', 0.1],
+      ['ours', 0.3],
+      ['ours-ranker', 0.4],
+    ]);
   });
 });
