@@ -11,6 +11,8 @@ describe('a single node on its data directory survives a restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'omakase-restart-'));
   const nodes: Node[] = [];
   const args = () => ['--catalog', catalogPath, '--model', 'models/default', '--data-dir', dataDir];
+  // The data directory is the store only without Redis: .ci/run exports REDIS_URL and OMAKASE_REDIS_CLUSTER.
+  const noRedis = { REDIS_URL: '', OMAKASE_REDIS_CLUSTER: '' };
 
   beforeAll(async () => {
     catalogPath = await writeTestCatalog(3000);
@@ -20,7 +22,7 @@ describe('a single node on its data directory survives a restart', () => {
   });
 
   it('a listener whose server is SIGKILLed and started again resumes: same session, next seq, no repeat, the thumbs-down kept', async () => {
-    const a = await startNode(args());
+    const a = await startNode(args(), noRedis);
     nodes.push(a);
     const first = await TestClient.connect(a.url);
     first.send({ type: 'hello', id: 1, protocol: PROTOCOL_VERSION, start: { seed: 11 } });
@@ -37,7 +39,7 @@ describe('a single node on its data directory survives a restart', () => {
 
     a.proc.kill('SIGKILL');
     await first.closed;
-    const b = await startNode(args());
+    const b = await startNode(args(), noRedis);
     nodes.push(b);
     const second = await TestClient.connect(b.url);
     const lastSeq = before[before.length - 1].seq;

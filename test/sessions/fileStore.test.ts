@@ -66,6 +66,9 @@ describe('createFileStore', () => {
     const capped = createFileStore({ dir, sweepMs: 0, logMaxBytes: 400 });
     expect(readdirSync(join(dir, 'done'))).toEqual([files.find((f) => f.startsWith('new'))]);
     await capped.close();
+    // Written a moment ago, maybe in this very millisecond: make it older than the 1 ms age limit.
+    const left = readdirSync(join(dir, 'done'))[0]!;
+    utimesSync(join(dir, 'done', left), new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
     const aged = createFileStore({ dir, sweepMs: 0, logMaxAgeMs: 1 });
     expect(readdirSync(join(dir, 'done'))).toEqual([]);
     await aged.close();

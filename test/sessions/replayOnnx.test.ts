@@ -41,6 +41,7 @@ describe('replay with the real ONNX model', () => {
       catalog: runtime.catalog,
       transitions: runtime.transitions,
       sessions: runtime.sessions,
+      sequences: runtime.sequences,
       scorer,
     });
     const report = await replaySession(events, fresh, { mode: 'rescore', tolerance: 1e-5 });

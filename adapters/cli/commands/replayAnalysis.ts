@@ -91,6 +91,7 @@ async function targetEngine(runtime: Runtime, opts: AnalysisOptions): Promise<En
     catalog: runtime.catalog,
     transitions: runtime.transitions,
     sessions: runtime.sessions,
+    sequences: runtime.sequences,
     // Rescoring never retrieves: an exact index costs nothing to build.
     vectors: createVectorIndex(runtime.catalog, { force: 'exact' }),
     scorer,
