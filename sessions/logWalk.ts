@@ -1,9 +1,8 @@
-import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import type { ScoredPool } from '../engine/pool.ts';
 import { steerKey } from '../engine/pool.ts';
 import type { SessionState } from '../engine/session.ts';
-import type { SessionClock } from './sessionClock.ts';
+import { replayActor } from './replayActor.ts';
 import type { SessionReply } from './sessionContext.ts';
 import {
   type CommandEntry,
@@ -13,7 +12,7 @@ import {
   readLog,
   type StartEntry,
 } from './sessionLog.ts';
-import { createSessionMachine, type SessionEvent } from './sessionMachine.ts';
+import type { SessionEvent } from './sessionMachine.ts';
 import type { DeliveredItem } from './sessionService.ts';
 
 /** A logged decision as it lands, with the session state it was scored at. */
@@ -60,8 +59,6 @@ export interface WalkVisitor {
   command?(c: { logIndex: number; entry: CommandEntry }): void | Promise<void>;
 }
 
-const STILL_CLOCK: SessionClock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
-
 /**
  * Walks a session log through the session machine (the one that served it), on `engine`, as the replay
  * does: the logged start, every command in order with its clock reading, every decision applied as it was
@@ -79,24 +76,7 @@ export async function walkLog(
 ): Promise<{ start: StartEntry; notes: string[] }> {
   const log = readLog(events);
   const notes = log.ignored.map((type) => `"${type}" events are not replayed.`);
-  const machine = createSessionMachine({ engine, now: () => 0 });
-  const actor = createActor(machine, {
-    clock: STILL_CLOCK,
-    input: {
-      sessionId: 'walk',
-      owner: log.start.connectionId ?? 'walk',
-      principal: null,
-      tokenHash: '',
-      settings: {
-        graceMs: Number.MAX_SAFE_INTEGER,
-        idleMs: Number.MAX_SAFE_INTEGER,
-        maxMore: 100,
-        historyWindow: 100_000,
-      },
-      nowMs: log.start.atMs,
-      replaying: true,
-    },
-  });
+  const actor = replayActor(engine, log.start, 'walk');
   const replies = new Map<number, SessionReply>();
   actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
   actor.start();

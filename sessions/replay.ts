@@ -1,12 +1,11 @@
-import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import { type ScoredPool, steerKey } from '../engine/pool.ts';
 import type { SessionState } from '../engine/session.ts';
+import { replayActor } from './replayActor.ts';
 import { rescoredPool } from './rescoredPool.ts';
-import type { SessionClock } from './sessionClock.ts';
 import type { SessionReply } from './sessionContext.ts';
 import { type DecisionEntry, fromLoggedPool, type LogInput, readLog } from './sessionLog.ts';
-import { createSessionMachine, type SessionEvent } from './sessionMachine.ts';
+import type { SessionEvent } from './sessionMachine.ts';
 
 export type { LogInput as ReplayInput } from './sessionLog.ts';
 
@@ -79,9 +78,6 @@ export interface ReplayReport {
   ok: boolean;
 }
 
-/** The replay's clock: it never fires timers (timeouts are in the log as the commands they caused). */
-const STILL_CLOCK: SessionClock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
-
 /**
  * Rebuilds a session from its event log by driving the session machine itself (the same one that served it)
  * with `engine`: the logged start, every logged command in order, and every logged decision applied as it was
@@ -127,25 +123,7 @@ export async function replaySession(
     if (diff.status !== 'exact' && report.divergences.length < maxListed) report.divergences.push(diff);
   };
 
-  const machine = createSessionMachine({ engine, now: () => 0 });
-  const actor = createActor(machine, {
-    clock: STILL_CLOCK,
-    input: {
-      sessionId: 'replay',
-      owner: log.start.connectionId ?? 'replay',
-      principal: null,
-      tokenHash: '',
-      // Windows wide enough that the replay never refuses a seq the server took.
-      settings: {
-        graceMs: Number.MAX_SAFE_INTEGER,
-        idleMs: Number.MAX_SAFE_INTEGER,
-        maxMore: 100,
-        historyWindow: 100_000,
-      },
-      nowMs: log.start.atMs,
-      replaying: true,
-    },
-  });
+  const actor = replayActor(engine, log.start, 'replay');
   const replies = new Map<number, SessionReply>();
   actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
   actor.start();

@@ -1,10 +1,9 @@
-import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import { sessionError } from './errors.ts';
-import type { SessionClock } from './sessionClock.ts';
+import { replayActor } from './replayActor.ts';
 import { type SessionReply, selectors } from './sessionContext.ts';
 import { type CommandEntry, fromLoggedPool, type SessionLog } from './sessionLog.ts';
-import { createSessionMachine, type SessionEvent } from './sessionMachine.ts';
+import type { SessionEvent } from './sessionMachine.ts';
 import type { DeliveredItem, SessionOpened, SessionService } from './sessionService.ts';
 
 /** The service call each logged command answers. */
@@ -49,9 +48,6 @@ export interface CallMismatch {
   got: string;
 }
 
-/** The replay's clock: it never fires timers (their effects are in the log as the commands they caused). */
-const STILL_CLOCK: SessionClock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
-
 /**
  * A `SessionService` that answers an adapter from a session's log: every call the adapter makes must be the
  * one the log has next (its type and content); it is applied to the session machine with the logged clock
@@ -67,24 +63,7 @@ export function createReplayService(
   engine: Engine,
   session: { sessionId: string; graceMs: number },
 ) {
-  const machine = createSessionMachine({ engine, now: () => 0 });
-  const actor = createActor(machine, {
-    clock: STILL_CLOCK,
-    input: {
-      sessionId: session.sessionId,
-      owner: log.start.connectionId ?? 'replay',
-      principal: null,
-      tokenHash: '',
-      settings: {
-        graceMs: Number.MAX_SAFE_INTEGER,
-        idleMs: Number.MAX_SAFE_INTEGER,
-        maxMore: 100,
-        historyWindow: 100_000,
-      },
-      nowMs: log.start.atMs,
-      replaying: true,
-    },
-  });
+  const actor = replayActor(engine, log.start, session.sessionId);
   const waiting = new Map<number, (reply: SessionReply) => void>();
   actor.on('session.reply', ({ reply }) => {
     const done = waiting.get(reply.reqId);
