@@ -104,6 +104,8 @@ class Listener {
   sessionId = '';
   resumeToken = '';
   lastSeq = 0;
+  /** Where this listener is waiting now, for SOAK_TRACE's census. */
+  phase = 'arriving';
   private n = 0;
 
   constructor(private readonly seed: number) {}
@@ -126,6 +128,7 @@ class Listener {
       this.wake?.();
     });
     ws.on('error', () => {});
+    this.phase = resume ? 'connecting (resume)' : 'connecting';
     const opened = await new Promise<boolean>((resolve) => {
       this.ws.once('open', () => resolve(true));
       this.ws.once('close', () => resolve(false));
@@ -148,6 +151,7 @@ class Listener {
             },
       ),
     );
+    this.phase = resume ? 'awaiting welcome (resume)' : 'awaiting welcome';
     const welcome = await this.next((f) => f.type === 'welcome' || f.type === 'error');
     if (welcome?.type !== 'welcome') return this.failed(welcome);
     if (!resume) this.lastSeq = 0;
@@ -185,6 +189,7 @@ class Listener {
     const sent = performance.now();
     this.ws.send(JSON.stringify({ type: 'more', id: `m${this.lastSeq}`, n: 5 }));
     for (let i = 0; i < 5; i++) {
+      this.phase = i === 0 ? 'awaiting first item' : 'awaiting item';
       const f = await this.next((x) => x.type === 'item' || x.type === 'error' || x.type === 'starved');
       if (f?.type !== 'item') return f?.type === 'starved' ? true : this.failed(f);
       if (i === 0) minute.firstMs.push(performance.now() - sent);
@@ -202,6 +207,7 @@ class Listener {
           ...(kind === 'skipped' ? { atMs: 3000 + r * 1000 } : {}),
         }),
       );
+      this.phase = 'awaiting ack';
       const ack = await this.next((x) => (x.type === 'ack' || x.type === 'error') && x.id === `f${f.seq}`);
       // A withdrawn item (invalidated by a thumbs-down) may be refused: that is an answer, not a fault.
       if (ack?.type === 'ack') minute.acks++;
@@ -211,6 +217,7 @@ class Listener {
   }
 
   async end(): Promise<void> {
+    this.phase = 'ending';
     this.ws.send(JSON.stringify({ type: 'end', id: 'e' }));
     await this.next((f) => f.type === 'ended');
     this.drop();
@@ -246,8 +253,10 @@ async function run(listener: Listener, index: number): Promise<void> {
         await listener.open(false);
       }
     }
+    listener.phase = 'thinking';
     await delay(THINK_MS * (0.5 + ((index * 37) % 100) / 100));
   }
+  listener.phase = 'ending';
   await listener.end();
 }
 
@@ -268,8 +277,15 @@ const scrape = async () => {
     storeLogMiB: mib('omakase_memory_store_bytes\\{part="log"\\}'),
     storeSnapshotMiB: mib('omakase_memory_store_bytes\\{part="snapshot"\\}'),
     restored: restored.reduce((n, m) => n + Number(m[1]), 0),
+    decisions: [...text.matchAll(/^omakase_decision_seconds_count(?:\{[^}]*\})? ([0-9.e+-]+)/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    ),
   };
 };
+/** `scrape`, or empty figures when the server does not answer within `ms` (the row says how long it took). */
+const scrapeWithin = (ms: number): Promise<Partial<Awaited<ReturnType<typeof scrape>>>> =>
+  Promise.race([scrape(), delay(ms).then(() => ({}))]).catch(() => ({}));
 const q = (xs: number[], p: number) => {
   const s = xs.slice().sort((a, b) => a - b);
   return Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN).toFixed(1));
@@ -286,32 +302,69 @@ const runs = listeners.map(async (l, i) => {
   await delay((i / SESSIONS) * 10_000);
   await run(l, i);
 });
+// A minute's counts close on the client's clock, whether or not the server answers /metrics in time: a server
+// too busy to answer must not stretch or shrink the minutes (it did, and read as collapsed throughput). Its
+// figures come from a scrape begun at the minute's end, and how long that scrape took is a figure of its own.
 const reporter = (async () => {
+  const scrapes: Promise<void>[] = [];
   for (let m = 1; m <= MINUTES; m++) {
     await delay(Math.max(0, start + m * 60_000 - Date.now()));
     const done = minute;
     minute = newMinute();
-    const server = await scrape();
-    const row = {
-      minute: m,
-      items: done.items,
-      acks: done.acks,
-      errors: done.errors,
-      unexpectedCloses: done.unexpectedCloses,
-      firstP50Ms: q(done.firstMs, 0.5),
-      firstP99Ms: q(done.firstMs, 0.99),
-      resumes: done.resumes,
-      restarts: done.restarts,
-      seqFaults: done.seqFaults,
-      ...server,
-    };
-    rows.push(row);
-    console.log(
-      `min ${m}: ${row.items} items, ${row.acks} acks, ${row.errors} errors, ${row.unexpectedCloses} unexpected closes, ${row.seqFaults} seq faults; more→first p50 ${row.firstP50Ms} ms p99 ${row.firstP99Ms} ms; heap ${row.heapMiB} MiB (of ${row.heapTotalMiB}), RSS ${row.rssMiB} MiB, external ${row.externalMiB} MiB; store ${row.storeSessions} sessions, log ${row.storeLogMiB} MiB, snapshots ${row.storeSnapshotMiB} MiB; loop lag p99 ${row.lagP99Ms} ms`,
+    const asked = performance.now();
+    scrapes.push(
+      scrapeWithin(55_000).then((server) => {
+        const row = {
+          minute: m,
+          items: done.items,
+          acks: done.acks,
+          errors: done.errors,
+          unexpectedCloses: done.unexpectedCloses,
+          firstP50Ms: q(done.firstMs, 0.5),
+          firstP99Ms: q(done.firstMs, 0.99),
+          resumes: done.resumes,
+          restarts: done.restarts,
+          seqFaults: done.seqFaults,
+          metricsMs: Math.round(performance.now() - asked),
+          ...server,
+        };
+        rows.push(row);
+        console.log(
+          `min ${m}: ${row.items} items, ${row.acks} acks, ${row.errors} errors, ${row.unexpectedCloses} unexpected closes, ${row.seqFaults} seq faults; more→first p50 ${row.firstP50Ms} ms p99 ${row.firstP99Ms} ms; /metrics answered in ${row.metricsMs} ms: heap ${row.heapMiB} MiB (of ${row.heapTotalMiB}), RSS ${row.rssMiB} MiB, external ${row.externalMiB} MiB; store ${row.storeSessions} sessions, log ${row.storeLogMiB} MiB, snapshots ${row.storeSnapshotMiB} MiB; decisions ${row.decisions}; loop lag p99 ${row.lagP99Ms} ms`,
+        );
+      }),
     );
+  }
+  await Promise.all(scrapes);
+  rows.sort((a, b) => (a.minute as number) - (b.minute as number));
+})();
+// SOAK_TRACE=1: every 10 s, where the listeners wait and what the server did meanwhile (items, decisions).
+let tracing = process.env.SOAK_TRACE === '1';
+const tracer = (async () => {
+  let before = { items: 0, decisions: 0 };
+  while (tracing) {
+    await delay(10_000);
+    const text = await (await fetch(`${http}/metrics`)).text();
+    const sum = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'gm'))].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    const now = {
+      items: sum('omakase_items_served_total'),
+      decisions: sum('omakase_decision_seconds_count'),
+    };
+    const census: Record<string, number> = {};
+    for (const l of listeners) census[l.phase] = (census[l.phase] ?? 0) + 1;
+    console.log(
+      `trace ${((Date.now() - start) / 1000).toFixed(0)} s: server +${now.items - before.items} items, +${now.decisions - before.decisions} decisions; listeners ${JSON.stringify(census)}`,
+    );
+    before = now;
   }
 })();
 await Promise.all([...runs, reporter]);
+tracing = false;
+await tracer;
 const after = await scrape();
 proc.kill('SIGTERM');
 await new Promise((resolve) => proc.once('exit', resolve));

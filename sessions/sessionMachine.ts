@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.ts';
 import { steerKey } from '../engine/pool.ts';
 import type { Feedback } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
+import { sessionError } from './errors.ts';
 import {
   applyChange,
   commit,
@@ -46,10 +47,12 @@ export interface SessionMachineDeps {
   now: () => number;
   /**
    * When a refresh (a decision for a pool that still serves) may begin its work; absent: at once. The
-   * manager resolves it once the command that made the pool due is answered, so the decision's synchronous
-   * work does not delay that answer.
+   * manager grants it once the command that made the pool due is answered and the node's refresh queue
+   * gives it a turn, so the decision's synchronous work delays neither that answer nor anyone else's
+   * (`RefreshQueue`). It resolves with the function to call when the decision is done, or with undefined
+   * when `signal` aborted first: the session stopped, and the refresh is not made.
    */
-  refreshSlot?: (sessionId: string) => Promise<void>;
+  refreshSlot?: (sessionId: string, signal: AbortSignal) => Promise<(() => void) | undefined>;
 }
 
 type Ctx = SessionContext;
@@ -74,11 +77,19 @@ export function createSessionMachine(deps: SessionMachineDeps) {
   return setup({
     types: {} as { context: Ctx; events: Ev; input: SessionInput; emitted: SessionEmitted },
     actors: {
-      score: fromPromise<ScoreOutput, ScoreInput>(async ({ input }) => {
+      score: fromPromise<ScoreOutput, ScoreInput>(async ({ input, signal }) => {
         const nowMs = deps.now();
-        if (input.refresh && deps.refreshSlot) await deps.refreshSlot(input.sessionId);
-        const { pool } = await engine.score(input.state, { nowMs });
-        return { pool, nowMs };
+        if (!input.refresh || !deps.refreshSlot)
+          return { pool: (await engine.score(input.state, { nowMs })).pool, nowMs };
+        const release = await deps.refreshSlot(input.sessionId, signal);
+        // Stopped while waiting: nothing receives the output of a stopped actor.
+        if (release === undefined)
+          throw sessionError('SESSION_ENDED', 'The session stopped before its refresh.');
+        try {
+          return { pool: (await engine.score(input.state, { nowMs })).pool, nowMs };
+        } finally {
+          release();
+        }
       }),
     },
     delays: {

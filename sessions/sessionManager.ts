@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { sessionError } from './errors.ts';
 import { endedError, LiveSession, worthReporting } from './liveSession.ts';
+import { RefreshQueue } from './refreshQueue.ts';
 import { replayTail, restoreActor } from './restoreSession.ts';
 import { type SessionClock, SYSTEM_CLOCK } from './sessionClock.ts';
 import { type SessionCommand, type SessionReply, type SessionSettings, selectors } from './sessionContext.ts';
@@ -48,6 +49,8 @@ export interface SessionManagerOptions {
   onError?: (err: unknown) => void;
   /** Told of every session this node rebuilds from the store (`SessionRestore`), for logs and metrics. */
   onRestored?: (restore: SessionRestore) => void;
+  /** The node's queue of background refreshes (default: one of its own); pass one to read its length. */
+  refreshes?: RefreshQueue;
 }
 
 /**
@@ -114,6 +117,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   const randomSeed = options.randomSeed ?? (() => randomBytes(4).readInt32LE(0));
   const randomToken = options.randomToken ?? (() => randomBytes(32).toString('base64url'));
   const onError = options.onError ?? ((err: unknown) => console.warn('omakase sessions:', err));
+  const refreshes = options.refreshes ?? new RefreshQueue();
   const machine = createSessionMachine({ engine, now: () => clock.now(), refreshSlot });
   const lives = new Map<string, LiveSession>();
   /** Sessions with a command under way → refreshes it made due, held until it is answered. */
@@ -154,12 +158,13 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
    * A refresh made due by a command begins after that command's caller has its answer (a turn of the event
    * loop after the call resolves, so a response written on resolution goes out first); any other, at once.
    */
-  function refreshSlot(sessionId: string): Promise<void> {
-    return new Promise((resolve) => {
+  async function refreshSlot(sessionId: string, signal: AbortSignal): Promise<(() => void) | undefined> {
+    await new Promise<void>((resolve) => {
       const held = answering.get(sessionId);
       if (held) held.push(resolve);
       else resolve();
     });
+    return refreshes.acquire(signal);
   }
 
   /** Starts tracking a live copy: its decisions and failures are logged as they happen. */

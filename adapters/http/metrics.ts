@@ -12,6 +12,8 @@ export interface MetricsSources {
   draining(): boolean;
   /** The memory store's holdings (absent on Redis). */
   memoryStore?(): MemoryStoreStats;
+  /** Background refreshes waiting for their turn (`RefreshQueue`). */
+  refreshesWaiting?(): number;
 }
 
 /**
@@ -32,6 +34,13 @@ export class Metrics {
     help: 'Engine decisions (one call picking the next items), by outcome.',
     labelNames: ['outcome'],
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  /** How long background refreshes waited for their turn: how stale pools get under load. */
+  readonly refreshWait = new Histogram({
+    name: 'omakase_refresh_wait_seconds',
+    help: 'Time a due refresh (a decision for a pool that still serves) waited in the node-wide refresh queue.',
+    buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
   readonly feedback = new Counter({
@@ -102,6 +111,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(self.sources?.sessions() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'omakase_refreshes_waiting',
+      help: 'Due refreshes waiting in the node-wide refresh queue.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sources?.refreshesWaiting?.() ?? 0);
       },
     });
     new Gauge({

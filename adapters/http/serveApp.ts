@@ -5,6 +5,7 @@ import { isOmakaseError } from '../../models/omakaseError.ts';
 import { createFileStore } from '../../sessions/fileStore.ts';
 import { createMemoryStore, type MemoryStore } from '../../sessions/memoryStore.ts';
 import { createRedisStore } from '../../sessions/redisStore.ts';
+import { RefreshQueue } from '../../sessions/refreshQueue.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
 import type { SessionStore } from '../../sessions/sessionStore.ts';
@@ -100,9 +101,11 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
     runtime: runtime.card.runtime,
   };
   const failed = throttledLog(log);
+  const refreshes = new RefreshQueue({ onGrant: (ms) => metrics.refreshWait.observe(ms / 1000) });
   const service = createSessionManager({
     engine: metrics.instrumentEngine(runtime.engine),
     store,
+    refreshes,
     nodeId: config.nodeId,
     provenance,
     graceMs: ops.graceMs,
@@ -212,6 +215,7 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
     sessions: () => wsServer.sessions(),
     draining: () => wsServer.draining(),
     memoryStore: held && (() => held.stats()),
+    refreshesWaiting: () => refreshes.length,
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

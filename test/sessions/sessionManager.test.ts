@@ -164,6 +164,9 @@ describe('createSessionManager', () => {
     const next = await service.more(sid, 'c1', 2);
     expect(fake.calls.score).toBe(before);
     for (const d of [...items, ...next]) expect(d.reasons.decision).toBe(0);
+    // A turn for the caller's answer, then one for the refresh queue's grant (`RefreshQueue`).
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.calls.score).toBe(before);
     await new Promise((resolve) => setImmediate(resolve));
     expect(fake.calls.score).toBe(before + 1);
     await new Promise((resolve) => setImmediate(resolve));
