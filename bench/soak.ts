@@ -3,7 +3,10 @@
  * a time with feedback on every one (skips, likes, the odd thumbs-down), a pause of SOAK_THINK_MS between
  * pages, and churn: every minute a tenth of the listeners drop their socket and resume, and a tenth end their
  * session and start a new one. Per minute: the server's heap and RSS (its own /metrics), p50/p99 of
- * more → first item, items, feedback acked, error frames and unexpected closes. Last line: one JSON object.
+ * more → first item, items, feedback acked, error frames and unexpected closes, how long /metrics took to
+ * answer. At the start, once all have ended, and once the ended ones are swept (`--ended-ttl-ms` is 60 s here),
+ * the server's heap after a full GC (forced through its inspector, on loopback). Last line: one JSON object.
+ * SOAK_TRACE=1 adds, every 10 s, where the listeners are waiting and the server's items and decisions.
  *
  *   npm run bench:soak     (SOAK_SESSIONS=200, SOAK_MINUTES=3, SOAK_THINK_MS=1000; SOAK_REDIS_URL=redis://…
  *                           runs on Redis with a prefix of its own; SOAK_SERVE_ARGS adds serve flags; the issue's figure: SOAK_SESSIONS=1000
@@ -40,7 +43,34 @@ if (process.env.SOAK_SERVE_ARGS) args.push(...process.env.SOAK_SERVE_ARGS.split(
 if (REDIS_URL)
   args.push('--redis', REDIS_URL, '--redis-prefix', `omakase-soak-${randomBytes(4).toString('hex')}`);
 else args.push('--memory');
-const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Ended sessions are kept a minute (not the default five) so the run can show memory after they go.
+if (!args.includes('--ended-ttl-ms')) args.push('--ended-ttl-ms', '60000');
+// The inspector, on loopback, only so that the soak can force full GCs: heap after a GC is the live size.
+const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', CLI, ...args], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+const inspectorUrl = new Promise<string>((resolve) => {
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => {
+    const text = c.toString();
+    if (!/Debugger (listening|attached)|For help, see/.test(text)) process.stderr.write(text);
+    err += text;
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(err);
+    if (m) resolve(m[1]);
+  });
+});
+/** A full GC in the server (the inspector's HeapProfiler.collectGarbage). */
+async function collectGarbage(): Promise<void> {
+  const socket = new WebSocket(await inspectorUrl);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  await new Promise<void>((resolve) => {
+    socket.on('message', (d) => {
+      if (JSON.parse(d.toString()).id === 1) resolve();
+    });
+    socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+  });
+  socket.close();
+}
 let serverExit: number | null | undefined;
 proc.once('exit', (code) => {
   serverExit = code;
@@ -295,6 +325,9 @@ console.log(
   `# soak: ${SESSIONS} sessions for ${MINUTES} min on ${REDIS_URL ? 'Redis' : 'the memory store'}, think ${THINK_MS} ms`,
 );
 const rows: Record<string, unknown>[] = [];
+await collectGarbage();
+const idle = await scrape();
+console.log(`at start, full GC: heap ${idle.heapMiB} MiB, RSS ${idle.rssMiB} MiB`);
 const start = Date.now();
 const listeners = Array.from({ length: SESSIONS }, (_, i) => new Listener(i + 1));
 // Ramp up over ten seconds, as listeners arrive.
@@ -366,6 +399,20 @@ await Promise.all([...runs, reporter]);
 tracing = false;
 await tracer;
 const after = await scrape();
+// What the server holds once every session has ended: with the ended ones still kept, then once they are
+// swept (after --ended-ttl-ms and a sweep), each after a full GC. The second should be near the first minute's.
+await collectGarbage();
+const afterGc = await scrape();
+console.log(
+  `all ended, full GC: heap ${afterGc.heapMiB} MiB, RSS ${afterGc.rssMiB} MiB, store ${afterGc.storeSessions} sessions`,
+);
+const endedTtlMs = Number(args[args.indexOf('--ended-ttl-ms') + 1]);
+await delay(endedTtlMs + Math.min(30_000, Math.max(1_000, endedTtlMs)) + 1_000);
+await collectGarbage();
+const swept = await scrape();
+console.log(
+  `ended sessions swept, full GC: heap ${swept.heapMiB} MiB, RSS ${swept.rssMiB} MiB, store ${swept.storeSessions} sessions`,
+);
 proc.kill('SIGTERM');
 await new Promise((resolve) => proc.once('exit', resolve));
 console.log(
@@ -377,7 +424,10 @@ console.log(
     errorCodes,
     errorSamples,
     unexpectedCloseCodes: closeCodes,
+    atStartFullGc: idle,
     afterAllEnded: after,
+    afterAllEndedFullGc: afterGc,
+    afterEndedSweptFullGc: swept,
     serverLogLines: logLines,
     serverWarnLines: warnLines,
     serverExitedDuringRun: serverExit !== undefined && serverExit !== 0,
