@@ -298,6 +298,14 @@ export const OPS_SETTINGS: readonly Setting[] = [
     doc: 'event-loop delay (p99 over 1 s) above which new sessions are refused; 0 = off',
   },
   {
+    key: 'overloadRefreshWaitMs',
+    flag: '--overload-refresh-wait-ms',
+    env: 'OMAKASE_OVERLOAD_REFRESH_WAIT_MS',
+    kind: 'int',
+    default: 10_000,
+    doc: "how long the node's oldest due refresh may wait before new sessions are refused; 0 = off",
+  },
+  {
     key: 'drainTimeoutMs',
     flag: '--drain-timeout-ms',
     env: 'OMAKASE_DRAIN_TIMEOUT_MS',

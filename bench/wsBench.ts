@@ -54,6 +54,7 @@ const UNLIMITED = {
   sessionStartsPerMinute: 1e9,
   maxInFlight: 1e9,
   overloadLagMs: 0,
+  overloadRefreshWaitMs: 0,
 };
 
 interface DriverResult {

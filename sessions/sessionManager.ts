@@ -386,6 +386,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   }
 
   return {
+    refreshWaitMs: () => refreshes.oldestWaitMs(),
     async start(request) {
       const sessionId = randomUUID();
       const resumeToken = randomToken();

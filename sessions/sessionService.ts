@@ -9,6 +9,8 @@ import type { WireRecord } from './sessionLog.ts';
  * All methods reject with an OmakaseError whose code is listed in sessions/errors.ts.
  */
 export interface SessionService {
+  /** How long this node's oldest waiting background refresh has waited, in ms (0 when none waits). */
+  refreshWaitMs?(): number;
   start(request: StartRequest): Promise<SessionOpened>;
   /** Takes the session over for `connectionId` (within the grace window); re-sends items after `lastSeq`. */
   resume(request: ResumeRequest): Promise<SessionOpened>;

@@ -201,6 +201,7 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
       sessionStartsPerMinute: ops.sessionStartsPerMinute,
       maxInFlight: ops.maxInFlight,
       overloadLagMs: ops.overloadLagMs,
+      overloadRefreshWaitMs: ops.overloadRefreshWaitMs,
       drainTimeoutMs: ops.drainTimeoutMs,
     },
     authenticate,

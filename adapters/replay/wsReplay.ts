@@ -92,6 +92,7 @@ export async function replayWire(
     messageBurst: Number.MAX_SAFE_INTEGER,
     sessionStartsPerMinute: Number.MAX_SAFE_INTEGER,
     overloadLagMs: 0,
+    overloadRefreshWaitMs: 0,
   });
   const owners: ConnectionContext['owners'] = new Map();
   const sockets = new Map<string, ReplaySocket>();

@@ -21,6 +21,11 @@ export interface ServerLimits {
   maxInFlight: number;
   /** Event-loop delay (p99 over the last second, ms) above which new sessions are refused; 0 = off. */
   overloadLagMs: number;
+  /**
+   * How long the node's oldest waiting refresh may have waited (ms) before new sessions are refused; 0 = off.
+   * Past it the node is deciding behind its listeners (their pools refresh late), so new ones go elsewhere.
+   */
+  overloadRefreshWaitMs: number;
   /** On drain, how long requests in flight may take before their sockets are closed anyway. */
   drainTimeoutMs: number;
 }
@@ -35,6 +40,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   sessionStartsPerMinute: 120,
   maxInFlight: 20_000,
   overloadLagMs: 2_000,
+  overloadRefreshWaitMs: 10_000,
   drainTimeoutMs: 10_000,
 };
 
@@ -53,7 +59,11 @@ export class Admission {
   private lagMs = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly limits: ServerLimits) {
+  /** `refreshWaitMs`: how long the node's oldest waiting refresh has waited (the session service says). */
+  constructor(
+    readonly limits: ServerLimits,
+    private readonly refreshWaitMs: () => number = () => 0,
+  ) {
     if (limits.overloadLagMs > 0) {
       this.delay = monitorEventLoopDelay({ resolution: 20 });
       this.delay.enable();
@@ -93,6 +103,8 @@ export class Admission {
       return 'server overloaded (requests in flight); try again later';
     if (this.limits.overloadLagMs > 0 && this.lagMs > this.limits.overloadLagMs)
       return 'server overloaded (event loop delay); try again later';
+    if (this.limits.overloadRefreshWaitMs > 0 && this.refreshWaitMs() > this.limits.overloadRefreshWaitMs)
+      return 'server overloaded (decisions behind); try again later';
     return undefined;
   }
 

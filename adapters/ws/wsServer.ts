@@ -98,7 +98,7 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
   if (options.handshakeTimeoutMs !== undefined) limits.handshakeTimeoutMs = options.handshakeTimeoutMs;
   const serverLimits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.serverLimits };
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const admission = new Admission(serverLimits);
+  const admission = new Admission(serverLimits, () => options.service.refreshWaitMs?.() ?? 0);
   const observer = options.observer ?? {};
   const live = new Set<WsConnection>();
   const ctx: ConnectionContext = {

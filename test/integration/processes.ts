@@ -19,7 +19,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A Redis server of this test's own (never the shared one), so it can be paused, stopped and restarted. */
+/** A Redis server of this test's own (never the shared one), so it can be paused, stopped and restarted (on `onPort` again, to restart one). */
 export interface OwnRedis {
   port: number;
   url: string;
@@ -31,8 +31,8 @@ export interface OwnRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(extraArgs: string[] = []): Promise<OwnRedis> {
-  const port = await freePort();
+export async function startRedis(extraArgs: string[] = [], onPort?: number): Promise<OwnRedis> {
+  const port = onPort ?? (await freePort());
   const proc = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],

@@ -26,6 +26,8 @@ interface FakeSession {
  * Items are synthetic; `disliked` withdraws the next delivered item; `limit` makes the session run dry.
  */
 export class FakeSessionService implements SessionService {
+  /** Set by a test to report a refresh backlog (`SessionService.refreshWaitMs`). */
+  refreshWaitMs?: () => number;
   readonly sessions = new Map<string, FakeSession>();
   readonly disconnects: { sessionId: string; connectionId: string }[] = [];
   /** Total `n` asked of `more`, per session: the server must never ask for more than the client's credit. */

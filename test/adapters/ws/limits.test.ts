@@ -157,6 +157,29 @@ describe('limits', () => {
     expect((await tooFast.closed).code).toBe(1013);
   });
 
+  it('refuses new sessions with 1013 while refreshes wait too long, and serves open ones', async () => {
+    let waitMs = 0;
+    service.refreshWaitMs = () => waitMs;
+    await serve({ serverLimits: { overloadRefreshWaitMs: 5_000 } });
+    const open = await connect();
+    await hello(open);
+    await open.next('welcome');
+    waitMs = 5_001;
+    const late = await connect();
+    await hello(late);
+    expect(await late.next('error')).toMatchObject({
+      code: 'PROTO_OVERLOADED',
+      message: expect.stringContaining('decisions behind'),
+    });
+    expect((await late.closed).code).toBe(1013);
+    open.send({ type: 'more', id: 'm', n: 1 });
+    expect(await open.next('item')).toMatchObject({ seq: 1 });
+    waitMs = 0;
+    const after = await connect();
+    await hello(after);
+    await after.next('welcome');
+  });
+
   it('refuses new sessions with 1013 while the event loop is overloaded, and serves open ones', async () => {
     const s = await serve({ serverLimits: { overloadLagMs: 100 } });
     const open = await connect();
