@@ -8,6 +8,7 @@ import { createRedisStore } from '../../sessions/redisStore.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
 import type { SessionStore } from '../../sessions/sessionStore.ts';
+import { createWireTrailer, type WireTrailer } from '../../sessions/wireTrailer.ts';
 import type { OpsConfig, ServerConfig } from '../config.ts';
 import type { Runtime } from '../runtime.ts';
 import { catalogLookup } from '../web/catalogLookup.ts';
@@ -32,6 +33,8 @@ export interface ServeApp {
   ws: WsServer;
   service: SessionService;
   store: SessionStore;
+  /** Writes an adapter's traffic after a session's last entry (the `end` answer), for exact replay. */
+  trailer: WireTrailer;
   metrics: Metrics;
   /** `ws://host:port/ws` */
   url: string;
@@ -179,8 +182,10 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
   );
   http.keepAliveTimeout = ops.httpKeepAliveTimeoutMs;
   http.maxRequestsPerSocket = 1000;
+  const trailer = createWireTrailer(store, { nodeId: config.nodeId });
   ws = await createWsServer({
     service,
+    trailer,
     server: http,
     path: '/ws',
     // Reasons go out with every item: the page's "Why this?" reads them from the item frame.
@@ -246,6 +251,7 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
     ws: wsServer,
     service,
     store,
+    trailer,
     metrics,
     url: `ws://${config.host}:${port}/ws`,
     drain: () => wsServer.drain(),

@@ -193,8 +193,12 @@ export function wireRecords(log: SessionLog): Rec[] {
     for (const [c, kind, payload] of wire as [string, string, unknown][])
       out.push({ logIndex, c, kind, payload });
   };
+  const carriers = [
+    ...log.entries.map(({ index, entry }) => ({ index, wire: entry.wire })),
+    ...log.trailers,
+  ].sort((a, b) => a.index - b.index);
   take(0, log.start.wire);
-  for (const { index, entry } of log.entries) take(index, entry.wire);
+  for (const { index, wire } of carriers) take(index, wire);
   return out;
 }
 
