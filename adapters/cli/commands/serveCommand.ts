@@ -112,6 +112,7 @@ export function serveCommand(): Command {
         host: config.host,
         log: (m) => log.info({ event: 'voice.listening' }, m),
         warn: (m) => log.warn({ event: 'voice.warning' }, m),
+        trailer: app.trailer,
       });
     }
 
