@@ -6,7 +6,17 @@ import { isEndedSnapshot, type SessionStore } from './sessionStore.ts';
  * Writes an adapter's last traffic on a session that has ended (the answer to its `end`), which no later
  * command entry will carry. Resolves true once written, false when there was nothing to write it to.
  */
-export type WireTrailer = (sessionId: string, wire: readonly WireRecord[]) => Promise<boolean>;
+export type WireTrailer = (
+  sessionId: string,
+  wire: readonly WireRecord[],
+  options?: {
+    /**
+     * False writes to a session that has not ended: only when no session manager holds it any more (it was
+     * closed, as at a shutdown), or the manager's next write would lose to this one. Default true.
+     */
+    ended?: boolean;
+  },
+) => Promise<boolean>;
 
 export interface WireTrailerOptions {
   nodeId?: string;
@@ -29,13 +39,14 @@ export function createWireTrailer(store: SessionStore, options: WireTrailerOptio
   const nodeId = options.nodeId ?? 'local';
   const now = options.now ?? Date.now;
   const waitMs = options.waitMs ?? 2_000;
-  return async (sessionId, wire) => {
+  return async (sessionId, wire, how = {}) => {
+    const mustEnd = how.ended !== false;
     if (wire.length === 0) return false;
     const until = performance.now() + waitMs;
     for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
       const stored = await store.load(sessionId);
       if (!stored) return false;
-      if (isEndedSnapshot(stored.snapshot)) {
+      if (!mustEnd || isEndedSnapshot(stored.snapshot)) {
         try {
           await store.append(
             sessionId,

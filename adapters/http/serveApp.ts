@@ -42,6 +42,8 @@ export interface ServeApp {
   drain(): Promise<void>;
   /** Drain, then flush the sessions' writes and close the store and the port. */
   close(): Promise<void>;
+  /** Runs `hook` on close once the session manager is closed, before the store is (adapters' last records). */
+  onSessionsClosed(hook: () => Promise<void>): void;
 }
 
 /** `name:key` lines; `#` comments and blank lines are skipped. */
@@ -246,7 +248,11 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
   );
 
   let closing: Promise<void> | undefined;
+  const sessionsClosed: (() => Promise<void>)[] = [];
   return {
+    onSessionsClosed: (hook) => {
+      sessionsClosed.push(hook);
+    },
     http,
     ws: wsServer,
     service,
@@ -260,6 +266,7 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
         await wsServer.drain();
         await wsServer.close();
         await service.close();
+        for (const hook of sessionsClosed) await hook().catch(() => {});
         await store.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());

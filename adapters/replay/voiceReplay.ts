@@ -26,6 +26,9 @@ export function isVoiceLog(events: LogInput): boolean {
  * Every answer is hashed as the live endpoint hashed it and compared in order; the Alexa rules are checked
  * on the answers (`checkAlexaRules`).
  *
+ * A `voice` record after the first says the endpoint started afresh (a restart, another node): the replay
+ * does too, with a new handler and its empty memory, before the next request.
+ *
  * Request verification is bypassed (`UNVERIFIED`), on purpose: the log keeps neither the signature headers nor
  * the ids they sign, and only requests the live endpoint accepted were recorded (`VoiceOpened.verified` says
  * whether it checked them). Calls on another session than the log's (the end of the device's previous stream
@@ -72,18 +75,27 @@ export async function replayVoice(
     (firstBody ? JSON.parse(firstBody).context?.System?.application?.applicationId : undefined) ??
     'replay';
   let clock = log.start.atMs;
-  const handler = createAlexaHandler({
-    service,
-    catalog: engine.catalog,
-    skillId,
-    streamUrl: opened?.streamUrlTemplate ? streamUrlTemplate(opened.streamUrlTemplate) : undefined,
-    verify: UNVERIFIED,
-    warn: () => {},
-    onError: () => {},
-    // The opening item a new stream draws is not used: the session starts as logged.
-    random: () => 0,
-    now: () => clock,
-  });
+  const newHandler = () =>
+    createAlexaHandler({
+      service,
+      catalog: engine.catalog,
+      skillId,
+      streamUrl: opened?.streamUrlTemplate ? streamUrlTemplate(opened.streamUrlTemplate) : undefined,
+      verify: UNVERIFIED,
+      warn: () => {},
+      onError: () => {},
+      // The opening item a new stream draws is not used: the session starts as logged.
+      random: () => 0,
+      now: () => clock,
+    });
+  let handler = newHandler();
+  /** Requests before which the live endpoint had started afresh (a later `voice` record: a restart). */
+  const restartedAt = new Set<number>();
+  let seen = 0;
+  for (const r of records) {
+    if (r.kind === 'req') seen++;
+    else if (r.kind === 'voice' && seen > 0) restartedAt.add(seen);
+  }
 
   const answers: (VoiceResponse | undefined)[] = [];
   const running: Promise<void>[] = [];
@@ -93,6 +105,7 @@ export async function replayVoice(
       const r = requests[next];
       if (!r) return false;
       const k = next++;
+      if (restartedAt.has(k)) handler = newHandler();
       const { atMs, body } = r.payload as VoiceRequestRecord;
       clock = atMs;
       running.push(

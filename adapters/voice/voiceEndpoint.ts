@@ -51,7 +51,9 @@ export function streamUrlTemplate(template: string): (itemId: string) => string 
  * its catalog row or the template), builds the verifier, the handler and the HTTP server, and says how it
  * runs. Throws VOICE_CONFIG_INVALID for settings that cannot work.
  */
-export async function startVoiceEndpoint(options: VoiceEndpointOptions): Promise<VoiceServer> {
+export async function startVoiceEndpoint(
+  options: VoiceEndpointOptions,
+): Promise<VoiceServer & { flushRecords(): Promise<void> }> {
   const { catalog, skillId } = options;
   const streamUrl =
     options.streamUrlTemplate === undefined ? undefined : streamUrlTemplate(options.streamUrlTemplate);
@@ -101,5 +103,6 @@ export async function startVoiceEndpoint(options: VoiceEndpointOptions): Promise
   options.log(
     `voice (Alexa AudioPlayer) endpoint: ${server.url}, skill ${skillId}, requests ${options.verify ? 'verified' : 'NOT VERIFIED'}`,
   );
-  return server;
+  // The last requests of each live session have no later call to ride on: written once sessions are closed.
+  return Object.assign(server, { flushRecords: () => recording.flush() });
 }

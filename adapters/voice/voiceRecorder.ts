@@ -111,10 +111,22 @@ export function createVoiceRecording(options: VoiceRecordingOptions) {
     while (map.size > maxSessions) map.delete(map.keys().next().value as string);
   };
 
+  const opening = (sessionId: string, req: InFlight): WireRecord => {
+    const info: VoiceOpened = { sessionId, principal: req.principal, ...options.settings };
+    return [req.c, 'voice', info];
+  };
+
   /** A call on `sessionId`: the request notes it, and the session gets the records it holds. */
   const touch = (sessionId: string, connectionId: string) => {
     const req = current(connectionId);
     if (req && !req.touched.includes(sessionId)) req.touched.push(sessionId);
+    if (req && !sessions.has(sessionId)) {
+      // A session this process did not start (it restarted, or another node did): recorded from here, after a
+      // `voice` record that tells the replay to start a fresh handler, as this process started with one.
+      // Not handed over yet: the session is not loaded until this call runs, and would drop it.
+      bound(sessions, sessionId, [opening(sessionId, req)]);
+      return;
+    }
     const pending = sessions.get(sessionId);
     if (pending && pending.length > 0) {
       service.record?.(sessionId, pending);
@@ -139,12 +151,7 @@ export function createVoiceRecording(options: VoiceRecordingOptions) {
       const req = current(request.connectionId);
       if (req) {
         req.touched.push(opened.sessionId);
-        const info: VoiceOpened = {
-          sessionId: opened.sessionId,
-          principal: req.principal,
-          ...options.settings,
-        };
-        bound(sessions, opened.sessionId, [[req.c, 'voice', info]]);
+        bound(sessions, opened.sessionId, [opening(opened.sessionId, req)]);
       }
       return opened;
     },
@@ -209,6 +216,19 @@ export function createVoiceRecording(options: VoiceRecordingOptions) {
 
   return {
     service: recorded,
+    /**
+     * Writes the records no later call will carry (the last requests of each live session) as `adapter.wire`
+     * entries. Only once the session manager is closed (a shutdown): it must not hold the sessions any more.
+     */
+    async flush(): Promise<void> {
+      const waiting = [...sessions].filter(([, pending]) => pending.length > 0);
+      sessions.clear();
+      latest.clear();
+      if (!trailer) return;
+      await Promise.all(
+        waiting.map(([id, pending]) => trailer(id, pending, { ended: false }).catch(() => false)),
+      );
+    },
     wrap(handler: AlexaHandler): AlexaHandler {
       return async (rawBody, headers) => {
         const req = begin(rawBody);

@@ -212,3 +212,63 @@ describe('exact replay of a voice session through the Alexa handler', () => {
     expect(broken).toEqual({ 'expected-previous-token': 2, 'no-repeated-token': 1 });
   });
 });
+
+describe('a voice session across a restart of the endpoint', () => {
+  it('is recorded on both sides of it and replays with a fresh handler where the live one started afresh', async () => {
+    const shared = createMemoryStore();
+    const endpoint = () => {
+      const manager = createSessionManager({ engine, store: shared, randomSeed: () => 9, onError: () => {} });
+      const recording = createVoiceRecording({
+        service: manager,
+        trailer: createWireTrailer(shared),
+        settings: { skillId: SKILL, streamUrlTemplate: TEMPLATE, verified: false },
+      });
+      const handler = recording.wrap(
+        createAlexaHandler({
+          service: recording.service,
+          catalog: engine.catalog,
+          skillId: SKILL,
+          streamUrl: streamUrlTemplate(TEMPLATE),
+          verify: UNVERIFIED,
+          warn: () => {},
+          onError: () => {},
+          random: seededRandom(5),
+        }),
+      );
+      return { manager, recording, h: (body: string) => send(handler, body) };
+    };
+    const before = endpoint();
+    await before.h(launchRequest());
+    const id = sessionOf(playing);
+    await before.h(audioEvent('AudioPlayer.PlaybackStarted', playing));
+    await before.h(audioEvent('AudioPlayer.PlaybackNearlyFinished', playing, 180_000));
+    // A shutdown as `serve` does it: sessions closed, then the requests no later call carries are written.
+    await before.manager.close();
+    await before.recording.flush();
+    // The process restarts: a new manager restores the session from the store, a new handler has no memory.
+    const after = endpoint();
+    await after.h(audioEvent('AudioPlayer.PlaybackFinished', playing, 200_000));
+    playing = queued;
+    await after.h(audioEvent('AudioPlayer.PlaybackStarted', playing));
+    await after.h(intentRequest('AMAZON.NextIntent', { player: player() }));
+    await after.h(audioEvent('AudioPlayer.PlaybackStarted', playing));
+    await after.h(intentRequest('AMAZON.StopIntent', { player: player() }));
+    const deadline = Date.now() + 5000;
+    const events = async () => (await shared.readEvents(id)).map((e) => e.event);
+    while (!(await events()).some((e) => e.type === WIRE_TRAILER)) {
+      if (Date.now() > deadline) throw new Error('no adapter.wire entry after "stop"');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const log = await events();
+    expect(JSON.stringify(log).match(/"voice",\{/g)).toHaveLength(2);
+    expect(log.filter((e) => e.type === WIRE_TRAILER)).toHaveLength(2);
+    const voice = await replayVoice(log, engine);
+    const text = withWire('REPLAY OK\n', { ...voice, ok: true });
+    expect(voice.callMismatch, text).toBeNull();
+    expect(voice.firstFrameDivergence, text).toBeNull();
+    expect(voice.framesRecorded).toBe(8);
+    expect(voice.framesMatched).toBe(8);
+    expect(voice.frames.ok).toBe(true);
+    await after.manager.close();
+  });
+});
