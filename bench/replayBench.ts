@@ -6,16 +6,18 @@
  */
 import { fileURLToPath } from 'node:url';
 import { readLogFile } from '../adapters/cli/commands/replayCommand.ts';
+import { replayVoice } from '../adapters/replay/voiceReplay.ts';
 import { replayWire } from '../adapters/replay/wsReplay.ts';
 import { loadRuntime } from '../adapters/runtime.ts';
 import { replaySession } from '../sessions/replay.ts';
 
 const file = fileURLToPath(new URL('../test/golden/radio.jsonl', import.meta.url));
 const events = await readLogFile(file);
+const voiceEvents = await readLogFile(fileURLToPath(new URL('../test/golden/voice.jsonl', import.meta.url)));
 const runtime = await loadRuntime({});
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 
-async function rate(what: string, once: () => Promise<boolean>) {
+async function rate(what: string, once: () => Promise<boolean>, count = events.length) {
   for (let i = 0; i < 5; i++) if (!(await once())) throw new Error(`${what}: the golden session diverged`);
   let runs = 0;
   const start = performance.now();
@@ -24,9 +26,9 @@ async function rate(what: string, once: () => Promise<boolean>) {
     runs++;
   }
   const ms = performance.now() - start;
-  const perSecond = (runs * events.length * 1000) / ms;
+  const perSecond = (runs * count * 1000) / ms;
   process.stdout.write(
-    `${what}: ${runs} replays of ${events.length} events in ${(ms / 1000).toFixed(1)} s: ${Math.round(perSecond)} events/s\n`,
+    `${what}: ${runs} replays of ${count} events in ${(ms / 1000).toFixed(1)} s: ${Math.round(perSecond)} events/s\n`,
   );
   return Math.round(perSecond);
 }
@@ -40,6 +42,14 @@ const wire = await rate('session + ws adapter (replayWire)', async () => {
   return r.firstFrameDivergence === null && r.callMismatch === null;
 });
 const both = Math.round(1 / (1 / session + 1 / wire));
+const voice = await rate(
+  'voice golden, session + Alexa handler (replayVoice)',
+  async () => {
+    const r = await replayVoice(voiceEvents, runtime.engine);
+    return r.firstFrameDivergence === null && r.callMismatch === null;
+  },
+  voiceEvents.length,
+);
 process.stdout.write(
-  `${JSON.stringify({ bench: 'replay', file: 'test/golden/radio.jsonl', events: events.length, sessionEventsPerSecond: session, wireEventsPerSecond: wire, exactEventsPerSecond: both, goal: 10_000 })}\n`,
+  `${JSON.stringify({ bench: 'replay', file: 'test/golden/radio.jsonl', events: events.length, sessionEventsPerSecond: session, wireEventsPerSecond: wire, exactEventsPerSecond: both, voiceEventsPerSecond: voice, goal: 10_000 })}\n`,
 );

@@ -21,6 +21,7 @@ import { loadRuntime } from '../adapters/runtime.ts';
 import { createAlexaHandler, UNVERIFIED } from '../adapters/voice/alexaHandler.ts';
 import type { AlexaResponseEnvelope } from '../adapters/voice/alexaResponse.ts';
 import { streamUrlTemplate } from '../adapters/voice/voiceEndpoint.ts';
+import { createVoiceRecording } from '../adapters/voice/voiceRecorder.ts';
 import { createVoiceServer } from '../adapters/voice/voiceServer.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
@@ -52,13 +53,23 @@ const handlerOptions = {
   verify: UNVERIFIED as typeof UNVERIFIED,
   warn: () => {},
 };
-const handler = createAlexaHandler({
-  ...handlerOptions,
-  service,
-  onError: (err) => {
-    throw err;
-  },
-});
+// Recording on, as `serve` runs the endpoint (startVoiceEndpoint): each request and a hash of its answer go
+// to the session's log.
+const recordingSettings = {
+  skillId: BENCH_SKILL_ID,
+  streamUrlTemplate: 'https://media.example.com/{id}.mp3',
+  verified: false,
+};
+const recording = createVoiceRecording({ service, settings: recordingSettings });
+const handler = recording.wrap(
+  createAlexaHandler({
+    ...handlerOptions,
+    service: recording.service,
+    onError: (err) => {
+      throw err;
+    },
+  }),
+);
 const server = await createVoiceServer({ handler, port: 0 });
 
 // The device in its own process: the headline figure.
@@ -148,6 +159,17 @@ const bareHttp = httpSender(bareServer.url);
 const bare = await listen(bareHttp.send, REQUESTS, WARMUP);
 bareHttp.close();
 await bareServer.close();
+// The same with recording on: what redacting, hashing and keeping each request costs the adapter.
+const instant = instantService();
+const bareRecording = createVoiceRecording({ service: instant, settings: recordingSettings });
+const recordedServer = await createVoiceServer({
+  handler: bareRecording.wrap(createAlexaHandler({ ...handlerOptions, service: bareRecording.service })),
+  port: 0,
+});
+const recordedHttp = httpSender(recordedServer.url);
+const recordedBare = await listen(recordedHttp.send, REQUESTS, WARMUP);
+recordedHttp.close();
+await recordedServer.close();
 await server.close();
 await service.close();
 
@@ -184,6 +206,8 @@ const result = {
   inProcessP99Ms: round(quantile(sorted(direct.times), 0.99)),
   adapterOnlyP50Ms: round(quantile(sorted(bare.times), 0.5)),
   adapterOnlyP99Ms: round(quantile(sorted(bare.times), 0.99)),
+  adapterRecordingP50Ms: round(quantile(sorted(recordedBare.times), 0.5)),
+  adapterRecordingP99Ms: round(quantile(sorted(recordedBare.times), 0.99)),
   goalP99Ms: GOAL_P99_MS,
   goalMet: at(0.99) <= GOAL_P99_MS,
 };
@@ -201,5 +225,8 @@ log(
 );
 log(
   `the adapter alone (HTTP + handler over a session service that answers at once): p50 ${result.adapterOnlyP50Ms} ms, p99 ${result.adapterOnlyP99Ms} ms`,
+);
+log(
+  `the adapter alone with recording on: p50 ${result.adapterRecordingP50Ms} ms, p99 ${result.adapterRecordingP99Ms} ms`,
 );
 log(JSON.stringify(result));

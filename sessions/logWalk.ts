@@ -27,6 +27,11 @@ export interface WalkDecision {
   scoredAt: SessionState;
   /** False when no such state was seen (then `scoredAt` is the state it landed on). */
   exactState: boolean;
+  /**
+   * Every state since the last decision that matches the pool, oldest first (several when a `started` came
+   * between the decision's start and its landing), or the state it landed on when none does.
+   */
+  candidates: SessionState[];
 }
 
 /** A logged delivery, replayed: the items with their reasons, the state before the pick, the pool it used. */
@@ -49,14 +54,24 @@ export interface WalkChange {
   withdrawn: number[];
   /** The delivered items withdrawn (their seqs are void from then on). */
   withdrawnItems: DeliveredItem[];
+  /** The machine's answer in the walk (undefined when it gave none at once). */
+  reply: SessionReply | undefined;
 }
 
 export interface WalkVisitor {
   decision?(d: WalkDecision): void | Promise<void>;
   delivery?(d: WalkDelivery): void | Promise<void>;
   change?(c: WalkChange): void | Promise<void>;
-  /** Every other logged command the session took (pause, play, disconnect, resume, end, a held more). */
-  command?(c: { logIndex: number; entry: CommandEntry }): void | Promise<void>;
+  /**
+   * Every other logged command the session took (pause, play, disconnect, resume, end, a held more), with the
+   * machine's answer in the walk and what it delivered (a more logged as held that the walk answered at once).
+   */
+  command?(c: {
+    logIndex: number;
+    entry: CommandEntry;
+    reply: SessionReply | undefined;
+    items: DeliveredItem[];
+  }): void | Promise<void>;
 }
 
 /**
@@ -110,23 +125,20 @@ export async function walkLog(
       if (entry.type === 'engine.pool') {
         const pool = fromLoggedPool(entry.pool, engine.catalog);
         const before = context().engine!;
-        let scoredAt: SessionState | undefined;
-        for (let k = states.length - 1; k >= 0 && !scoredAt; k--) {
-          const s = states[k]!;
-          if (
+        const matching = states.filter(
+          (s) =>
             s.decisions === pool.decision &&
             s.nextPos === pool.fromPos &&
             (s.signals ?? 0) === pool.signal &&
-            steerKey(s.steers) === pool.steer
-          )
-            scoredAt = s;
-        }
+            steerKey(s.steers) === pool.steer,
+        );
         await visitor.decision?.({
           logIndex: index,
           entry,
           pool,
-          scoredAt: scoredAt ?? before,
-          exactState: scoredAt !== undefined,
+          scoredAt: matching.at(-1) ?? before,
+          exactState: matching.length > 0,
+          candidates: matching.length > 0 ? matching : [before],
         });
         const id = entry.answered ? held.get(entry.answered.reqId) : undefined;
         actor.send({ type: 'log.pool', pool, nowMs: entry.nowMs });
@@ -157,8 +169,12 @@ export async function walkLog(
         withdrawn: _w,
         ids,
         p,
+        wire: _wire,
+        removed: _removed,
         ...rest
       } = command as typeof command & {
+        wire?: unknown;
+        removed?: unknown;
         withdrawn?: number[];
         ids?: string[];
         p?: number[];
@@ -180,7 +196,7 @@ export async function walkLog(
           });
         } else {
           if (!ids && !reply) held.set(loggedReq, reqId);
-          await visitor.command?.({ logIndex: index, entry });
+          await visitor.command?.({ logIndex: index, entry, reply, items: deliveredFor(reply) });
         }
         continue;
       }
@@ -192,10 +208,11 @@ export async function walkLog(
           entry,
           withdrawn,
           withdrawnItems: before.delivered.filter((d) => gone.has(d.seq)),
+          reply,
         });
         continue;
       }
-      await visitor.command?.({ logIndex: index, entry });
+      await visitor.command?.({ logIndex: index, entry, reply, items: deliveredFor(reply) });
     }
   } finally {
     actor.stop();

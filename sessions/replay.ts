@@ -1,11 +1,10 @@
 import type { Engine } from '../engine/engine.ts';
-import { type ScoredPool, steerKey } from '../engine/pool.ts';
+import type { ScoredPool } from '../engine/pool.ts';
 import type { SessionState } from '../engine/session.ts';
-import { replayActor } from './replayActor.ts';
+import { walkLog } from './logWalk.ts';
 import { rescoredPool } from './rescoredPool.ts';
-import type { SessionReply } from './sessionContext.ts';
-import { type DecisionEntry, fromLoggedPool, type LogInput, readLog } from './sessionLog.ts';
-import type { SessionEvent } from './sessionMachine.ts';
+import { type DecisionEntry, type LogInput, readLog } from './sessionLog.ts';
+import type { DeliveredItem } from './sessionService.ts';
 
 export type { LogInput as ReplayInput } from './sessionLog.ts';
 
@@ -123,47 +122,19 @@ export async function replaySession(
     if (diff.status !== 'exact' && report.divergences.length < maxListed) report.divergences.push(diff);
   };
 
-  const actor = replayActor(engine, log.start, 'replay');
-  const replies = new Map<number, SessionReply>();
-  actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
-  actor.start();
-  let reqId = 0;
-  const send = (event: Record<string, unknown>): SessionReply | undefined => {
-    const id = ++reqId;
-    actor.send({ ...event, reqId: id } as unknown as SessionEvent);
-    const reply = replies.get(id);
-    replies.delete(id);
-    return reply;
-  };
-  send({
-    type: 'user.start',
-    seed: log.start.seed,
-    intent: log.start.intent,
-    profile: log.start.profile,
-    nowMs: log.start.atMs,
-  });
-  /**
-   * The engine states since the last decision landed: a decision is logged when it lands, and commands may
-   * have come between its start and then, so `rescore` looks here for the state it was scored for.
-   */
-  let since: SessionState[] = [actor.getSnapshot().context.engine!];
-  const seen = () => {
-    const state = actor.getSnapshot().context.engine!;
-    if (since.at(-1) !== state) since.push(state);
-  };
-  /** Held `feed.more` requests: the logged reqId → the replay's. */
-  const held = new Map<number, number>();
   let deliveries = 0;
   let decisions = 0;
+  /** Held `feed.more` requests (logged reqIds): a decision's answer to another is a divergence. */
+  const held = new Set<number>();
 
   const compareDelivery = (
     logIndex: number,
     expected: string[],
     p: number[] | undefined,
-    reply: SessionReply | undefined,
+    items: readonly DeliveredItem[],
   ) => {
-    const got = reply?.ok ? (reply.ids ?? []) : [];
-    const gotP = reply?.ok ? (reply.p ?? []) : [];
+    const got = items.map((i) => i.id);
+    const gotP = items.map((i) => i.propensity);
     let delta = 0;
     if (p)
       for (let i = 0; i < Math.min(p.length, gotP.length); i++)
@@ -181,68 +152,39 @@ export async function replaySession(
     });
   };
 
-  for (const { index, entry } of log.entries) {
-    if (entry.type === 'engine.pool') {
-      const pool = fromLoggedPool(entry.pool, engine.catalog);
-      if (mode === 'rescore') await rescore(entry, pool, index);
-      actor.send({ type: 'log.pool', pool, nowMs: entry.nowMs });
-      since = [actor.getSnapshot().context.engine!];
+  // The walk drives the machine over the log (the same one rescore, counterfactual and the timeline use);
+  // this visitor judges what it sees.
+  const walked = await walkLog(events, engine, {
+    async decision(d) {
+      if (mode === 'rescore') await rescore(d.entry, d.pool, d.logIndex, d.candidates);
       decisions++;
-      if (entry.answered) {
-        const id = held.get(entry.answered.reqId);
-        held.delete(entry.answered.reqId);
-        const reply = id === undefined ? undefined : replies.get(id);
-        if (id !== undefined) replies.delete(id);
-        compareDelivery(index, entry.answered.ids, entry.answered.p, reply);
-      }
-      continue;
-    }
-    if (entry.type === 'engine.failed') {
-      actor.send({ type: 'log.refillFailed' });
-      continue;
-    }
-    if (entry.ok === false) continue;
-    const { atMs: _a, node: _n, ok: _ok, code: _c, reqId: loggedReq, ...command } = entry;
-    const {
-      withdrawn: loggedWithdrawn,
-      ids,
-      p,
-      wire: _wire,
-      removed: _removed,
-      ...rest
-    } = command as typeof command & {
-      wire?: unknown;
-      removed?: unknown;
-      withdrawn?: number[];
-      ids?: string[];
-      p?: number[];
-    };
-    const reply = send(rest);
-    seen();
-    if (entry.type === 'feed.more') {
-      if (ids) compareDelivery(index, ids, p, reply);
-      else if (reply) compareDelivery(index, [], undefined, reply);
-      else held.set(loggedReq, reqId);
-      continue;
-    }
-    if (entry.type === 'user.feedback' || entry.type === 'user.steer') {
+      const answered = d.entry.answered;
+      // A logged answer to a request the replay never held: nothing was delivered here.
+      if (answered && !held.delete(answered.reqId)) compareDelivery(d.logIndex, answered.ids, answered.p, []);
+    },
+    delivery(d) {
+      compareDelivery(d.logIndex, d.ids, d.p, d.items);
+    },
+    change({ logIndex, entry, reply }) {
       report.changes++;
       const mismatch = (expected: string, got: string) =>
-        report.commandMismatches.push({ logIndex: index, type: entry.type, expected, got });
+        report.commandMismatches.push({ logIndex, type: entry.type, expected, got });
       if (!reply) mismatch('answered', 'no answer');
       else if (!reply.ok) mismatch('accepted', `refused: ${reply.code} ${reply.message}`);
       else {
         const got = [...(reply.withdrawn ?? [])].sort((a, b) => a - b).join(', ');
-        const expected = [...(loggedWithdrawn ?? [])].sort((a, b) => a - b).join(', ');
+        const expected = [...(entry.withdrawn ?? [])].sort((a, b) => a - b).join(', ');
         if (got !== expected) mismatch(`withdrew [${expected}]`, `withdrew [${got}]`);
       }
-    }
-  }
-  if (held.size > 0)
-    report.notes.push(
-      `${held.size} held request(s) were never answered in the log (the node stopped first).`,
-    );
-  actor.stop();
+    },
+    command({ logIndex, entry, reply, items }) {
+      if (entry.type !== 'feed.more') return;
+      if (entry.ids) compareDelivery(logIndex, entry.ids, entry.p, items);
+      else if (reply) compareDelivery(logIndex, [], undefined, items);
+      else held.add(entry.reqId);
+    },
+  });
+  report.notes = walked.notes;
   report.ok = report.diverged === 0 && report.commandMismatches.length === 0;
   return report;
 
@@ -251,16 +193,14 @@ export async function replaySession(
    * that state by its decision count, position, signal count and steering; states that share them (a
    * `started` between the decision's start and its landing) are each tried, and the closest counts.
    */
-  async function rescore(entry: DecisionEntry, logged: ScoredPool, logIndex: number) {
-    const scoredFor = since.filter(
-      (s) =>
-        s.decisions === logged.decision &&
-        s.nextPos === logged.fromPos &&
-        (s.signals ?? 0) === logged.signal &&
-        steerKey(s.steers) === logged.steer,
-    );
+  async function rescore(
+    entry: DecisionEntry,
+    logged: ScoredPool,
+    logIndex: number,
+    candidates: readonly SessionState[],
+  ) {
     let best: DecisionDiff | undefined;
-    for (const state of scoredFor.length > 0 ? scoredFor : [actor.getSnapshot().context.engine!]) {
+    for (const state of candidates) {
       const again = await rescoredPool(engine, state, logged, entry.nowMs);
       const diff = compare(again, logged, logIndex);
       const rank = (d: DecisionDiff) => ['exact', 'tolerated', 'diverged'].indexOf(d.status);

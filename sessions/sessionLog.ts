@@ -158,7 +158,15 @@ export interface SessionLog {
   entries: { index: number; entry: Exclude<LogEntry, StartEntry> }[];
   /** Event types in the log that this reader does not know (newer writers, other tools). */
   ignored: string[];
+  /**
+   * `adapter.wire` entries: adapter traffic after the session's last command (the answer to an `end`),
+   * written once the session ended (`sessions/wireTrailer.ts`). They carry `wire` only; nothing replays them.
+   */
+  trailers: { index: number; wire: WireRecord[] }[];
 }
+
+/** The type of the entry that carries adapter traffic sent after a session's last command. */
+export const WIRE_TRAILER = 'adapter.wire';
 
 /** What a reader accepts: the store's `readEvents` rows, or bare events (a JSONL dump of either). */
 export type LogInput = readonly (LoggedEvent | SessionLogEvent)[];
@@ -192,8 +200,13 @@ export function readLog(input: LogInput, options: { start?: boolean } = {}) {
   }
   const entries: SessionLog['entries'] = [];
   const ignored = new Set<string>();
+  const trailers: SessionLog['trailers'] = [];
   for (let index = withStart ? 1 : 0; index < events.length; index++) {
     const e = events[index] as SessionLogEvent;
+    if (e.type === WIRE_TRAILER) {
+      if (Array.isArray(e.wire)) trailers.push({ index, wire: e.wire as WireRecord[] });
+      continue;
+    }
     if (!KNOWN.has(e.type)) {
       ignored.add(e.type);
       continue;
@@ -202,7 +215,9 @@ export function readLog(input: LogInput, options: { start?: boolean } = {}) {
     check(entry, index);
     entries.push({ index, entry });
   }
-  return withStart ? { start, entries, ignored: [...ignored] } : { entries, ignored: [...ignored] };
+  return withStart
+    ? { start, entries, ignored: [...ignored], trailers }
+    : { entries, ignored: [...ignored], trailers };
 }
 
 function nodeOf(e: object): string {

@@ -9,6 +9,7 @@ import { RefreshQueue } from '../../sessions/refreshQueue.ts';
 import { createSessionManager } from '../../sessions/sessionManager.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
 import type { SessionStore } from '../../sessions/sessionStore.ts';
+import { createWireTrailer, type WireTrailer } from '../../sessions/wireTrailer.ts';
 import type { OpsConfig, ServerConfig } from '../config.ts';
 import type { Runtime } from '../runtime.ts';
 import { catalogLookup } from '../web/catalogLookup.ts';
@@ -33,6 +34,8 @@ export interface ServeApp {
   ws: WsServer;
   service: SessionService;
   store: SessionStore;
+  /** Writes an adapter's traffic after a session's last entry (the `end` answer), for exact replay. */
+  trailer: WireTrailer;
   metrics: Metrics;
   /** `ws://host:port/ws` */
   url: string;
@@ -40,6 +43,8 @@ export interface ServeApp {
   drain(): Promise<void>;
   /** Drain, then flush the sessions' writes and close the store and the port. */
   close(): Promise<void>;
+  /** Runs `hook` on close once the session manager is closed, before the store is (adapters' last records). */
+  onSessionsClosed(hook: () => Promise<void>): void;
 }
 
 /** `name:key` lines; `#` comments and blank lines are skipped. */
@@ -182,8 +187,10 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
   );
   http.keepAliveTimeout = ops.httpKeepAliveTimeoutMs;
   http.maxRequestsPerSocket = 1000;
+  const trailer = createWireTrailer(store, { nodeId: config.nodeId });
   ws = await createWsServer({
     service,
+    trailer,
     server: http,
     path: '/ws',
     // Reasons go out with every item: the page's "Why this?" reads them from the item frame.
@@ -246,11 +253,16 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
   );
 
   let closing: Promise<void> | undefined;
+  const sessionsClosed: (() => Promise<void>)[] = [];
   return {
+    onSessionsClosed: (hook) => {
+      sessionsClosed.push(hook);
+    },
     http,
     ws: wsServer,
     service,
     store,
+    trailer,
     metrics,
     url: `ws://${config.host}:${port}/ws`,
     drain: () => wsServer.drain(),
@@ -259,6 +271,7 @@ export async function startServeApp({ config, ops, runtime, log }: ServeAppOptio
         await wsServer.drain();
         await wsServer.close();
         await service.close();
+        for (const hook of sessionsClosed) await hook().catch(() => {});
         await store.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());

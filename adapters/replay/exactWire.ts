@@ -1,5 +1,6 @@
 import type { Engine } from '../../engine/engine.ts';
 import type { SessionLogEvent } from '../../sessions/sessionStore.ts';
+import { isVoiceLog, replayVoice } from './voiceReplay.ts';
 import { replayWire, type WireReplay } from './wsReplay.ts';
 
 /** The adapter half of an exact replay, as the CLI reports it. */
@@ -24,7 +25,9 @@ export async function exactWire(
   sessionId?: string,
 ): Promise<ExactWire | undefined> {
   if (!events.some((e) => Array.isArray(e.wire))) return undefined;
-  const wire = await replayWire(events, engine, { sessionId });
+  const wire = isVoiceLog(events)
+    ? await replayVoice(events, engine, { sessionId })
+    : await replayWire(events, engine, { sessionId });
   const divergence = wire.firstFrameDivergence;
   return {
     ...wire,
@@ -38,7 +41,9 @@ export function withWire(text: string, wire: ExactWire): string {
   const lines = text.trimEnd().split('\n');
   const verdict = lines.pop() === 'REPLAY OK' && wire.ok ? 'REPLAY OK' : 'REPLAY DIVERGED';
   lines.push(
-    `wire: ${wire.connections} connection(s); frames ${wire.framesRecorded} recorded, ${wire.framesProduced} replayed, ${wire.framesMatched} identical (SHA-256)`,
+    wire.adapter === 'voice'
+      ? `voice: ${wire.connections} device(s); answers ${wire.framesRecorded} recorded, ${wire.framesProduced} replayed, ${wire.framesMatched} identical (SHA-256)`
+      : `wire: ${wire.connections} connection(s); frames ${wire.framesRecorded} recorded, ${wire.framesProduced} replayed, ${wire.framesMatched} identical (SHA-256)`,
   );
   lines.push(
     `invariants: ${wire.frames.results.map((r) => `${r.name} ${r.ok ? 'ok' : `BROKEN ×${r.broken}`}`).join(', ')}`,
@@ -46,9 +51,12 @@ export function withWire(text: string, wire: ExactWire): string {
   for (const r of wire.frames.results) if (r.first) lines.push(`  ${r.name}: first at ${r.first}`);
   const d = wire.firstFrameDivergence;
   if (d) {
+    const what =
+      wire.adapter === 'voice' ? `device ${d.connection}, answer` : `connection ${d.connection}, frame`;
     lines.push(
-      `first divergent frame: connection ${d.connection}, frame ${d.frame} (recorded with log event ${d.logIndex}, ${wire.divergentEvent ?? '?'})`,
+      `first divergent ${wire.adapter === 'voice' ? 'answer' : 'frame'}: ${what} ${d.frame} (recorded with log event ${d.logIndex}, ${wire.divergentEvent ?? '?'})`,
     );
+    if (d.input) lines.push(`  request:  ${d.input}`);
     lines.push(
       `  recorded: ${d.expected ? `${d.expected.type} sha256 ${d.expected.hash}` : '(no such frame)'}`,
     );

@@ -3,7 +3,8 @@ import { radioViolations, type TimedPlay } from '../../engine/policy/radioRules.
 
 /** One rule a stream of frames must keep, and where it was first broken. */
 export interface InvariantResult {
-  name: InvariantName;
+  /** An `InvariantName`, or an `AlexaRule` (alexaRules.ts) for a voice session. */
+  name: string;
   ok: boolean;
   /** How many times it was broken. */
   broken: number;

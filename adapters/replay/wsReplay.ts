@@ -18,9 +18,13 @@ export interface FrameDivergence {
   logIndex: number;
   expected: { type: string; hash: string } | null;
   got: { type: string; hash: string; text: string } | null;
+  /** What the client sent that the frame answered, when the adapter records it (a voice request). */
+  input?: string;
 }
 
 export interface WireReplay {
+  /** The adapter replayed: frames of `WsConnection`, or answers of the Alexa handler. */
+  adapter: 'ws' | 'voice';
   /** False when the log holds no wire records (written before they were, or by another adapter). */
   recorded: boolean;
   connections: number;
@@ -47,7 +51,8 @@ export interface DeliveryDivergence {
   gotP: number[];
 }
 
-interface Rec {
+/** One wire record with the log entry that carried it. */
+export interface WireRec {
   logIndex: number;
   c: string;
   kind: string;
@@ -77,7 +82,7 @@ export async function replayWire(
   const sessionId = first?.sessionId ?? options.sessionId ?? 'replay';
   const replay = createReplayService(log, engine, { sessionId, graceMs: first?.graceMs ?? 120_000 });
 
-  const expected = new Map<string, Rec[]>();
+  const expected = new Map<string, WireRec[]>();
   for (const r of records) if (r.kind === 'out') push(expected, r.c, r);
   const inputs = records.filter((r) => r.kind === 'in' || r.kind === 'bin' || r.kind === 'close');
   const produced = new Map<string, string[]>();
@@ -170,6 +175,7 @@ export async function replayWire(
   }
   const deliveries = compareDeliveries(replay.deliveries);
   return {
+    adapter: 'ws',
     recorded: records.length > 0,
     connections: produced.size,
     framesRecorded: [...expected.values()].reduce((n, l) => n + l.length, 0),
@@ -187,19 +193,24 @@ export async function replayWire(
 }
 
 /** Every wire record in the log, in order, with the entry that carried it. */
-export function wireRecords(log: SessionLog): Rec[] {
-  const out: Rec[] = [];
+export function wireRecords(log: SessionLog): WireRec[] {
+  const out: WireRec[] = [];
   const take = (logIndex: number, wire: unknown) => {
     if (!Array.isArray(wire)) return;
     for (const [c, kind, payload] of wire as [string, string, unknown][])
       out.push({ logIndex, c, kind, payload });
   };
+  const carriers = [
+    ...log.entries.map(({ index, entry }) => ({ index, wire: entry.wire })),
+    ...log.trailers,
+  ].sort((a, b) => a.index - b.index);
   take(0, log.start.wire);
-  for (const { index, entry } of log.entries) take(index, entry.wire);
+  for (const { index, wire } of carriers) take(index, wire);
   return out;
 }
 
-function compareDeliveries(list: ReturnType<typeof createReplayService>['deliveries']) {
+/** The replay's deliveries against the log's ids and propensities. */
+export function compareDeliveries(list: ReturnType<typeof createReplayService>['deliveries']) {
   let diverged = 0;
   let first: DeliveryDivergence | null = null;
   for (const d of list) {
@@ -216,7 +227,7 @@ function compareDeliveries(list: ReturnType<typeof createReplayService>['deliver
   return { compared: list.length, diverged, first };
 }
 
-function inputsBy(inputs: Rec[]): Map<string, string[]> {
+function inputsBy(inputs: WireRec[]): Map<string, string[]> {
   const by = new Map<string, string[]>();
   for (const r of inputs) if (r.kind === 'in') push(by, r.c, r.payload as string);
   return by;

@@ -1,9 +1,11 @@
 import { rootCertificates } from 'node:tls';
 import type { Catalog } from '../../engine/catalog.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
+import type { WireTrailer } from '../../sessions/wireTrailer.ts';
 import { type AlexaHandlerOptions, createAlexaHandler, UNVERIFIED } from './alexaHandler.ts';
 import { voiceError } from './errors.ts';
 import { createRequestVerifier, type RequestVerifierOptions } from './requestVerifier.ts';
+import { createVoiceRecording } from './voiceRecorder.ts';
 import { createVoiceServer, type VoiceServer } from './voiceServer.ts';
 
 export interface VoiceEndpointOptions {
@@ -24,6 +26,8 @@ export interface VoiceEndpointOptions {
   /** Verifier hooks for tests (a certificate served without the network, a fixed clock). */
   verifier?: Pick<RequestVerifierOptions, 'fetchCert' | 'now'>;
   onError?: AlexaHandlerOptions['onError'];
+  /** Writes the records of a request that ended its session (the `serve` app's `trailer`). */
+  trailer?: WireTrailer;
 }
 
 /**
@@ -47,7 +51,9 @@ export function streamUrlTemplate(template: string): (itemId: string) => string 
  * its catalog row or the template), builds the verifier, the handler and the HTTP server, and says how it
  * runs. Throws VOICE_CONFIG_INVALID for settings that cannot work.
  */
-export async function startVoiceEndpoint(options: VoiceEndpointOptions): Promise<VoiceServer> {
+export async function startVoiceEndpoint(
+  options: VoiceEndpointOptions,
+): Promise<VoiceServer & { flushRecords(): Promise<void> }> {
   const { catalog, skillId } = options;
   const streamUrl =
     options.streamUrlTemplate === undefined ? undefined : streamUrlTemplate(options.streamUrlTemplate);
@@ -76,18 +82,27 @@ export async function startVoiceEndpoint(options: VoiceEndpointOptions): Promise
   const verify = options.verify
     ? createRequestVerifier({ skillId, trustedRoots, ...options.verifier })
     : UNVERIFIED;
-  const handler = createAlexaHandler({
+  // Every accepted request (redacted) and a hash of its answer ride on the session's log, for exact replay.
+  const recording = createVoiceRecording({
     service: options.service,
-    catalog,
-    skillId,
-    streamUrl,
-    verify,
-    warn: options.warn,
-    onError: options.onError,
+    trailer: options.trailer,
+    settings: { skillId, streamUrlTemplate: options.streamUrlTemplate, verified: options.verify },
   });
+  const handler = recording.wrap(
+    createAlexaHandler({
+      service: recording.service,
+      catalog,
+      skillId,
+      streamUrl,
+      verify,
+      warn: options.warn,
+      onError: options.onError,
+    }),
+  );
   const server = await createVoiceServer({ handler, port: options.port, host: options.host });
   options.log(
     `voice (Alexa AudioPlayer) endpoint: ${server.url}, skill ${skillId}, requests ${options.verify ? 'verified' : 'NOT VERIFIED'}`,
   );
-  return server;
+  // The last requests of each live session have no later call to ride on: written once sessions are closed.
+  return Object.assign(server, { flushRecords: () => recording.flush() });
 }

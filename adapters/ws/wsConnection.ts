@@ -8,6 +8,7 @@ import type {
   SessionOpened,
   SessionService,
 } from '../../sessions/sessionService.ts';
+import type { WireTrailer } from '../../sessions/wireTrailer.ts';
 import {
   CLOSE_CODES,
   type ClientMessage,
@@ -59,6 +60,8 @@ export interface ConnectionContext {
   onClosed(connection: WsConnection): void;
   admission: Admission;
   observer: WsObserver;
+  /** Writes the frames sent after a session's last log entry (the `end` answer) once it has ended. */
+  trailer?: WireTrailer;
 }
 
 /** Who is on the other end, as the upgrade established it. */
@@ -318,6 +321,7 @@ export class WsConnection {
           this.sessionOver = true;
           this.send({ type: 'ended', reason: 'ended', id: msg.id });
           this.close(4000, 'session ended');
+          this.trailWire(sid);
         });
     }
   }
@@ -602,6 +606,7 @@ export class WsConnection {
       this.sessionOver = true;
       this.send({ type: 'ended', reason: notice.reason });
       this.close(4000, `session ended: ${notice.reason}`);
+      if (this.sessionId !== undefined) this.trailWire(this.sessionId);
     } else {
       this.takenOver();
     }
@@ -637,6 +642,12 @@ export class WsConnection {
   private flushWire(): void {
     const records = this.wire.take();
     if (records && this.sessionId !== undefined) this.ctx.service.record?.(this.sessionId, records);
+  }
+
+  /** The session has ended: what was sent since its last entry goes to its log as a final `adapter.wire`. */
+  private trailWire(sessionId: string): void {
+    const records = this.wire.take();
+    if (records && this.ctx.trailer) void this.ctx.trailer(sessionId, records).catch(() => {});
   }
 
   private onClose(code: number): void {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SessionService } from '../../sessions/sessionService.ts';
+import type { WireTrailer } from '../../sessions/wireTrailer.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LIMITS, type Limits } from '../protocol.ts';
 import { Admission, DEFAULT_SERVER_LIMITS, type ServerLimits } from './admission.ts';
 import { type ConnectionContext, type Peer, WsConnection, type WsObserver } from './wsConnection.ts';
@@ -42,6 +43,8 @@ export interface WsServerOptions {
   /** Take the client address from the first X-Forwarded-For hop (behind a proxy you run). */
   trustProxy?: boolean;
   observer?: WsObserver;
+  /** Writes each session's frames sent after its last log entry once it has ended (`createWireTrailer`). */
+  trailer?: WireTrailer;
 }
 
 export interface WsServer {
@@ -111,6 +114,7 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
     owners: new Map(),
     admission,
     observer,
+    trailer: options.trailer,
     onClosed: (connection) => {
       live.delete(connection);
       admission.releaseConnection(connection.peer.address);

@@ -17,8 +17,8 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('golden sessions replay exactly', () => {
-  it('has the WebSocket scroll and the long radio session', () => {
-    expect(GOLDEN).toEqual(expect.arrayContaining(['ws-scroll.jsonl', 'radio.jsonl']));
+  it('has the WebSocket scroll, the long radio session and the voice session', () => {
+    expect(GOLDEN).toEqual(expect.arrayContaining(['ws-scroll.jsonl', 'radio.jsonl', 'voice.jsonl']));
   });
 
   for (const file of GOLDEN) {
@@ -29,8 +29,11 @@ describe('golden sessions replay exactly', () => {
       const text = withWire(`REPLAY ${report.ok ? 'OK' : 'DIVERGED'}\n`, wire!);
       // On failure the message is the CLI's own account: the first divergent frame with both sides.
       expect(report.ok && wire?.ok, `${file}\n${JSON.stringify(report.firstDivergence)}\n${text}`).toBe(true);
+      // Frames sent (WebSocket), or answers given (voice: every request's response, through the Alexa handler).
+      expect(wire!.adapter).toBe(file === 'voice.jsonl' ? 'voice' : 'ws');
       expect(wire!.framesRecorded).toBeGreaterThan(20);
       expect(wire!.framesMatched).toBe(wire!.framesRecorded);
+      expect(wire!.frames.results.length).toBeGreaterThanOrEqual(5);
       if (file === 'radio.jsonl') expect(wire!.delivered.length).toBeGreaterThanOrEqual(120);
     }, 60_000);
   }

@@ -1,9 +1,11 @@
 /**
  * `npm run golden`: records the golden sessions replayed by test/golden/golden.test.ts. Starts a real
- * `omakase serve` (the built-in demo catalog and model, a fresh data directory), drives each session with a
- * plain `ws` client speaking docs/protocol.md, stops the server, and writes each session's log from the data
- * directory to test/golden/NAME.jsonl (one event per line). Seeds are fixed; run it again after the model or
- * the engine changes on purpose, and commit the files.
+ * `omakase serve` (the built-in demo catalog and model, a fresh data directory, the voice endpoint on with
+ * `--alexa-unverified` as docs/voice.md's local demo runs it), drives the WebSocket sessions with a plain `ws`
+ * client speaking docs/protocol.md and the voice session with plain HTTP POSTs of Alexa request envelopes,
+ * stops the server, and writes each session's log from the data directory to test/golden/NAME.jsonl (one
+ * event per line). WebSocket seeds are fixed; run it again after the model or the engine changes on purpose,
+ * and commit the files.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import {
+  audioEvent,
+  controllerCommand,
+  intentRequest,
+  type Player,
+  SKILL_ID,
+} from '../adapters/voice/alexaRequests.ts';
 
 const CLI = fileURLToPath(new URL('../../adapters/cli/omakase.js', import.meta.url));
 const OUT = fileURLToPath(new URL('.', import.meta.url));
@@ -109,22 +118,98 @@ async function radio(url: string): Promise<string> {
   return id;
 }
 
+/** An Echo's player as the directives it was sent leave it: what plays, what is queued. */
+class Device {
+  playing = '';
+  queued = '';
+  offsetMs = 0;
+  constructor(private readonly url: string) {}
+  player(): Player {
+    return { token: this.playing, offsetInMilliseconds: this.offsetMs };
+  }
+  async send(body: string): Promise<void> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const json = (await response.json()) as {
+      response?: {
+        directives?: { type: string; playBehavior?: string; audioItem?: { stream: { token: string } } }[];
+      };
+    };
+    if (response.status !== 200)
+      throw new Error(`golden: voice answered ${response.status}: ${JSON.stringify(json)}`);
+    for (const d of json.response?.directives ?? []) {
+      if (d.type !== 'AudioPlayer.Play' || !d.audioItem) continue;
+      if (d.playBehavior === 'REPLACE_ALL') {
+        this.playing = d.audioItem.stream.token;
+        this.queued = '';
+      } else this.queued = d.audioItem.stream.token;
+    }
+  }
+  /** The playing item plays to its end, and the queued one starts. */
+  async playThrough(): Promise<void> {
+    await this.send(audioEvent('AudioPlayer.PlaybackNearlyFinished', this.playing, 170_000));
+    await this.send(audioEvent('AudioPlayer.PlaybackFinished', this.playing, 180_000));
+    this.playing = this.queued;
+    this.queued = '';
+    this.offsetMs = 0;
+    await this.send(audioEvent('AudioPlayer.PlaybackStarted', this.playing));
+  }
+}
+
+/** A voice stream: "play some jazz", a track played out, "next", a dislike, pause and resume, steers, "stop". */
+async function voice(url: string): Promise<string> {
+  const device = new Device(url);
+  await device.send(intentRequest('PlayIntent', { slots: { genre: 'jazz' } }));
+  const id = device.playing.split(':')[0];
+  await device.send(audioEvent('AudioPlayer.PlaybackStarted', device.playing));
+  await device.playThrough();
+  device.offsetMs = 40_000;
+  await device.send(intentRequest('AMAZON.NextIntent', { player: device.player() }));
+  await device.send(audioEvent('AudioPlayer.PlaybackStarted', device.playing));
+  device.offsetMs = 25_000;
+  await device.send(intentRequest('ThumbsDownIntent', { player: device.player() }));
+  await device.send(intentRequest('AMAZON.PauseIntent', { player: device.player() }));
+  await device.send(audioEvent('AudioPlayer.PlaybackStopped', device.playing, 26_000));
+  await device.send(intentRequest('AMAZON.ResumeIntent', { player: device.player() }));
+  await device.send(audioEvent('AudioPlayer.PlaybackStarted', device.playing, 26_000));
+  await device.send(intentRequest('ThumbsUpIntent', { player: device.player() }));
+  await device.playThrough();
+  await device.send(intentRequest('CalmerIntent', { player: device.player() }));
+  await device.send(controllerCommand('PlaybackController.NextCommandIssued', device.player()));
+  await device.send(audioEvent('AudioPlayer.PlaybackStarted', device.playing));
+  await device.playThrough();
+  await device.send(intentRequest('AMAZON.StopIntent', { player: device.player() }));
+  return id;
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'omakase-golden-'));
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+  const args = ['serve', '--port', '0', '--data-dir', dataDir, '--voice-port', '0'];
+  // The voice endpoint as docs/voice.md's local demo runs it: no Alexa signatures to check.
+  args.push('--alexa-skill-id', SKILL_ID, '--stream-url', 'https://media.example.com/{id}.mp3');
+  args.push('--alexa-unverified');
+  const proc = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, REDIS_URL: '', OMAKASE_REDIS_CLUSTER: '' },
   });
   let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, voiceUrl] = await new Promise<[string, string]>((resolve, reject) => {
     proc.stdout!.on('data', (c: Buffer) => {
       out += c;
-      const m = /listening on (ws:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
+      const ws = /listening on (ws:\/\/\S+)/.exec(out);
+      const alexa = /endpoint: (http:\/\/\S+?\/alexa)/.exec(out);
+      if (ws && alexa) resolve([ws[1], alexa[1]]);
     });
     proc.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
   });
-  const sessions = { 'ws-scroll': await wsScroll(url), radio: await radio(url) };
+  const sessions = {
+    'ws-scroll': await wsScroll(url),
+    radio: await radio(url),
+    voice: await voice(voiceUrl),
+  };
   // The disconnects (and the frames sent before them) are written once the server saw each close.
   await new Promise((resolve) => setTimeout(resolve, 500));
   proc.kill('SIGTERM');

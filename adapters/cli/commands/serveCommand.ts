@@ -97,7 +97,7 @@ export function serveCommand(): Command {
     });
     const app = await startServeApp({ config, ops, runtime, log });
 
-    let voice: VoiceServer | undefined;
+    let voice: (VoiceServer & { flushRecords(): Promise<void> }) | undefined;
     if (config.alexaSkillId) {
       if (!Number.isInteger(config.voicePort) || config.voicePort < 0 || config.voicePort > 65535)
         throw new Error(`--voice-port must be an integer from 0 to 65535 (got "${opts.voicePort}").`);
@@ -112,7 +112,10 @@ export function serveCommand(): Command {
         host: config.host,
         log: (m) => log.info({ event: 'voice.listening' }, m),
         warn: (m) => log.warn({ event: 'voice.warning' }, m),
+        trailer: app.trailer,
       });
+      const endpoint = voice;
+      app.onSessionsClosed(() => endpoint.flushRecords());
     }
 
     let stopping = false;

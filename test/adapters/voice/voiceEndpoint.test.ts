@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../adapters/config.ts';
+import { replayVoice } from '../../../adapters/replay/voiceReplay.ts';
 import { startVoiceEndpoint, streamUrlTemplate } from '../../../adapters/voice/voiceEndpoint.ts';
 import type { VoiceServer } from '../../../adapters/voice/voiceServer.ts';
 import { Catalog } from '../../../engine/catalog.ts';
@@ -10,9 +11,11 @@ import type { CatalogRow } from '../../../engine/item.ts';
 import { createFallbackScorer } from '../../../models/fallbackScorer.ts';
 import { isOmakaseError } from '../../../models/omakaseError.ts';
 import { createMemoryStore } from '../../../sessions/memoryStore.ts';
+import { WIRE_TRAILER } from '../../../sessions/sessionLog.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
+import { createWireTrailer } from '../../../sessions/wireTrailer.ts';
 import { missing } from '../../requirements.ts';
-import { launchRequest, SKILL_ID } from './alexaRequests.ts';
+import { intentRequest, launchRequest, SKILL_ID } from './alexaRequests.ts';
 import { CERT_URL, hasOpenssl, makeTestPki, signBody, type TestPki } from './testCerts.ts';
 import { openServices, postJson, smallEngine } from './voiceHarness.ts';
 
@@ -50,6 +53,48 @@ async function start(options: Partial<Parameters<typeof startVoiceEndpoint>[0]> 
   servers.push(server);
   return { server, logs, warnings };
 }
+
+describe('what the endpoint records', () => {
+  it('records each accepted request over HTTP and its answer; the log replays through the handler', async () => {
+    const store = createMemoryStore();
+    const manager = createSessionManager({ engine: smallEngine, store, onError: () => {} });
+    openServices.push(manager);
+    const server = await startVoiceEndpoint({
+      service: manager,
+      catalog: smallEngine.catalog,
+      skillId: SKILL_ID,
+      streamUrlTemplate: 'https://cdn.example.com/{id}.mp3',
+      verify: false,
+      port: 0,
+      log: () => {},
+      warn: () => {},
+      trailer: createWireTrailer(store),
+    });
+    servers.push(server);
+    const launched = await post(server.url, launchRequest());
+    const token = (
+      launched.json as { response: { directives: { audioItem: { stream: { token: string } } }[] } }
+    ).response.directives[0].audioItem.stream.token;
+    const sessionId = token.split(':')[0];
+    expect((await post(server.url, intentRequest('AMAZON.HelpIntent'))).status).toBe(200);
+    // Not an envelope: refused before any session, so not recorded.
+    expect((await post(server.url, '{"version":"1.0"}')).status).toBe(400);
+    expect((await post(server.url, intentRequest('AMAZON.StopIntent'))).status).toBe(200);
+    const deadline = Date.now() + 5000;
+    let events = (await store.readEvents(sessionId)).map((e) => e.event);
+    while (!events.some((e) => e.type === WIRE_TRAILER)) {
+      if (Date.now() > deadline) throw new Error('no adapter.wire entry after "stop"');
+      await new Promise((r) => setTimeout(r, 10));
+      events = (await store.readEvents(sessionId)).map((e) => e.event);
+    }
+    const voice = await replayVoice(events, smallEngine);
+    expect(voice.firstFrameDivergence).toBeNull();
+    expect(voice.callMismatch).toBeNull();
+    // launch, help, stop: the refused body is not among them.
+    expect([voice.framesRecorded, voice.framesMatched]).toEqual([3, 3]);
+    expect(JSON.stringify(events)).toContain('"streamUrlTemplate":"https://cdn.example.com/{id}.mp3"');
+  });
+});
 
 describe('voice settings', () => {
   it('reads the voice environment, refusing values that cannot work', () => {
