@@ -63,8 +63,6 @@ const nodeArgs = () => [
   '500',
   '--grace-ms',
   '60000',
-  '--log-level',
-  'warn',
 ];
 const env = (name: string) => ({ OMAKASE_NODE_ID: name, REDIS_URL: '', OMAKASE_REDIS_CLUSTER: '' });
 const nodes: Record<string, Node | undefined> = {
@@ -86,6 +84,13 @@ class Listener {
   private nextId = 0;
   lastItemAt = 0;
   seqFaults = 0;
+  /** Each gap or repeat: the seq expected, the one that came, and when. */
+  readonly seqFaultSamples: { expected: number; got: number; at: number }[] = [];
+  /** Gaps right after a refused `more`: its picks' seqs are not used again (docs/protocol.md, Seq). */
+  seqsSkipped = 0;
+  private moreRefused = false;
+  /** Seqs the server withdrew (`invalidated`): a resume does not send them again, so they may leave a gap. */
+  readonly withdrawn = new Set<number>();
   stopped = false;
   private credit = 0;
 
@@ -192,7 +197,14 @@ class Listener {
     if (frame.type === 'item') {
       const seq = frame.seq as number;
       if (seq <= this.lastSeq) return; // a resent item already seen
-      if (seq !== this.lastSeq + 1) this.seqFaults++;
+      let expected = this.lastSeq + 1;
+      while (this.withdrawn.has(expected)) expected++;
+      if (seq > expected && this.moreRefused) this.seqsSkipped += seq - expected;
+      else if (seq !== expected) {
+        this.seqFaults++;
+        this.seqFaultSamples.push({ expected, got: seq, at: Date.now() });
+      }
+      this.moreRefused = false;
       this.lastSeq = seq;
       this.lastItemAt = Date.now();
       this.credit = Math.max(0, this.credit - 1);
@@ -204,6 +216,8 @@ class Listener {
         kind,
         ...(kind === 'skipped' ? { atMs: 4_000 } : {}),
       });
+    } else if (frame.type === 'invalidated') {
+      for (const seq of frame.seqs as number[]) this.withdrawn.add(seq);
     } else if (frame.type === 'starved') {
       this.credit = 0;
     } else if (frame.type === 'ack' || frame.type === 'error') {
@@ -213,6 +227,7 @@ class Listener {
         if (frame.type === 'error') {
           bump(seen.errors, frame.code as string);
           this.credit = 0;
+          this.moreRefused = true;
         }
         return;
       }
@@ -247,6 +262,7 @@ interface Row {
   fault: string;
   seen: Seen;
   recoveredMs: number | undefined;
+  at: number;
 }
 const rows: Row[] = [];
 async function fault(name: string, inject: () => Promise<void>, restore: () => Promise<void>): Promise<void> {
@@ -256,7 +272,7 @@ async function fault(name: string, inject: () => Promise<void>, restore: () => P
   await inject();
   await restore();
   const recoveredMs = await everyoneStreaming(Date.now());
-  rows.push({ fault: name, seen, recoveredMs: recoveredMs === undefined ? undefined : Date.now() - at });
+  rows.push({ fault: name, seen, recoveredMs: recoveredMs === undefined ? undefined : Date.now() - at, at });
   console.log(
     `${name}: ${JSON.stringify(seen)}; every listener streaming again ${recoveredMs === undefined ? 'not within 30 s' : `${Date.now() - at} ms after the fault`}`,
   );
@@ -314,22 +330,48 @@ const store = createRedisStore({ url: redis.url, prefix: PREFIX });
 let ackedTotal = 0;
 let missing = 0;
 let twice = 0;
+/** The fault under way (or last begun) at `t`. */
+const during = (t: number) => [...rows].reverse().find((r) => r.at <= t)?.fault ?? 'before the first fault';
+const samples: string[] = [];
 for (const l of listeners) {
-  const logged = new Map<number, number>();
+  const logged = new Map<number, { atMs: number; node: string; key?: string }[]>();
   for (const { event } of await store.readEvents(l.sessionId)) {
-    const e = event as { type: string; ok?: boolean; feedback?: { seq: number } };
-    if (e.type === 'user.feedback' && e.ok !== false && e.feedback)
-      logged.set(e.feedback.seq, (logged.get(e.feedback.seq) ?? 0) + 1);
+    const e = event as {
+      type: string;
+      ok?: boolean;
+      feedback?: { seq: number };
+      atMs: number;
+      node: string;
+      key?: string;
+      repeat?: true;
+    };
+    // A resend answered as a repeat is logged (`repeat`), not applied: it does not count twice.
+    if (e.type === 'user.feedback' && e.ok !== false && !e.repeat && e.feedback)
+      logged.set(e.feedback.seq, [
+        ...(logged.get(e.feedback.seq) ?? []),
+        { atMs: e.atMs, node: e.node, key: e.key },
+      ]);
   }
   for (const seq of l.acked.keys()) {
     ackedTotal++;
-    const n = logged.get(seq) ?? 0;
-    if (n === 0) missing++;
-    if (n > 1) twice++;
+    const entries = logged.get(seq) ?? [];
+    if (entries.length === 0) missing++;
+    if (entries.length > 1) {
+      twice++;
+      samples.push(
+        `feedback on seq ${seq} of listener ${l.index} logged ${entries.length}×, during "${during(entries[0].atMs)}": ${JSON.stringify(entries)}`,
+      );
+    }
   }
+  for (const f of l.seqFaultSamples)
+    samples.push(
+      `listener ${l.index}: seq ${f.got} came where ${f.expected} was due, during "${during(f.at)}"`,
+    );
 }
+for (const line of samples.slice(0, 20)) console.log(line);
 await store.close();
 const seqFaults = listeners.reduce((n, l) => n + l.seqFaults, 0);
+const seqsSkipped = listeners.reduce((n, l) => n + l.seqsSkipped, 0);
 const sessionsLost = rows.reduce((n, r) => n + r.seen.sessionsLost, 0);
 
 const codes = (m: Record<string, number>) =>
@@ -343,7 +385,7 @@ for (const r of rows)
     `| ${r.fault} | ${codes(r.seen.errors)} | ${codes(r.seen.closes)} | ${codes(r.seen.resumedOn)} | ${r.recoveredMs === undefined ? 'not within 30 s' : `${(r.recoveredMs / 1000).toFixed(1)} s`} |`,
   );
 console.log(
-  `\n${LISTENERS} listeners; acknowledged feedback: ${ackedTotal}, missing from the log ${missing}, logged twice ${twice}; seq gaps or repeats ${seqFaults}; sessions lost ${sessionsLost}`,
+  `\n${LISTENERS} listeners; acknowledged feedback: ${ackedTotal}, missing from the log ${missing}, applied twice ${twice}; seq gaps or repeats ${seqFaults} (and ${seqsSkipped} seqs skipped after a refused more, as documented); sessions lost ${sessionsLost}`,
 );
 
 for (const n of Object.values(nodes)) n?.proc.kill('SIGKILL');
@@ -356,6 +398,7 @@ console.log(
     missing,
     loggedTwice: twice,
     seqFaults,
+    seqsSkipped,
     sessionsLost,
   }),
 );

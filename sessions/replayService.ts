@@ -131,6 +131,7 @@ export function createReplayService(
       ok: _ok,
       code: _c,
       reqId: _r,
+      repeat: _rp,
       wire: _w,
       ids,
       p,

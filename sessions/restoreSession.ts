@@ -58,7 +58,7 @@ export function replayTail(
     } else if (entry.type === 'engine.failed') {
       actor.send({ type: 'log.refillFailed' });
     } else if (entry.ok !== false) {
-      const { atMs: _at, node: _node, ok: _ok, code: _code, reqId: _r, ...command } = entry;
+      const { atMs: _at, node: _node, ok: _ok, code: _code, reqId: _r, repeat: _rp, ...command } = entry;
       const {
         withdrawn: _w,
         ids: _ids,

@@ -35,6 +35,8 @@ export type SessionReply =
       ids?: string[];
       /** The propensity of each delivered pick, aligned with `ids`. */
       p?: number[];
+      /** A resent request this session had already applied: answered again, not applied again. */
+      repeat?: true;
     }
   | { reqId: number; ok: false; code: SessionErrorCode; message: string };
 

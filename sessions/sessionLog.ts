@@ -32,6 +32,8 @@ interface Outcome {
   nowMs: number;
   ok?: boolean;
   code?: string;
+  /** A resent request already applied (same key and content): answered again, not applied again. */
+  repeat?: true;
 }
 
 export interface StartEntry extends Stamp {

@@ -264,7 +264,10 @@ export function createSessionMachine(deps: SessionMachineDeps) {
       ),
       // A request sent again with its key and content (its answer was lost): answered, applied once.
       answerRepeat: enqueueActions(({ event, enqueue }) =>
-        commit(enqueue, { update: { lastEventAt: stamp(event).nowMs }, reply: ok(stamp(event).reqId) }),
+        commit(enqueue, {
+          update: { lastEventAt: stamp(event).nowMs },
+          reply: { reqId: stamp(event).reqId, ok: true, seqs: [], invalidated: [], repeat: true },
+        }),
       ),
       recordDisconnect: enqueueActions(({ event, enqueue }) =>
         commit(enqueue, {

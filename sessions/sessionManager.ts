@@ -357,6 +357,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
         ? { ok: false, code: reply.code }
         : {
             ok: true,
+            ...(reply.repeat ? { repeat: true as const } : {}),
             ...(reply.withdrawn ? { withdrawn: reply.withdrawn } : {}),
             ...(reply.ids ? { ids: reply.ids, p: reply.p, ...removedBy(live, reply.seqs) } : {}),
           };

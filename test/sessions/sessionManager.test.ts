@@ -113,6 +113,12 @@ describe('createSessionManager', () => {
     // once, and the dislike. A third node rebuilds the session from the store and agrees.
     const log = (await store.readEvents(sid)).map((e) => e.event);
     expect(log.filter((e) => e.type === 'user.feedback')).toHaveLength(4);
+    // The log says which were answered as repeats, so a reader need not re-run the machine to know.
+    expect(
+      log
+        .filter((e) => e.type === 'user.feedback' || e.type === 'user.play' || e.type === 'user.pause')
+        .map((e) => `${(e as { key?: string }).key}${(e as { repeat?: true }).repeat ? ' again' : ''}`),
+    ).toEqual(['f1', 'f1 again', 'p1', 'p1 again', 'p2', 'p3', 'f1 again', 'p3 again', 'f1']);
     const restored = manager({ store, nodeId: 'C', randomToken: () => 'token' });
     await restored.service.resume({ connectionId: 'c3', sessionId: sid, resumeToken: 'token', lastSeq: 2 });
     const snapshot = (await store.load(sid))!.snapshot as { context: { engine: { signals: number } } };
