@@ -297,34 +297,24 @@ await fault('Redis stopped and started again (SIGTERM, 3 s down, same port and d
   redis = await startRedis(redisArgs, port);
   return Date.now();
 });
-await fault(
-  'SIGTERM of node a (it drains), then a started again',
-  async () => {
-    const a = nodes.a!;
-    nodes.a = undefined;
-    const signalled = Date.now();
-    a.proc.kill('SIGTERM');
-    await a.exited;
-    return signalled;
-  },
-  async () => {
-    nodes.a = await startNode(nodeArgs(), env('a'));
-  },
-);
-await fault(
-  'SIGKILL of node b, then b started again',
-  async () => {
-    const b = nodes.b!;
-    nodes.b = undefined;
-    const signalled = Date.now();
-    b.proc.kill('SIGKILL');
-    await b.exited;
-    return signalled;
-  },
-  async () => {
-    nodes.b = await startNode(nodeArgs(), env('b'));
-  },
-);
+/** A node's process stopped by `signal`; recovery is timed from the signal; the node is started again after. */
+const nodeFault = (name: string, signal: NodeJS.Signals, what: string) =>
+  fault(
+    what,
+    async () => {
+      const node = nodes[name]!;
+      nodes[name] = undefined;
+      const signalled = Date.now();
+      node.proc.kill(signal);
+      await node.exited;
+      return signalled;
+    },
+    async () => {
+      nodes[name] = await startNode(nodeArgs(), env(name));
+    },
+  );
+await nodeFault('a', 'SIGTERM', 'SIGTERM of node a (it drains), then a started again');
+await nodeFault('b', 'SIGKILL', 'SIGKILL of node b, then b started again');
 await delay(SETTLE_MS);
 
 // What was lost: every acknowledged feedback must be in its session's log exactly once.

@@ -46,15 +46,10 @@ async function send(handler: (b: string) => Promise<VoiceResponse>, body: string
 const player = () => ({ token: playing, offsetInMilliseconds: 20_000 });
 const sessionOf = (token: string) => token.split(':')[0];
 
-async function logOf(sessionId: string): Promise<SessionLogEvent[]> {
-  return (await store.readEvents(sessionId)).map((e) => e.event);
-}
-
-beforeAll(async () => {
-  store = createMemoryStore();
-  service = createSessionManager({ engine, store, randomSeed: () => 7, onError: () => {} });
+/** The Alexa handler as `serve` builds it, recording into `store`; `seed` drives its random choices. */
+function recordedEndpoint(manager: SessionService, store: SessionStore, seed: number) {
   const recording = createVoiceRecording({
-    service,
+    service: manager,
     trailer: createWireTrailer(store),
     settings: { skillId: SKILL, streamUrlTemplate: TEMPLATE, verified: false },
   });
@@ -67,9 +62,20 @@ beforeAll(async () => {
       verify: UNVERIFIED,
       warn: () => {},
       onError: () => {},
-      random: seededRandom(4),
+      random: seededRandom(seed),
     }),
   );
+  return { recording, handler };
+}
+
+async function logOf(sessionId: string): Promise<SessionLogEvent[]> {
+  return (await store.readEvents(sessionId)).map((e) => e.event);
+}
+
+beforeAll(async () => {
+  store = createMemoryStore();
+  service = createSessionManager({ engine, store, randomSeed: () => 7, onError: () => {} });
+  const { handler } = recordedEndpoint(service, store, 4);
   const h = (body: string) => send(handler, body);
   // One stream: launch, a track plays out, a skip by voice, a like, a dislike, pause, resume by button,
   // "play some jazz" mid-stream; then a new launch (a second session), a skip by button, and "stop".
@@ -218,23 +224,7 @@ describe('a voice session across a restart of the endpoint', () => {
     const shared = createMemoryStore();
     const endpoint = () => {
       const manager = createSessionManager({ engine, store: shared, randomSeed: () => 9, onError: () => {} });
-      const recording = createVoiceRecording({
-        service: manager,
-        trailer: createWireTrailer(shared),
-        settings: { skillId: SKILL, streamUrlTemplate: TEMPLATE, verified: false },
-      });
-      const handler = recording.wrap(
-        createAlexaHandler({
-          service: recording.service,
-          catalog: engine.catalog,
-          skillId: SKILL,
-          streamUrl: streamUrlTemplate(TEMPLATE),
-          verify: UNVERIFIED,
-          warn: () => {},
-          onError: () => {},
-          random: seededRandom(5),
-        }),
-      );
+      const { recording, handler } = recordedEndpoint(manager, shared, 5);
       return { manager, recording, h: (body: string) => send(handler, body) };
     };
     const before = endpoint();
