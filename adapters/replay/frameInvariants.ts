@@ -48,8 +48,6 @@ export function checkFrames(
   received: readonly (readonly string[])[],
   options: { profile?: string; freshnessWindow?: number; artistGap?: number } = {},
 ): FrameCheck {
-  const freshness = options.freshnessWindow ?? DEFAULT_CONFIG.freshnessWindow;
-  const gap = options.artistGap ?? DEFAULT_CONFIG.artistGap;
   const results = new Map<InvariantName, InvariantResult>(
     INVARIANTS.map((name) => [name, { name, ok: true, broken: 0 }]),
   );
@@ -94,6 +92,45 @@ export function checkFrames(
     });
   });
   const played = items.filter((i) => !withdrawn.has(i.seq));
+  for (const r of checkPlayed(played, options)) if (!r.ok) results.set(r.name as InvariantName, r);
+  const list = [...results.values()];
+  return { results: list, ok: list.every((r) => r.ok) };
+}
+
+/** An item as it played: its seq, and what the stream rules read of it. */
+export interface PlayedItem {
+  seq: number;
+  item: {
+    id: string;
+    artist: string;
+    album?: string;
+    startMs: number;
+    reasons?: { rules?: string[] };
+  };
+}
+
+/**
+ * The rules over what played, whatever adapter delivered it (`checkFrames` for a socket's frames, the voice
+ * replay for its deliveries): no item twice within the freshness window, the radio rules in a `radio`
+ * session, and no artist again within `artistGap` picks unless the engine's reasons say it relaxed the
+ * spacing. Withdrawn items are to be left out by the caller.
+ */
+export function checkPlayed(
+  played: readonly PlayedItem[],
+  options: { profile?: string; freshnessWindow?: number; artistGap?: number } = {},
+): InvariantResult[] {
+  const freshness = options.freshnessWindow ?? DEFAULT_CONFIG.freshnessWindow;
+  const gap = options.artistGap ?? DEFAULT_CONFIG.artistGap;
+  const names = ['no-repeats', 'radio-rules', 'artist-spacing'] as const;
+  const results = new Map<string, InvariantResult>(
+    names.map((name) => [name, { name, ok: true, broken: 0 }]),
+  );
+  const broke = (name: (typeof names)[number], what: string) => {
+    const r = results.get(name)!;
+    r.ok = false;
+    r.broken++;
+    r.first ??= what;
+  };
   const lastAt = new Map<string, number>();
   played.forEach((f, k) => {
     const before = lastAt.get(f.item.id);
@@ -116,14 +153,12 @@ export function checkFrames(
   const artistAt = new Map<string, number>();
   played.forEach((f, k) => {
     const before = artistAt.get(f.item.artist);
-    const relaxed =
-      (f.item as { reasons?: { rules?: string[] } }).reasons?.rules?.includes('artist-gap') === false;
+    const relaxed = f.item.reasons?.rules?.includes('artist-gap') === false;
     if (before !== undefined && k - before < gap && !relaxed)
       broke('artist-spacing', `seq ${f.seq}: ${f.item.artist} again after ${k - before} picks (gap ${gap})`);
     artistAt.set(f.item.artist, k);
   });
-  const list = [...results.values()];
-  return { results: list, ok: list.every((r) => r.ok) };
+  return [...results.values()];
 }
 
 function parse(text: string): unknown {

@@ -12,6 +12,7 @@ import {
   type VoiceRequestRecord,
 } from '../voice/voiceRecorder.ts';
 import { checkAlexaRules } from './alexaRules.ts';
+import { checkPlayed } from './frameInvariants.ts';
 import { compareDeliveries, type FrameDivergence, type WireReplay, wireRecords } from './wsReplay.ts';
 
 /** True when the log holds the voice adapter's records. */
@@ -152,6 +153,15 @@ export async function replayVoice(
       input: requestText(k),
     };
   });
+  // What played: the items the handler was given, less those a later answer withdrew (logged `withdrawn`).
+  const withdrawn = new Set(
+    log.entries.flatMap(({ entry }) => (entry as { withdrawn?: number[] }).withdrawn ?? []),
+  );
+  const played = replay.deliveries
+    .flatMap((d) => d.got)
+    .filter((d): d is NonNullable<typeof d> => d != null && !withdrawn.has(d.seq))
+    .map((d) => ({ seq: d.seq, item: d }));
+  const streamRules = checkPlayed(played, { profile: log.start.profile });
   const results = checkAlexaRules(
     requests.flatMap((r, k) => {
       const answer = answers[k];
@@ -171,7 +181,10 @@ export async function replayVoice(
     callMismatch: callMismatch ?? null,
     deliveries: compareDeliveries(replay.deliveries),
     delivered: replay.deliveries.flatMap((d) => d.got),
-    frames: { results, ok: results.every((r) => r.ok) },
+    frames: {
+      results: [...streamRules, ...results],
+      ok: [...streamRules, ...results].every((r) => r.ok),
+    },
     events: log.entries.length + 1 + records.length,
   };
 }
