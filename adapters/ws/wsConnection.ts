@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { isOmakaseError, OmakaseError } from '../../models/omakaseError.ts';
 import type {
@@ -27,6 +26,8 @@ import {
   type WireItem,
 } from '../protocol.ts';
 import type { Admission } from './admission.ts';
+import { Credit } from './credit.ts';
+import { Outbound } from './outbound.ts';
 import { TokenBucket } from './tokenBucket.ts';
 import { toWireError } from './toWireError.ts';
 import { hashId, WireRecorder } from './wireRecorder.ts';
@@ -93,9 +94,7 @@ export class WsConnection {
   private readonly rate: TokenBucket;
   private sessionId: string | undefined;
   private state: 'handshake' | 'open' | 'closed' = 'handshake';
-  private credit = 0;
-  /** Outstanding `more` requests, oldest first, so each item can name the request it answers. */
-  private grants: { id: RequestId; left: number }[] = [];
+  private readonly credit = new Credit();
   /** Highest seq this session has sent (welcome's lastSeq counts): feedback beyond it is PROTO_UNKNOWN_SEQ. */
   private highestSeq = 0;
   private pending = 0;
@@ -106,14 +105,8 @@ export class WsConnection {
   private helloSeen = false;
   /** Ended or taken over: nothing to tell the session when the socket closes. */
   private sessionOver = false;
-  /** The TCP socket under `ws`, corked while a tick writes frames so they leave in one write. */
-  private readonly socket: Duplex;
-  private corked = false;
-  /** Frames handed to `ws`, and frames whose write callback came back (in order: the socket writes in order). */
-  private sent = 0;
-  private written = 0;
-  /** Set while `flushed` waits: called once `written` reaches `sent` as it was when the wait began. */
-  private onFlushed: { upTo: number; resolve: () => void } | undefined;
+  /** Frames out: corked per tick, capped at `maxBufferedBytes`, with a wait for them to be flushed. */
+  private readonly out: Outbound;
   private unsubscribe: (() => void) | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private readonly gone: Promise<void>;
@@ -128,8 +121,12 @@ export class WsConnection {
     const { messagesPerSecond, messageBurst } = ctx.admission.limits;
     this.rate = new TokenBucket(messagesPerSecond, messageBurst);
     this.wire = new WireRecorder(this.connectionId);
-    // `ws` has no cork of its own; its maintainers point to the socket's (websockets/ws#1999).
-    this.socket = (ws as unknown as { _socket: Duplex })._socket;
+    this.out = new Outbound(
+      ws,
+      ctx.admission.limits.maxBufferedBytes,
+      (frame) => this.wire.outbound(frame),
+      () => this.overflow(),
+    );
     this.handshakeTimer = setTimeout(
       () => this.close(4408, 'no hello within the handshake time box'),
       ctx.limits.handshakeTimeoutMs,
@@ -287,12 +284,11 @@ export class WsConnection {
     switch (msg.type) {
       case 'more':
         if (this.draining) throw protoError('PROTO_DRAINING', 'the server is draining; resume elsewhere');
-        if (this.credit + msg.n > this.ctx.limits.maxCredit) {
-          const message = `outstanding credit ${this.credit} + ${msg.n} exceeds ${this.ctx.limits.maxCredit}`;
+        if (this.credit.outstanding + msg.n > this.ctx.limits.maxCredit) {
+          const message = `outstanding credit ${this.credit.outstanding} + ${msg.n} exceeds ${this.ctx.limits.maxCredit}`;
           throw protoError('PROTO_CREDIT_EXCEEDED', message);
         }
-        this.credit += msg.n;
-        this.grants.push({ id: msg.id, left: msg.n });
+        this.credit.grant(msg.id, msg.n);
         this.starved = false;
         this.kick();
         return;
@@ -439,7 +435,7 @@ export class WsConnection {
   private answered(id: RequestId, invalidated: number[], reason: string): void {
     this.send({ type: 'ack', id });
     if (invalidated.length > 0) this.send({ type: 'invalidated', seqs: invalidated, reason, id });
-    if (this.starved && this.credit > 0) {
+    if (this.starved && this.credit.outstanding > 0) {
       this.starved = false;
       this.kick();
     }
@@ -457,41 +453,33 @@ export class WsConnection {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.credit > 0 && this.state === 'open' && !this.starved && !this.draining) {
+      while (this.credit.outstanding > 0 && this.state === 'open' && !this.starved && !this.draining) {
         if (this.ws.bufferedAmount > this.ctx.highWaterBytes) {
-          await this.flushed();
+          await this.out.flushed(this.gone);
           continue;
         }
-        const n = Math.min(this.credit, this.ctx.chunk);
+        const n = Math.min(this.credit.outstanding, this.ctx.chunk);
         this.flushWire();
         const items = await this.ctx.service.more(this.sessionId as string, this.connectionId, n);
         if (this.state !== 'open') return;
         if (items.length === 0) {
           this.starved = true;
-          this.send({ type: 'starved', credit: this.credit, re: this.grants[0]?.id });
+          this.send({ type: 'starved', credit: this.credit.outstanding, re: this.credit.oldest });
           return;
         }
         // A service that returns more than asked must not make the server exceed the client's credit.
         const sent = items.slice(0, n);
-        for (const item of sent) this.sendItem(item, this.spend());
+        for (const item of sent) this.sendItem(item, this.credit.spend());
         this.ctx.observer.itemsSent?.(sent.length);
       }
     } catch (err) {
       // Outstanding credit is dropped on a failed fetch: the client asks again rather than the server looping.
-      const re = this.grants[0]?.id;
-      this.credit = 0;
-      this.grants = [];
+      const re = this.credit.oldest;
+      this.credit.drop();
       this.fail(err, re);
     } finally {
       this.pumping = false;
     }
-  }
-
-  private spend(): RequestId {
-    const grant = this.grants[0];
-    this.credit--;
-    if (--grant.left === 0) this.grants.shift();
-    return grant.id;
   }
 
   /** One object literal, encoded once: JSON leaves out the fields that are undefined (album, reasons, re). */
@@ -508,33 +496,12 @@ export class WsConnection {
     };
     if (item.seq > this.highestSeq) this.highestSeq = item.seq;
     const frame: ItemMessage = { type: 'item', seq: item.seq, item: wire, re };
-    this.write(JSON.stringify(frame));
+    this.out.write(JSON.stringify(frame));
   }
 
   private send(msg: ServerMessage): void {
     if (msg.type === 'error') this.ctx.observer.errorSent?.(msg.code, this);
-    this.write(JSON.stringify(msg));
-  }
-
-  /**
-   * Frames written in one tick (a pump pass, the acks of a burst of feedback) go to the OS in one write: the
-   * first corks the socket, and it is uncorked once the tick's promise jobs have run. Every frame is written
-   * with a callback, so `flushed` can wait for all of them, not only items.
-   */
-  private write(frame: string): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + frame.length > this.ctx.admission.limits.maxBufferedBytes) {
-      this.overflow();
-      return;
-    }
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    this.sent++;
-    this.wire.outbound(frame);
-    this.ws.send(frame, this.wrote);
+    this.out.write(JSON.stringify(msg));
   }
 
   /**
@@ -547,36 +514,6 @@ export class WsConnection {
     this.ctx.observer.refused?.(4413, reason, this);
     this.close(4413, reason);
     setTimeout(() => this.terminate(), 1000).unref();
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
-  private readonly wrote = (): void => {
-    this.written++;
-    const waiter = this.onFlushed;
-    if (waiter !== undefined && this.written >= waiter.upTo) {
-      this.onFlushed = undefined;
-      waiter.resolve();
-    }
-  };
-
-  /**
-   * Resolves once every frame sent so far has been handed to the OS (or the socket closed: a socket that dies
-   * mid-write may never call back), then yields to I/O, so the pump's high-water loop can never spin without
-   * letting the socket drain.
-   */
-  private async flushed(): Promise<void> {
-    if (this.written < this.sent) {
-      const upTo = this.sent;
-      const all = new Promise<void>((resolve) => {
-        this.onFlushed = { upTo, resolve };
-      });
-      await Promise.race([all, this.gone]);
-    }
-    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private fail(err: unknown, id: RequestId | undefined): void {
