@@ -1,5 +1,5 @@
 import { type Catalog, dotRows } from '../catalog.ts';
-import { type EngineConfig, RADIO_RULES } from '../config.ts';
+import type { EngineConfig } from '../config.ts';
 import type { Pick, Source } from '../pick.ts';
 import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
@@ -128,7 +128,9 @@ export function selectSlate(request: SlateRequest): Pick[] {
   let active = shortlist;
   /** Per position in `order`, for this slot: out (taken, radio rule), meets the spacing, or relaxed only. */
   const fit = new Uint8Array(count);
-  const timeline: TimedPlay[] = radio ? radioTimeline(request.history, request.nowMs) : [];
+  const timeline: TimedPlay[] = radio
+    ? request.history.map((h) => ({ artist: h.artist, album: h.album, startMs: h.startMs }))
+    : [];
   const spacing = lastOf(request.history, Math.max(config.artistGap, config.albumGap));
   const recentArtists: number[] = [];
   const recentAlbums: number[] = [];
@@ -350,27 +352,6 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   const end = last.startMs + (last.outcome === 'skipped' ? (last.playedMs ?? 0) : last.durationMs);
   return Math.max(nowMs, end);
 }
-
-/**
- * The plays the radio rules can still see from this slate on: those inside the window of the first slot's
- * start (later slots start later, so they see no further back), and `RUN_REACH` more, because a run is
- * only ever compared with a limit of at most that. The radio profile keeps 500 plays; a window holds ~50.
- */
-function radioTimeline(history: readonly HistoryEntry[], nowMs: number): TimedPlay[] {
-  const since = nextStart(history, nowMs) - RADIO_RULES.windowMs;
-  let from = history.length;
-  while (from > 0 && history[from - 1].startMs > since) from--;
-  from = Math.max(0, from - RUN_REACH);
-  const plays: TimedPlay[] = [];
-  for (let h = from; h < history.length; h++) {
-    const { artist, album, startMs } = history[h];
-    plays.push({ artist, album, startMs });
-  }
-  return plays;
-}
-
-/** The longest run a radio rule compares with its limit. */
-const RUN_REACH = Math.max(RADIO_RULES.maxConsecutivePerAlbum, RADIO_RULES.maxConsecutivePerArtist);
 
 /** Membership in a short list (a few recent artists or albums), checked per candidate and slot. */
 function contains(list: readonly number[], x: number): boolean {
