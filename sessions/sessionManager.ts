@@ -5,6 +5,7 @@ import { isOmakaseError } from '../models/omakaseError.ts';
 import { sessionError } from './errors.ts';
 import { endedError, LiveSession, worthReporting } from './liveSession.ts';
 import { RefreshQueue } from './refreshQueue.ts';
+import { RefreshSlots } from './refreshSlots.ts';
 import { replayTail, restoreActor } from './restoreSession.ts';
 import { type SessionClock, SYSTEM_CLOCK } from './sessionClock.ts';
 import { type SessionCommand, type SessionReply, type SessionSettings, selectors } from './sessionContext.ts';
@@ -118,10 +119,13 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   const randomToken = options.randomToken ?? (() => randomBytes(32).toString('base64url'));
   const onError = options.onError ?? ((err: unknown) => console.warn('omakase sessions:', err));
   const refreshes = options.refreshes ?? new RefreshQueue();
-  const machine = createSessionMachine({ engine, now: () => clock.now(), refreshSlot });
+  const slots = new RefreshSlots(refreshes);
+  const machine = createSessionMachine({
+    engine,
+    now: () => clock.now(),
+    refreshSlot: (sessionId, signal) => slots.slot(sessionId, signal),
+  });
   const lives = new Map<string, LiveSession>();
-  /** Sessions with a command under way → refreshes it made due, held until it is answered. */
-  const answering = new Map<string, (() => void)[]>();
   const chains = new Map<string, Promise<unknown>>();
   const listeners = new Map<string, Set<(notice: SessionNotice) => void>>();
   /** Adapter traffic per session waiting for the session's next log entry (bounded: see `record`). */
@@ -153,19 +157,6 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
   }
 
   const stamp = () => ({ atMs: clock.now(), node: nodeId });
-
-  /**
-   * A refresh made due by a command begins after that command's caller has its answer (a turn of the event
-   * loop after the call resolves, so a response written on resolution goes out first); any other, at once.
-   */
-  async function refreshSlot(sessionId: string, signal: AbortSignal): Promise<(() => void) | undefined> {
-    await new Promise<void>((resolve) => {
-      const held = answering.get(sessionId);
-      if (held) held.push(resolve);
-      else resolve();
-    });
-    return refreshes.acquire(signal);
-  }
 
   /** Starts tracking a live copy: its decisions and failures are logged as they happen. */
   function track(sessionId: string, actor: LiveSession['actor'], version: number): LiveSession {
@@ -325,22 +316,17 @@ export function createSessionManager(options: SessionManagerOptions): SessionSer
     return reply;
   }
 
-  /** `callNow`, with the refreshes the command makes due held until its caller has the answer (`refreshSlot`). */
+  /** `callNow`, with the refreshes the command makes due held until its caller has the answer (`RefreshSlots`). */
   async function call(
     live: LiveSession,
     command: SessionCommand,
     how: { log?: boolean; snapshot?: boolean } = {},
   ): Promise<SessionReply> {
-    const held: (() => void)[] = [];
-    answering.set(live.sessionId, held);
+    const done = slots.hold(live.sessionId);
     try {
       return await callNow(live, command, how);
     } finally {
-      answering.delete(live.sessionId);
-      if (held.length > 0)
-        setImmediate(() => {
-          for (const go of held) go();
-        });
+      done();
     }
   }
 
