@@ -8,16 +8,17 @@ const turns = async (n: number) => {
 const signal = () => new AbortController().signal;
 
 describe('refresh slots', () => {
-  it('grants a refresh of an idle node', async () => {
+  it('grants a refresh of a session with no command under way', async () => {
     const slots = new RefreshSlots(new RefreshQueue());
     const release = await slots.slot('a', signal());
     expect(typeof release).toBe('function');
     release?.();
   });
 
-  it("holds a session's refresh until its command is answered", async () => {
-    const slots = new RefreshSlots(new RefreshQueue(), { idleWaitMs: 10_000 });
+  it("holds a session's refresh until its command is answered, and no other session's", async () => {
+    const slots = new RefreshSlots(new RefreshQueue());
     const done = slots.hold('a');
+    slots.hold('b');
     let granted = false;
     void slots.slot('a', signal()).then((release) => {
       granted = true;
@@ -28,32 +29,17 @@ describe('refresh slots', () => {
     done();
     await turns(5);
     expect(granted).toBe(true);
+    // b's command under way does not hold a's refreshes.
+    expect(typeof (await slots.slot('a', signal()))).toBe('function');
   });
 
-  it("waits while another session's command is under way, not for one of its own", async () => {
-    const slots = new RefreshSlots(new RefreshQueue(), { idleWaitMs: 10_000 });
-    const doneB = slots.hold('b');
-    let granted = false;
-    void slots.slot('a', signal()).then((release) => {
-      granted = true;
-      release?.();
-    });
-    await turns(5);
-    expect(granted).toBe(false);
-    // A command of `a` itself (a `more` waiting for this very refresh) does not hold it back.
-    const doneA = slots.hold('a');
-    doneB();
-    await turns(5);
-    expect(granted).toBe(true);
-    doneA();
-    expect(slots.commands).toBe(0);
-  });
-
-  it('grants a refresh that waited idleWaitMs however busy the node is', async () => {
-    const slots = new RefreshSlots(new RefreshQueue(), { idleWaitMs: 5 });
-    slots.hold('b');
-    const release = await slots.slot('a', signal());
-    expect(typeof release).toBe('function');
-    release?.();
+  it('a refresh whose session stopped while held is not granted', async () => {
+    const slots = new RefreshSlots(new RefreshQueue());
+    const done = slots.hold('a');
+    const controller = new AbortController();
+    const pending = slots.slot('a', controller.signal);
+    controller.abort();
+    done();
+    expect(await pending).toBeUndefined();
   });
 });
