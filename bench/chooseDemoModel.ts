@@ -6,7 +6,7 @@
  * from 1,000,000, the ones the README reports), beside the fallback scorer, so the choice is never scored
  * on the listeners it was made on. WRITE=1 copies the chosen model into models/default.
  *
- *   nice -n 10 npx tsx bench/chooseDemoModel.ts   (SEEDS=1,2,3 LIKED_WEIGHT=5 OUT=/tmp/demo-models WRITE=1;
+ *   nice -n 10 npx tsx bench/chooseDemoModel.ts   (SEEDS=1,2,3 LIKED_WEIGHT=1 OUT=/tmp/demo-models WRITE=1;
  *                                                 REUSE=1 keeps a model already trained in OUT)
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const seeds = (process.env.SEEDS ?? '1,2,3,4,5,6').split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s)))
   throw new Error(`SEEDS must be integers, got ${process.env.SEEDS}`);
-const likedWeight = process.env.LIKED_WEIGHT ?? '5';
+const likedWeight = process.env.LIKED_WEIGHT ?? '1';
 const out = process.env.OUT ?? '/tmp/omakase-demo-models';
 mkdirSync(out, { recursive: true });
 
