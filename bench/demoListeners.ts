@@ -6,6 +6,10 @@
  *
  *   npx tsx bench/demoListeners.ts      (LISTENERS=200 STREAM=100 override; ROWS=served,per-pick runs only
  *                                        those rows; POOL_PICKS=20 another refresh interval)
+ *
+ * LISTENER_SET=validation draws other listeners (seeds from 2,000,000) for choosing a model, so the default
+ * set (seeds from 1,000,000), the one reported, stays unseen by the choice. VECTORS=exact retrieves with the
+ * exact scan instead of the HNSW index (usearch) the demo's 24,000 items get by default.
  */
 import { DEFAULT_MODEL_DIR, loadRuntime } from '../adapters/runtime.ts';
 import { createListener } from '../engine/demo/syntheticListener.ts';
@@ -25,7 +29,14 @@ const T0 = Date.UTC(2026, 0, 1, 8);
 
 // The demo resources exactly as `npm start` builds them; each variant below swaps the scorer or the policy.
 const { catalog, transitions, sessions, sequences } = await loadRuntime();
-const vectors = createVectorIndex(catalog);
+const LISTENER_SET = process.env.LISTENER_SET ?? 'test';
+if (LISTENER_SET !== 'test' && LISTENER_SET !== 'validation')
+  throw new Error(`LISTENER_SET must be test or validation, got ${LISTENER_SET}`);
+const LISTENER_BASE = LISTENER_SET === 'validation' ? 2_000_000 : 1_000_000;
+const VECTORS = process.env.VECTORS ?? 'default';
+if (VECTORS !== 'default' && VECTORS !== 'exact' && VECTORS !== 'hnsw')
+  throw new Error(`VECTORS must be default, exact or hnsw, got ${VECTORS}`);
+const vectors = createVectorIndex(catalog, VECTORS === 'default' ? {} : { force: VECTORS });
 const { scorer, card } = await loadModel(process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR);
 const resources = { catalog, transitions, sessions, sequences, vectors };
 
@@ -40,6 +51,9 @@ interface Row {
   lengthBeforeQuit: number;
   repeats: number;
   artistRepeat3: number;
+  /** Mean hidden affinity of the items played, and the share above 0.7 (only those can be liked). */
+  meanAffinity: number;
+  likeableShare: number;
 }
 
 async function simulate(
@@ -54,9 +68,11 @@ async function simulate(
   let length = 0;
   let repeats = 0;
   let artistRepeats = 0;
+  let affinitySum = 0;
+  let likeable = 0;
   for (let l = 0; l < LISTENERS; l++) {
     // Listener seeds far from the 1..3000 range the training sessions used.
-    const seed = 1_000_000 + l;
+    const seed = LISTENER_BASE + l;
     const listener = createListener(catalog, { seed });
     const rng = createRng(seed ^ 0x5eed);
     const stream = make(seed);
@@ -70,6 +86,9 @@ async function simulate(
       seen.add(item.id);
       if (recent.slice(-3).some((r) => r.artist === item.artist)) artistRepeats++;
       const reaction = listener.react(item, { recent }, rng);
+      const a = listener.affinity(item);
+      affinitySum += a;
+      if (a > 0.7) likeable++;
       plays++;
       if (reaction.outcome === 'skipped') {
         skips++;
@@ -92,6 +111,8 @@ async function simulate(
     lengthBeforeQuit: length / LISTENERS,
     repeats,
     artistRepeat3: artistRepeats / plays,
+    meanAffinity: affinitySum / plays,
+    likeableShare: likeable / plays,
   };
 }
 
@@ -227,25 +248,27 @@ for (const [key, run] of variants) {
 }
 
 console.log(
-  `demo catalog ${catalog.size} items; model ${card.name}@${card.version} (val AUC ${card.metrics.valAuc.toFixed(3)}); ${LISTENERS} listeners × ${STREAM} items`,
+  `demo catalog ${catalog.size} items, ${vectors.kind} retrieval; model ${card.name}@${card.version} (val AUC ${card.metrics.valAuc.toFixed(3)}); ${LISTENERS} ${LISTENER_SET} listeners × ${STREAM} items`,
 );
 console.log(
   `served path: ${pooledDecisions} decisions for ${LISTENERS * STREAM} picks (${(pooledDecisions / (LISTENERS * STREAM)).toFixed(3)} per pick)`,
 );
 console.log('');
 console.log(
-  '| stream | skip rate | early skips (<30 s) | likes / listener | dislikes / listener | items before quitting | repeats | same artist within 3 |',
+  '| stream | skip rate | early skips (<30 s) | likes / listener | dislikes / listener | items before quitting | repeats | same artist within 3 | mean affinity | affinity > 0.7 |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.name} | ${(r.skipRate * 100).toFixed(1)}% | ${(r.earlySkipRate * 100).toFixed(1)}% | ${r.likes.toFixed(2)} | ${r.dislikes.toFixed(2)} | ${r.lengthBeforeQuit.toFixed(1)} | ${r.repeats} | ${(r.artistRepeat3 * 100).toFixed(1)}% |`,
+    `| ${r.name} | ${(r.skipRate * 100).toFixed(1)}% | ${(r.earlySkipRate * 100).toFixed(1)}% | ${r.likes.toFixed(2)} | ${r.dislikes.toFixed(2)} | ${r.lengthBeforeQuit.toFixed(1)} | ${r.repeats} | ${(r.artistRepeat3 * 100).toFixed(1)}% | ${r.meanAffinity.toFixed(3)} | ${(r.likeableShare * 100).toFixed(1)}% |`,
   );
 }
 console.log(
   JSON.stringify({
     bench: 'demo-listeners',
     listeners: LISTENERS,
+    listenerSet: LISTENER_SET,
+    vectors: vectors.kind,
     stream: STREAM,
     model: `${card.name}@${card.version}`,
     decisionsPerPick: pooledDecisions / (LISTENERS * STREAM),

@@ -35,6 +35,8 @@ export interface TrainModelOptions {
   dropFeatures?: readonly FeatureName[];
   /** Steps per example session that yield examples (a seeded sample); 0 = every step. */
   stepsPerSession?: number;
+  /** Weight of a logged like against a completion (see `TrainingSetOptions.likedWeight`); default 1. */
+  likedWeight?: number;
   onProgress?: (stage: 'examples' | 'training', done: number, total: number) => void;
   onEpoch?: (info: EpochInfo) => void;
 }
@@ -66,6 +68,7 @@ export async function trainModel(
   const set = buildTrainingSet(catalog, vectors, transitions, neighbours, sequences, exampleSessions, {
     seed,
     maxStepsPerSession: stepsPerSession,
+    likedWeight: options.likedWeight,
     onProgress: (done, total) => options.onProgress?.('examples', done, total),
   });
   for (const name of options.dropFeatures ?? []) {
@@ -112,6 +115,7 @@ export async function trainModel(
         negativeWeight: set.stats.negativeWeight,
         trainingCandidates: 1500,
         stepsPerSession,
+        likedWeight: set.stats.likedWeight,
         ...(options.dropFeatures?.length ? { droppedFeatures: options.dropFeatures.join(',') } : {}),
       },
     },

@@ -34,6 +34,8 @@ export interface TrainingSet {
     positives: number;
     negativesPerStep: number;
     negativeWeight: number;
+    likedWeight: number;
+    liked: number;
   };
 }
 
@@ -46,6 +48,11 @@ export interface TrainingSetOptions {
    * skips or dislikes (logged outcomes then carry the signal), 1 when every play is a plain positive.
    */
   negativeWeight?: number;
+  /**
+   * Weight of a logged like against a plain completion (both are labelled 1). A completion says the item was
+   * good enough; a like says it was among the best, which is what a listener's likes reward. Default 1.
+   */
+  likedWeight?: number;
   /** Candidates retrieved per step; more than serving uses, so more logged plays fall inside. */
   candidates?: number;
   /**
@@ -87,6 +94,10 @@ export function buildTrainingSet(
   // Logs with skips teach by their own outcomes; logs of plain plays need sampled negatives to contrast with.
   const negatives = options.negatives ?? (hasOutcomes ? 0 : 16);
   const negativeWeight = options.negativeWeight ?? 1;
+  const likedWeight = options.likedWeight ?? 1;
+  if (!(likedWeight > 0 && Number.isFinite(likedWeight)))
+    throw new RangeError(`likedWeight must be a positive number, got ${likedWeight}`);
+  let liked = 0;
   const maxRows = options.maxRows ?? 2_000_000;
   const maxSteps = options.maxStepsPerSession ?? DEFAULT_STEPS_PER_SESSION;
   const resources: RetrievalResources = {
@@ -156,7 +167,9 @@ export function buildTrainingSet(
             const isTarget = r === 0;
             y.push(isTarget ? label : 0);
             // A logged outcome is strong evidence; an unplayed candidate is weak evidence.
-            w.push(isTarget ? 1 : negativeWeight);
+            const isLike = isTarget && play.outcome === 'liked';
+            if (isLike) liked++;
+            w.push(isTarget ? (isLike ? likedWeight : 1) : negativeWeight);
             groups.push(group);
             if (isTarget && label === 1) positives++;
           }
@@ -200,6 +213,8 @@ export function buildTrainingSet(
       positives,
       negativesPerStep: negatives,
       negativeWeight,
+      likedWeight,
+      liked,
     },
   };
 }

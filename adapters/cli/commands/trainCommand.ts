@@ -59,6 +59,12 @@ export function trainCommand(): Command {
       (v) => int(v),
       DEFAULT_STEPS_PER_SESSION,
     )
+    .option(
+      '--liked-weight <x>',
+      'weight of a logged like against a plain completion (both positives)',
+      (v) => positive(v),
+      1,
+    )
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
     .option('--quiet', 'no progress bars')
@@ -145,6 +151,7 @@ export function trainCommand(): Command {
         epochs: opts.epochs,
         dropFeatures: opts.dropFeatures,
         stepsPerSession: opts.stepsPerSession,
+        likedWeight: opts.likedWeight,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
@@ -189,6 +196,12 @@ function featureList(value: string): FeatureName[] {
       `unknown feature ${unknown.join(', ')}; the columns are ${FEATURE_SCHEMA.features.join(', ')}`,
     );
   return names as FeatureName[];
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
 }
 
 function int(value: string): number {

@@ -53,6 +53,8 @@ describe('omakase train', () => {
           '1',
           '--drop-features',
           'ctx2,negative_run',
+          '--liked-weight',
+          '3',
           '--quiet',
         ],
         { from: 'user' },
@@ -72,6 +74,7 @@ describe('omakase train', () => {
     expect(card.training.hyperparameters).toMatchObject({
       droppedFeatures: 'ctx2,negative_run',
       stepsPerSession: 64,
+      likedWeight: 3,
     });
   });
 
@@ -84,6 +87,15 @@ describe('omakase train', () => {
           from: 'user',
         }),
     ).rejects.toThrow(/unknown feature nope; the columns are sim_query/);
+  });
+
+  it('refuses a liked weight that is not a positive number', async () => {
+    await expect(
+      trainCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parseAsync(['--demo', '--out', join(dir, 'x'), '--liked-weight', '0'], { from: 'user' }),
+    ).rejects.toThrow(/must be a positive number/);
   });
 
   it('writes durations as minutes and seconds', () => {
