@@ -1,4 +1,4 @@
-import type { RefreshQueue } from './refreshQueue.ts';
+import type { RefreshQueue, RefreshRun } from './refreshQueue.ts';
 
 /**
  * When a session's background refresh (a decision for a pool that still serves) may begin. All sessions of
@@ -24,8 +24,8 @@ export class RefreshSlots {
 
   constructor(readonly queue: RefreshQueue) {}
 
-  /** Resolves with the function to call when the refresh is done, or undefined when `signal` aborted first. */
-  async slot(sessionId: string, signal: AbortSignal): Promise<(() => void) | undefined> {
+  /** Resolves with the function to run the refresh with, or undefined when `signal` aborted first. */
+  async slot(sessionId: string, signal: AbortSignal): Promise<RefreshRun | undefined> {
     const held = this.answering.get(sessionId);
     if (held) await new Promise<void>((resolve) => held.push(resolve));
     return this.queue.acquire(signal);

@@ -4,6 +4,7 @@ import { steerKey } from '../engine/pool.ts';
 import type { Feedback } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
 import { sessionError } from './errors.ts';
+import type { RefreshRun } from './refreshQueue.ts';
 import {
   applyChange,
   commit,
@@ -52,7 +53,7 @@ export interface SessionMachineDeps {
    * (`RefreshQueue`). It resolves with the function to call when the decision is done, or with undefined
    * when `signal` aborted first: the session stopped, and the refresh is not made.
    */
-  refreshSlot?: (sessionId: string, signal: AbortSignal) => Promise<(() => void) | undefined>;
+  refreshSlot?: (sessionId: string, signal: AbortSignal) => Promise<RefreshRun | undefined>;
 }
 
 type Ctx = SessionContext;
@@ -81,15 +82,10 @@ export function createSessionMachine(deps: SessionMachineDeps) {
         const nowMs = deps.now();
         if (!input.refresh || !deps.refreshSlot)
           return { pool: (await engine.score(input.state, { nowMs })).pool, nowMs };
-        const release = await deps.refreshSlot(input.sessionId, signal);
+        const run = await deps.refreshSlot(input.sessionId, signal);
         // Stopped while waiting: nothing receives the output of a stopped actor.
-        if (release === undefined)
-          throw sessionError('SESSION_ENDED', 'The session stopped before its refresh.');
-        try {
-          return { pool: (await engine.score(input.state, { nowMs })).pool, nowMs };
-        } finally {
-          release();
-        }
+        if (run === undefined) throw sessionError('SESSION_ENDED', 'The session stopped before its refresh.');
+        return run(async () => ({ pool: (await engine.score(input.state, { nowMs })).pool, nowMs }));
       }),
     },
     delays: {

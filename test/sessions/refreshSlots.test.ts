@@ -10,9 +10,8 @@ const signal = () => new AbortController().signal;
 describe('refresh slots', () => {
   it('grants a refresh of a session with no command under way', async () => {
     const slots = new RefreshSlots(new RefreshQueue());
-    const release = await slots.slot('a', signal());
-    expect(typeof release).toBe('function');
-    release?.();
+    const run = await slots.slot('a', signal());
+    expect(await run!(async () => 'decided')).toBe('decided');
   });
 
   it("holds a session's refresh until its command is answered, and no other session's", async () => {
@@ -20,9 +19,9 @@ describe('refresh slots', () => {
     const done = slots.hold('a');
     slots.hold('b');
     let granted = false;
-    void slots.slot('a', signal()).then((release) => {
+    void slots.slot('a', signal()).then((run) => {
       granted = true;
-      release?.();
+      void run?.(async () => {});
     });
     await turns(5);
     expect(granted).toBe(false);
