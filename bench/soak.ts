@@ -18,6 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../adapters/protocol.ts';
+import { collectGarbage, inspectorOf, scrape, scrapeWithin } from './serverProbe.ts';
 
 const SESSIONS = Number(process.env.SOAK_SESSIONS ?? 200);
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 3);
@@ -49,28 +50,7 @@ if (!args.includes('--ended-ttl-ms')) args.push('--ended-ttl-ms', '60000');
 const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', CLI, ...args], {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
-const inspectorUrl = new Promise<string>((resolve) => {
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => {
-    const text = c.toString();
-    if (!/Debugger (listening|attached)|For help, see/.test(text)) process.stderr.write(text);
-    err += text;
-    const m = /Debugger listening on (ws:\/\/\S+)/.exec(err);
-    if (m) resolve(m[1]);
-  });
-});
-/** A full GC in the server (the inspector's HeapProfiler.collectGarbage). */
-async function collectGarbage(): Promise<void> {
-  const socket = new WebSocket(await inspectorUrl);
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  await new Promise<void>((resolve) => {
-    socket.on('message', (d) => {
-      if (JSON.parse(d.toString()).id === 1) resolve();
-    });
-    socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  });
-  socket.close();
-}
+const inspectorUrl = inspectorOf(proc);
 let serverExit: number | null | undefined;
 proc.once('exit', (code) => {
   serverExit = code;
@@ -290,32 +270,6 @@ async function run(listener: Listener, index: number): Promise<void> {
   await listener.end();
 }
 
-const scrape = async () => {
-  const text = await (await fetch(`${http}/metrics`)).text();
-  const value = (name: string) =>
-    Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-  const mib = (name: string) => Number((value(name) / 2 ** 20).toFixed(1));
-  const restored = [...text.matchAll(/^omakase_sessions_restored_total\{[^}]*\} ([0-9.e+-]+)/gm)];
-  return {
-    heapMiB: mib('nodejs_heap_size_used_bytes'),
-    heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
-    externalMiB: mib('nodejs_external_memory_bytes'),
-    rssMiB: mib('process_resident_memory_bytes'),
-    lagP99Ms: Number((value('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)),
-    liveSessions: value('omakase_sessions_live'),
-    storeSessions: value('omakase_memory_store_sessions'),
-    storeLogMiB: mib('omakase_memory_store_bytes\\{part="log"\\}'),
-    storeSnapshotMiB: mib('omakase_memory_store_bytes\\{part="snapshot"\\}'),
-    restored: restored.reduce((n, m) => n + Number(m[1]), 0),
-    decisions: [...text.matchAll(/^omakase_decision_seconds_count(?:\{[^}]*\})? ([0-9.e+-]+)/gm)].reduce(
-      (n, m) => n + Number(m[1]),
-      0,
-    ),
-  };
-};
-/** `scrape`, or empty figures when the server does not answer within `ms` (the row says how long it took). */
-const scrapeWithin = (ms: number): Promise<Partial<Awaited<ReturnType<typeof scrape>>>> =>
-  Promise.race([scrape(), delay(ms).then(() => ({}))]).catch(() => ({}));
 const q = (xs: number[], p: number) => {
   const s = xs.slice().sort((a, b) => a - b);
   return Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN).toFixed(1));
@@ -325,8 +279,8 @@ console.log(
   `# soak: ${SESSIONS} sessions for ${MINUTES} min on ${REDIS_URL ? 'Redis' : 'the memory store'}, think ${THINK_MS} ms`,
 );
 const rows: Record<string, unknown>[] = [];
-await collectGarbage();
-const idle = await scrape();
+await collectGarbage(inspectorUrl);
+const idle = await scrape(http);
 console.log(`at start, full GC: heap ${idle.heapMiB} MiB, RSS ${idle.rssMiB} MiB`);
 const start = Date.now();
 const listeners = Array.from({ length: SESSIONS }, (_, i) => new Listener(i + 1));
@@ -346,7 +300,7 @@ const reporter = (async () => {
     minute = newMinute();
     const asked = performance.now();
     scrapes.push(
-      scrapeWithin(55_000).then((server) => {
+      scrapeWithin(http, 55_000).then((server) => {
         const row = {
           minute: m,
           items: done.items,
@@ -377,16 +331,8 @@ const tracer = (async () => {
   let before = { items: 0, decisions: 0 };
   while (tracing) {
     await delay(10_000);
-    const text = await (await fetch(`${http}/metrics`)).text();
-    const sum = (name: string) =>
-      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'gm'))].reduce(
-        (n, m) => n + Number(m[1]),
-        0,
-      );
-    const now = {
-      items: sum('omakase_items_served_total'),
-      decisions: sum('omakase_decision_seconds_count'),
-    };
+    const { items, decisions } = await scrape(http);
+    const now = { items, decisions };
     const census: Record<string, number> = {};
     for (const l of listeners) census[l.phase] = (census[l.phase] ?? 0) + 1;
     console.log(
@@ -398,18 +344,18 @@ const tracer = (async () => {
 await Promise.all([...runs, reporter]);
 tracing = false;
 await tracer;
-const after = await scrape();
+const after = await scrape(http);
 // What the server holds once every session has ended: with the ended ones still kept, then once they are
 // swept (after --ended-ttl-ms and a sweep), each after a full GC. The second should be near the first minute's.
-await collectGarbage();
-const afterGc = await scrape();
+await collectGarbage(inspectorUrl);
+const afterGc = await scrape(http);
 console.log(
   `all ended, full GC: heap ${afterGc.heapMiB} MiB, RSS ${afterGc.rssMiB} MiB, store ${afterGc.storeSessions} sessions`,
 );
 const endedTtlMs = Number(args[args.indexOf('--ended-ttl-ms') + 1]);
 await delay(endedTtlMs + Math.min(30_000, Math.max(1_000, endedTtlMs)) + 1_000);
-await collectGarbage();
-const swept = await scrape();
+await collectGarbage(inspectorUrl);
+const swept = await scrape(http);
 console.log(
   `ended sessions swept, full GC: heap ${swept.heapMiB} MiB, RSS ${swept.rssMiB} MiB, store ${swept.storeSessions} sessions`,
 );

@@ -50,8 +50,9 @@ export interface SessionMachineDeps {
    * When a refresh (a decision for a pool that still serves) may begin its work; absent: at once. The
    * manager grants it once the command that made the pool due is answered and the node's refresh queue
    * gives it a turn, so the decision's synchronous work delays neither that answer nor anyone else's
-   * (`RefreshQueue`). It resolves with the function to call when the decision is done, or with undefined
-   * when `signal` aborted first: the session stopped, and the refresh is not made.
+   * (`RefreshQueue`). It resolves with the function to run the decision with (the queue counts its
+   * synchronous part against the loop turn's budget), or with undefined when `signal` aborted first: the
+   * session stopped, and the refresh is not made.
    */
   refreshSlot?: (sessionId: string, signal: AbortSignal) => Promise<RefreshRun | undefined>;
 }

@@ -48,15 +48,7 @@ export function checkFrames(
   received: readonly (readonly string[])[],
   options: { profile?: string; freshnessWindow?: number; artistGap?: number } = {},
 ): FrameCheck {
-  const results = new Map<InvariantName, InvariantResult>(
-    INVARIANTS.map((name) => [name, { name, ok: true, broken: 0 }]),
-  );
-  const broke = (name: InvariantName, what: string) => {
-    const r = results.get(name)!;
-    r.ok = false;
-    r.broken++;
-    r.first ??= what;
-  };
+  const { results, broke } = tally(INVARIANTS);
   const items: ItemFrame[] = [];
   const withdrawn = new Set<number>();
   let lastSeq = 0;
@@ -92,7 +84,7 @@ export function checkFrames(
     });
   });
   const played = items.filter((i) => !withdrawn.has(i.seq));
-  for (const r of checkPlayed(played, options)) if (!r.ok) results.set(r.name as InvariantName, r);
+  for (const r of checkPlayed(played, options)) if (!r.ok) results.set(r.name, r);
   const list = [...results.values()];
   return { results: list, ok: list.every((r) => r.ok) };
 }
@@ -121,16 +113,7 @@ export function checkPlayed(
 ): InvariantResult[] {
   const freshness = options.freshnessWindow ?? DEFAULT_CONFIG.freshnessWindow;
   const gap = options.artistGap ?? DEFAULT_CONFIG.artistGap;
-  const names = ['no-repeats', 'radio-rules', 'artist-spacing'] as const;
-  const results = new Map<string, InvariantResult>(
-    names.map((name) => [name, { name, ok: true, broken: 0 }]),
-  );
-  const broke = (name: (typeof names)[number], what: string) => {
-    const r = results.get(name)!;
-    r.ok = false;
-    r.broken++;
-    r.first ??= what;
-  };
+  const { results, broke } = tally(['no-repeats', 'radio-rules', 'artist-spacing'] as const);
   const lastAt = new Map<string, number>();
   played.forEach((f, k) => {
     const before = lastAt.get(f.item.id);
@@ -159,6 +142,20 @@ export function checkPlayed(
     artistAt.set(f.item.artist, k);
   });
   return [...results.values()];
+}
+
+/** A result per rule, each ok until `broke` names its first break. */
+function tally<N extends string>(names: readonly N[]) {
+  const results = new Map<string, InvariantResult>(
+    names.map((name) => [name, { name, ok: true, broken: 0 }]),
+  );
+  const broke = (name: N, what: string) => {
+    const r = results.get(name)!;
+    r.ok = false;
+    r.broken++;
+    r.first ??= what;
+  };
+  return { results, broke };
 }
 
 function parse(text: string): unknown {
