@@ -29,12 +29,17 @@ export class Catalog {
   readonly artistIds: Int32Array;
   /** Dense album number per item (albums are per artist); -1 for an item without an album. */
   readonly albumIds: Int32Array;
+  /** How many artist and album numbers there are (`artistIds` and `albumIds` are below them). */
+  readonly artistCount: number;
+  readonly albumCount: number;
   /** True when embeddings were derived from tags and artists because the rows had none. */
   readonly derivedEmbeddings: boolean;
   private readonly indexById: Map<string, number>;
   private readonly indexByArtist: Map<string, number[]>;
   private readonly indexByTag: Map<string, number[]>;
   private readonly tagNumbers: Map<string, number>;
+  private readonly artistNumbers = new Map<string, number>();
+  private readonly albumNumbers = new Map<string, number>();
 
   /** Rows must already be valid (see `parseCatalogRow`); embeddings all present or all absent. */
   constructor(rows: readonly CatalogRow[], options: { derivedDim?: number } = {}) {
@@ -49,8 +54,7 @@ export class Catalog {
     let maxPop = 0;
     this.artistIds = new Int32Array(rows.length);
     this.albumIds = new Int32Array(rows.length);
-    const artistNumbers = new Map<string, number>();
-    const albumNumbers = new Map<string, number>();
+    const { artistNumbers, albumNumbers } = this;
     rows.forEach((row, i) => {
       const { embedding, ...item } = row;
       items.push(item);
@@ -67,6 +71,8 @@ export class Catalog {
       normalise(target);
     });
     this.items = items;
+    this.artistCount = artistNumbers.size;
+    this.albumCount = albumNumbers.size;
     this.maxPopularity = maxPop;
     const logMax = Math.log1p(maxPop) || 1;
     this.popularityScore = Float32Array.from(items, (item) => Math.log1p(item.popularity) / logMax);
@@ -107,6 +113,16 @@ export class Catalog {
 
   embedding(index: number): Float32Array {
     return this.embeddings.subarray(index * this.dim, (index + 1) * this.dim);
+  }
+
+  /** The dense number of an artist (see `artistIds`), undefined when no item is theirs. */
+  artistNumber(artist: string): number | undefined {
+    return this.artistNumbers.get(artist);
+  }
+
+  /** The dense number of an artist's album (see `albumIds`), undefined when no item is on it. */
+  albumNumber(artist: string, album: string): number | undefined {
+    return this.albumNumbers.get(`${artist}\u0000${album}`);
   }
 
   byArtist(artist: string): readonly number[] {

@@ -5,7 +5,7 @@ import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
 import { kthSmallest } from '../selection.ts';
 import type { HistoryEntry, Profile } from '../session.ts';
-import { radioChecker, type TimedPlay } from './radioRules.ts';
+import { RadioWindow } from './radioWindow.ts';
 
 export interface SlateRequest {
   catalog: Catalog;
@@ -102,10 +102,20 @@ export function selectSlate(request: SlateRequest): Pick[] {
   // then every pick of this decision), brought up to date only when the candidate could still make the top:
   // `seen[c]` seeds are counted in `maxSim[c]`, always in seed order, so the value is the same as if every
   // seed were counted at once. Fewer seeds counted can only overstate a candidate's value.
+  // The catalog index of each history entry the slate looks at (all of them for the radio rules, else the
+  // last few), looked up once.
+  const history = request.history;
+  const looked = radio
+    ? history.length
+    : Math.min(history.length, Math.max(config.diversityWindow, config.artistGap, config.albumGap));
+  const historyIndex = new Int32Array(looked);
+  for (let h = 0; h < looked; h++)
+    historyIndex[h] = catalog.indexOf(history[history.length - looked + h].id) ?? -1;
+  const indexOfEntry = (h: number) => historyIndex[h - (history.length - looked)];
   const seeds: number[] = [];
-  for (const h of request.history.slice(-config.diversityWindow)) {
-    const i = catalog.indexOf(h.id);
-    if (i !== undefined) seeds.push(i);
+  for (let h = Math.max(0, history.length - config.diversityWindow); h < history.length; h++) {
+    const i = indexOfEntry(h);
+    if (i >= 0) seeds.push(i);
   }
   const maxSim = new Float32Array(count).fill(-1);
   const seen = new Int32Array(count);
@@ -128,39 +138,39 @@ export function selectSlate(request: SlateRequest): Pick[] {
   let active = shortlist;
   /** Per position in `order`, for this slot: out (taken, radio rule), meets the spacing, or relaxed only. */
   const fit = new Uint8Array(count);
-  const timeline: TimedPlay[] = radio
-    ? request.history.map((h) => ({ artist: h.artist, album: h.album, startMs: h.startMs }))
-    : [];
-  const spacing = lastOf(request.history, Math.max(config.artistGap, config.albumGap));
+  const window = radio ? radioWindow(catalog, history, indexOfEntry, slotsOf(request)) : undefined;
   const recentArtists: number[] = [];
   const recentAlbums: number[] = [];
-  for (const h of spacing) {
-    const i = catalog.indexOf(h.id);
-    recentArtists.push(i === undefined ? -1 : catalog.artistIds[i]);
-    recentAlbums.push(i === undefined ? -1 : catalog.albumIds[i]);
+  for (
+    let h = history.length - Math.min(history.length, Math.max(config.artistGap, config.albumGap));
+    h < history.length;
+    h++
+  ) {
+    const i = indexOfEntry(h);
+    recentArtists.push(i < 0 ? -1 : catalog.artistIds[i]);
+    recentAlbums.push(i < 0 ? -1 : catalog.albumIds[i]);
   }
   const taken = new Uint8Array(count);
   const follow = request.follow;
   const slotOf = follow ? new Map(candidates.indexes.map((index, c) => [index, c])) : undefined;
-  let clock = nextStart(request.history, request.nowMs);
+  let clock = nextStart(history, request.nowMs);
   const picks: Pick[] = [];
   let removedFirst: Record<string, number> = {};
 
-  const slots = follow ? follow.items.length : request.n;
+  const slots = slotsOf(request);
   for (let slot = 0; slot < slots; slot++) {
     const removed: Record<string, number> = {};
     const nearArtists = lastOf(recentArtists, config.artistGap);
     const nearAlbums = lastOf(recentAlbums, config.albumGap);
-    const radioRule = radio ? radioChecker(timeline, clock) : undefined;
+    window?.moveTo(clock);
     let spaced = 0;
     let relaxedOnly = 0;
     for (let k = 0; k < active; k++) {
       const c = order[k];
       fit[k] = OUT;
       if (taken[c]) continue;
-      if (radioRule) {
-        const item = catalog.items[candidates.indexes[c]];
-        const rule = radioRule(item.artist, item.album);
+      if (window) {
+        const rule = window.broken(artists[c], albums[c]);
         if (rule) {
           removed[rule] = (removed[rule] ?? 0) + 1;
           continue;
@@ -246,7 +256,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     const item = catalog.items[index];
     taken[c] = 1;
     seeds.push(index);
-    if (radio) timeline.push({ artist: item.artist, album: item.album, startMs: clock });
+    window?.append(artists[c], albums[c], clock);
     recentArtists.push(artists[c]);
     recentAlbums.push(albums[c]);
 
@@ -343,6 +353,44 @@ class TopK {
   valueAt(i: number): number {
     return this.values[i];
   }
+}
+
+/** Slots the request fills: the logged delivery's when following one. */
+function slotsOf(request: SlateRequest): number {
+  return request.follow ? request.follow.items.length : request.n;
+}
+
+/**
+ * The radio rules' window over the history, ready for the slate's picks. A history entry names its artist and
+ * album; the catalog's numbers for them are read off its item when it has the same ones (nearly always), else
+ * looked up by name. An artist the catalog lacks shares one spare number (no candidate can match it), an
+ * album it lacks counts as none.
+ */
+function radioWindow(
+  catalog: Catalog,
+  history: readonly HistoryEntry[],
+  indexOfEntry: (h: number) => number,
+  picks: number,
+): RadioWindow {
+  const unknownArtist = catalog.artistCount;
+  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length + picks);
+  for (let h = 0; h < history.length; h++) {
+    const entry = history[h];
+    const i = indexOfEntry(h);
+    const item = i >= 0 ? catalog.items[i] : undefined;
+    const artist =
+      item?.artist === entry.artist
+        ? catalog.artistIds[i]
+        : (catalog.artistNumber(entry.artist) ?? unknownArtist);
+    const album =
+      entry.album === undefined
+        ? -1
+        : item?.artist === entry.artist && item.album === entry.album
+          ? catalog.albumIds[i]
+          : (catalog.albumNumber(entry.artist, entry.album) ?? -1);
+    window.append(artist, album, entry.startMs);
+  }
+  return window;
 }
 
 /** When the next pick would start: after the last queued item ends, or now if the stream has run dry. */

@@ -1,0 +1,83 @@
+import { RADIO_RULES } from '../config.ts';
+import type { RadioRule } from './radioRules.ts';
+
+/**
+ * The radio rules' state for one slate, kept up to date as it grows: the plays in the 3-hour window before
+ * the next slot counted per artist and per album, and the trailing runs of the last artist and album. A
+ * candidate's check is then two array reads. Artists and albums are numbers (the catalog's `artistIds` and
+ * `albumIds`; an album is per artist, -1 when an item has none), so a slot costs no string hashing.
+ *
+ * It gives the same answers as `radioRuleBroken` over the same plays (test/engine/policy/radioWindow.test.ts):
+ * the window is the longest run of plays at the end that started after `startMs - 3 h`, and the runs reach
+ * back over the whole stream.
+ *
+ * @example
+ * const window = new RadioWindow(artistCount, albumCount, history.length + n);
+ * for (const h of history) window.append(artistOf(h), albumOf(h), h.startMs);
+ * window.moveTo(nextStartMs);
+ * window.broken(catalog.artistIds[i], catalog.albumIds[i]); // undefined when item i may play next
+ */
+export class RadioWindow {
+  private readonly artists: Int32Array;
+  private readonly albums: Int32Array;
+  private readonly starts: Float64Array;
+  private length = 0;
+  /** The first play in the window (`moveTo`). */
+  private from = 0;
+  private readonly artistCount: Int32Array;
+  private readonly albumCount: Int32Array;
+  private artistRun = 0;
+  private albumRun = 0;
+
+  /**
+   * `artists` and `albums` bound the numbers `append` and `broken` are given; `capacity` bounds the plays
+   * appended.
+   */
+  constructor(artists: number, albums: number, capacity: number) {
+    this.artists = new Int32Array(capacity);
+    this.albums = new Int32Array(capacity);
+    this.starts = new Float64Array(capacity);
+    this.artistCount = new Int32Array(artists);
+    this.albumCount = new Int32Array(albums);
+  }
+
+  /** A play after the others (it counts in the window until a `moveTo` past its start drops it). */
+  append(artist: number, album: number, startMs: number): void {
+    const last = this.length - 1;
+    this.artistRun = last >= 0 && this.artists[last] === artist ? this.artistRun + 1 : 1;
+    this.albumRun =
+      album >= 0 && last >= 0 && this.albums[last] === album ? this.albumRun + 1 : album >= 0 ? 1 : 0;
+    this.artists[this.length] = artist;
+    this.albums[this.length] = album;
+    this.starts[this.length] = startMs;
+    this.length++;
+    this.artistCount[artist]++;
+    if (album >= 0) this.albumCount[album]++;
+  }
+
+  /** Sets the window to the 3 hours before `startMs`, the next play's start (it may only move forward). */
+  moveTo(startMs: number): void {
+    const since = startMs - RADIO_RULES.windowMs;
+    let from = this.length;
+    while (from > this.from && this.starts[from - 1] > since) from--;
+    for (; this.from < from; this.from++) {
+      this.artistCount[this.artists[this.from]]--;
+      const album = this.albums[this.from];
+      if (album >= 0) this.albumCount[album]--;
+    }
+  }
+
+  /** The rule an item of `artist` (and `album`, -1 for none) would break as the next play, or undefined. */
+  broken(artist: number, album: number): RadioRule | undefined {
+    const last = this.length - 1;
+    if (album >= 0) {
+      if (this.albumCount[album] >= RADIO_RULES.maxPerAlbum) return 'radio-album-window';
+      if (last >= 0 && this.albums[last] === album && this.albumRun >= RADIO_RULES.maxConsecutivePerAlbum)
+        return 'radio-album-run';
+    }
+    if (this.artistCount[artist] >= RADIO_RULES.maxPerArtist) return 'radio-artist-window';
+    if (last >= 0 && this.artists[last] === artist && this.artistRun >= RADIO_RULES.maxConsecutivePerArtist)
+      return 'radio-artist-run';
+    return undefined;
+  }
+}

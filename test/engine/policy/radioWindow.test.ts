@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { radioRuleBroken, type TimedPlay } from '../../../engine/policy/radioRules.ts';
+import { RadioWindow } from '../../../engine/policy/radioWindow.ts';
+
+describe('RadioWindow', () => {
+  const artists = ['a', 'b', 'c', 'd'];
+  const albums = ['x', 'y', undefined] as const;
+  const artistNumber = (artist: string) => artists.indexOf(artist);
+  /** Albums are per artist: (a, x) and (b, x) are two albums. */
+  const albumNumber = (artist: string, album: string | undefined) =>
+    album === undefined ? -1 : 2 * artistNumber(artist) + (album === 'x' ? 0 : 1);
+  const step = fc.record({
+    artist: fc.constantFrom('a', 'b', 'c'),
+    album: fc.constantFrom(...albums),
+    // Mostly forward in time; now and then a play that starts before the one before it, which ends the
+    // window as `radioRuleBroken` reads it.
+    // Whole half hours too, so that plays fall exactly on the window's edge.
+    gapMs: fc.oneof(
+      fc.integer({ min: 0, max: 40 * 60_000 }),
+      fc.constantFrom(0, 30 * 60_000, 60 * 60_000),
+      fc.integer({ min: -4 * 3_600_000, max: 0 }),
+    ),
+    waitMs: fc.oneof(fc.integer({ min: 0, max: 60 * 60_000 }), fc.constantFrom(0, 30 * 60_000)),
+  });
+
+  it('gives the answer of radioRuleBroken for every candidate, slot after slot', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const window = new RadioWindow(artists.length, 2 * artists.length, steps.length);
+        const plays: TimedPlay[] = [];
+        let clock = 0;
+        let at = 0;
+        for (const s of steps) {
+          // The next slot's start: never before the last one asked about.
+          at = Math.max(at, clock + s.waitMs);
+          window.moveTo(at);
+          for (const artist of artists) {
+            for (const album of albums) {
+              expect(window.broken(artistNumber(artist), albumNumber(artist, album))).toBe(
+                radioRuleBroken(plays, { artist, album, startMs: at }),
+              );
+            }
+          }
+          clock += s.gapMs;
+          plays.push({ artist: s.artist, album: s.album, startMs: clock });
+          window.append(artistNumber(s.artist), albumNumber(s.artist, s.album), clock);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
