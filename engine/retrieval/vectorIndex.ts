@@ -117,8 +117,10 @@ function exactIndex(catalog: Catalog): VectorIndex {
 
 /**
  * usearch's HNSW graph, built on one thread in item order so the same catalog always builds the same graph.
- * usearch's JavaScript binding has no filter: an excluded-aware search asks for `1.5k + 16`, then for `6k`,
- * and scans exactly when neither brought `k` allowed items back (bench/annBench.ts measures both paths).
+ * usearch's JavaScript binding has no filter: an excluded-aware search asks for `1.5k + 16`; when too few of
+ * those are allowed it asks again, as deep as the first answer's share of allowed items says `k` allowed ones
+ * lie (with a quarter to spare), then at `6k`; and it scans exactly when that too falls short
+ * (bench/annBench.ts measures the paths).
  */
 function hnswIndex(catalog: Catalog, lib: Usearch): VectorIndex {
   const { dim, size } = catalog;
@@ -144,15 +146,24 @@ function hnswIndex(catalog: Catalog, lib: Usearch): VectorIndex {
       if (!excluded) return Array.from(nearest(q, k), Number);
       // A session's query nearly always has a few of its own k nearest excluded (played, or by an artist
       // just heard): asking for exactly k first missed in 99 % of `npm run bench`'s searches and paid for two.
-      // So ask for half as many again, then 6k; past that (most near items excluded) one exact scan is
-      // cheaper than a third try.
-      for (const depth of [Math.ceil(1.5 * k) + 16, 6 * k]) {
-        if (depth > Math.max(size / 8, 2 * k)) break;
+      // So ask for half as many again. When that falls short (late in a session with skips, two searches in
+      // three), the share it let through says how deep k allowed items lie: asking 6k every time made the
+      // second search cost four times the first. Past `size / 8` (most near items excluded) one exact scan
+      // is cheaper than a search that deep.
+      const limit = Math.max(size / 8, 2 * k);
+      let depth = Math.ceil(1.5 * k) + 16;
+      while (depth <= limit) {
         const out: number[] = [];
-        for (const key of nearest(q, Math.min(depth, size))) {
+        const found = nearest(q, Math.min(depth, size));
+        for (const key of found) {
           const i = Number(key);
           if (!excluded(i) && out.push(i) === k) return out;
         }
+        if (depth >= 6 * k) break;
+        // Short by the excluded share: deep enough for k at that share, and a quarter more (deeper items
+        // are excluded less often than the nearest); then 6k.
+        const share = out.length / Math.max(found.length, 1);
+        depth = share > 0 ? Math.min(6 * k, Math.ceil((1.25 * k) / share) + 16) : 6 * k;
       }
       return exact.search(q, k, excluded);
     },
