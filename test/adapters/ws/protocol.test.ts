@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CLOSE_CODES,
@@ -74,9 +74,25 @@ describe('parseClientMessage', () => {
 });
 
 describe('adapters/protocol.ts', () => {
-  it('imports nothing (the browser client bundles it as is)', () => {
-    const source = readFileSync(new URL('../../../adapters/protocol.ts', import.meta.url), 'utf8');
-    expect(source.match(/^\s*(import|export .* from)\b.*$/gm) ?? []).toEqual([]);
+  const read = (path: string) => readFileSync(new URL(`../../../adapters/${path}`, import.meta.url), 'utf8');
+  /** Every module a source names (imports, re-exports); a dynamic import or require fails outright. */
+  const importsOf = (source: string) => {
+    expect(source).not.toMatch(/\bimport\s*\(|\brequire\s*\(/);
+    return [
+      ...source.matchAll(
+        /^\s*(?:import\s+['"]([^'"]+)['"]|(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"])/gm,
+      ),
+    ].map((m) => m[1] ?? m[2]);
+  };
+
+  it('imports nothing from outside its own modules (the browser client bundles it as is)', () => {
+    const modules = readdirSync(new URL('../../../adapters/protocol/', import.meta.url)).filter((f) =>
+      f.endsWith('.ts'),
+    );
+    expect(modules.length).toBeGreaterThan(0);
+    expect(importsOf(read('protocol.ts')).sort()).toEqual(modules.map((f) => `./protocol/${f}`).sort());
+    for (const f of modules)
+      expect(importsOf(read(`protocol/${f}`)).filter((i) => !/^\.\/\w+\.ts$/.test(i))).toEqual([]);
   });
 });
 
