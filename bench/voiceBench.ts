@@ -26,6 +26,7 @@ import { createVoiceServer } from '../adapters/voice/voiceServer.ts';
 import { createMemoryStore } from '../sessions/memoryStore.ts';
 import { createSessionManager } from '../sessions/sessionManager.ts';
 import type { SessionService } from '../sessions/sessionService.ts';
+import { blankReasons } from './blankReasons.ts';
 import { BENCH_SKILL_ID, httpSender, type Listened, listen } from './voiceDevice.ts';
 
 const REQUESTS = Number(process.env.BENCH_VOICE_REQUESTS ?? 1000);
@@ -126,18 +127,7 @@ function instantService(): SessionService {
           score: 0,
           propensity: 1,
           degraded: false,
-          reasons: {
-            source: [],
-            score: 0,
-            rank: 0,
-            mmr: 0,
-            explored: false,
-            degraded: false,
-            model: '',
-            rules: [],
-            removed: {},
-            candidates: 0,
-          },
+          reasons: blankReasons(''),
         },
       ];
     },
