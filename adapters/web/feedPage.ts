@@ -2,14 +2,20 @@
  * The endless feed page: one session through the client library (adapters/client). Cards load as the end of
  * the feed comes into view, a page at a time; what the reader saw is reported from when each card was really
  * on screen (dwellTracker.ts); withdrawn cards leave the list and are replaced; the connection's state is
- * always in the status line. Bundled for the browser by webApp.ts.
+ * always in the status line (statusLine.ts). Steering (steering.ts), tags and covers (infoLoader.ts), the
+ * keyboard (feedKeys.ts) and the tab's saved session (savedSession.ts) have modules of their own. Bundled for
+ * the browser by webApp.ts.
  */
-import type { OmakaseClientError } from '../client/clientError.ts';
-import { type ConnectionState, OmakaseClient } from '../client/omakaseClient.ts';
-import type { InvalidatedMessage, WireItem, WireSteer } from '../protocol.ts';
-import type { ItemInfo } from './catalogLookup.ts';
+import { OmakaseClient } from '../client/omakaseClient.ts';
+import type { InvalidatedMessage, WireItem } from '../protocol.ts';
 import { DwellTracker } from './dwellTracker.ts';
 import { type CardAction, createCard, showInfo } from './feedCard.ts';
+import { focusSibling, installFeedKeys } from './feedKeys.ts';
+import { createInfoLoader } from './infoLoader.ts';
+import { $, count, feed, retry, sentinel } from './pageElements.ts';
+import { forgetSession, type SavedSession, savedSession, saveSession } from './savedSession.ts';
+import { clearError, reported, say, showError, showState } from './statusLine.ts';
+import { createSteering } from './steering.ts';
 
 /** Items asked for at a time; the next page is asked for only when the last has arrived. */
 const PAGE = 10;
@@ -17,15 +23,6 @@ const PAGE = 10;
 const AHEAD_PX = 800;
 /** Share of a card that must be in view for it to count as on screen. */
 const IN_VIEW = 0.6;
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const feed = $<HTMLOListElement>('feed');
-const sentinel = $('sentinel');
-const status = $('status');
-const count = $('count');
-const retry = $<HTMLButtonElement>('retry');
-const alertBox = $('alert');
-const notice = $('notice');
 
 interface CardState {
   el: HTMLLIElement;
@@ -45,14 +42,7 @@ const view = {
 (globalThis as { omakaseFeed?: typeof view }).omakaseFeed = view;
 
 let client: OmakaseClient | undefined;
-let countdown: ReturnType<typeof setInterval> | undefined;
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-
-// Requests answered with an error are reported by the client's `error` event (showError); the promises'
-// rejections carry the same error, so they need no second report.
-const reported = (p: Promise<unknown>) => {
-  p.catch(() => undefined);
-};
 
 const tracker = new DwellTracker(
   () => performance.now(),
@@ -77,29 +67,13 @@ const cardObserver = new IntersectionObserver(
 setInterval(() => tracker.tick(), 250);
 document.addEventListener('visibilitychange', () => tracker.pageHidden(document.hidden));
 
-/** Where the tab keeps its session, so that a reload resumes it (sessionStorage: one session per tab). */
-const SAVED = 'omakase.session';
-
-interface Saved {
-  sessionId: string;
-  resumeToken: string;
-  lastSeq: number;
-  intent: string;
-}
-
-function saved(): Saved | undefined {
-  try {
-    const value = JSON.parse(sessionStorage.getItem(SAVED) ?? 'null') as Saved | null;
-    return value && typeof value.sessionId === 'string' && typeof value.resumeToken === 'string'
-      ? value
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const info = createInfoLoader((found) => {
+  for (const { el, item } of view.cards.values()) if (item.id === found.id) showInfo(el, found, item);
+}, showError);
+const { steer, loadMoods } = createSteering(() => client);
 
 /** Starts a session for `text`, or takes up the tab's earlier one (`resume`, after a reload). */
-function start(text: string, resume?: Saved): void {
+function start(text: string, resume?: SavedSession): void {
   if (client) {
     const old = client;
     // The old session is ended rather than left waiting out its grace window.
@@ -111,8 +85,8 @@ function start(text: string, resume?: Saved): void {
   view.cards.clear();
   view.received.length = 0;
   view.withdrawn.length = 0;
-  alertBox.replaceChildren();
-  if (!resume) sessionStorage.removeItem(SAVED);
+  clearError();
+  if (!resume) forgetSession();
   const c = new OmakaseClient(
     resume
       ? {
@@ -124,13 +98,12 @@ function start(text: string, resume?: Saved): void {
   client = c;
   const keep = () => {
     if (c !== client || !c.sessionId || !c.resumeToken) return;
-    const value: Saved = {
+    saveSession({
       sessionId: c.sessionId,
       resumeToken: c.resumeToken,
       lastSeq: c.lastSeq,
       intent: text,
-    };
-    sessionStorage.setItem(SAVED, JSON.stringify(value));
+    });
   };
   let opened = false;
   c.on('welcome', () => {
@@ -139,9 +112,9 @@ function start(text: string, resume?: Saved): void {
   });
   c.on('state', (s) => {
     if (c !== client) return;
-    showState(s);
+    showState(s, maybeMore);
     if (s.state !== 'ended') return;
-    sessionStorage.removeItem(SAVED);
+    forgetSession();
     if (resume && !opened) {
       // The tab's earlier session is gone (ended, or its grace window ran out): carry on with a new one.
       start(text);
@@ -165,52 +138,6 @@ function start(text: string, resume?: Saved): void {
   reported(c.connect());
 }
 
-function showState(s: ConnectionState): void {
-  clearInterval(countdown);
-  status.dataset.state = s.state;
-  retry.hidden = s.state !== 'reconnecting';
-  switch (s.state) {
-    case 'idle':
-      status.textContent = 'Not connected';
-      break;
-    case 'connecting':
-      status.textContent = s.resuming ? 'Resuming…' : 'Connecting…';
-      break;
-    case 'open':
-      status.textContent = s.resumed ? 'Resumed' : 'Connected';
-      maybeMore();
-      break;
-    case 'reconnecting': {
-      const tick = () => {
-        const secs = Math.max(0, Math.ceil((s.at - Date.now()) / 1000));
-        status.textContent = `Connection lost; reconnecting in ${secs} s`;
-      };
-      tick();
-      countdown = setInterval(tick, 1000);
-      break;
-    }
-    case 'ended':
-      status.textContent = `Ended (${s.code ?? s.reason})`;
-      sentinel.textContent = 'This session has ended. Press Start for a new one.';
-      break;
-  }
-}
-
-function showError(err: OmakaseClientError | { code: string; message: string }): void {
-  const code = document.createElement('code');
-  code.textContent = err.code;
-  alertBox.replaceChildren(code, `: ${err.message}`);
-}
-
-let saidAt = 0;
-
-/** Tells the reader what just happened; `after` adds to a message said a moment ago (a steer, then what it withdrew). */
-function say(text: string, after = false): void {
-  const now = Date.now();
-  notice.textContent = after && now - saidAt < 2000 ? `${notice.textContent} ${text}` : text;
-  saidAt = now;
-}
-
 function updateCount(): void {
   count.textContent = `${view.cards.size} card${view.cards.size === 1 ? '' : 's'}`;
 }
@@ -222,7 +149,7 @@ function addCard(seq: number, item: WireItem): void {
   view.cards.set(seq, { el, item });
   feed.append(el);
   cardObserver.observe(el);
-  wantInfo(item);
+  info.want(item);
   updateCount();
   showLoading();
   // Laid out first, so that the end of the feed is measured where it now is.
@@ -275,15 +202,6 @@ function act(seq: number, action: CardAction): void {
   }
 }
 
-function steer(s: WireSteer, label: string): void {
-  if (!client) return;
-  reported(client.steer(s).then(() => say(`Steering: ${label}.`)));
-  for (const chip of document.querySelectorAll('#moods .chip')) {
-    const on = s.kind === 'mood' && (chip as HTMLElement).dataset.mood === s.tag;
-    chip.setAttribute('aria-pressed', String(on));
-  }
-}
-
 /** Withdrawn cards leave the list (after a moment struck out) and are replaced by as many new ones. */
 function withdraw(m: InvalidatedMessage): void {
   let gone = 0;
@@ -318,145 +236,16 @@ function maybeMore(): void {
 }
 new IntersectionObserver(() => maybeMore(), { rootMargin: `${AHEAD_PX}px` }).observe(sentinel);
 
-// ---- tags and covers: one request per burst of items ----
-
-const infoWanted = new Map<string, WireItem>();
-let infoScheduled = false;
-let catalogMissing = false;
-
-function wantInfo(item: WireItem): void {
-  if (catalogMissing) return;
-  infoWanted.set(item.id, item);
-  if (!infoScheduled) {
-    infoScheduled = true;
-    setTimeout(loadInfo, 0);
-  }
-}
-
-async function loadInfo(): Promise<void> {
-  infoScheduled = false;
-  const batch = [...infoWanted.values()].slice(0, 100);
-  for (const item of batch) infoWanted.delete(item.id);
-  if (infoWanted.size > 0) wantInfo(infoWanted.values().next().value as WireItem);
-  try {
-    const res = await fetch(`/api/items?ids=${batch.map((i) => encodeURIComponent(i.id)).join(',')}`);
-    const body = (await res.json()) as { items?: ItemInfo[]; error?: { code: string; message: string } };
-    if (body.error) {
-      // Without a catalog the cards keep the covers drawn from their ids; nothing is wrong with the feed.
-      if (body.error.code === 'WEB_NO_CATALOG') catalogMissing = true;
-      else showError(body.error);
-      return;
-    }
-    for (const info of body.items ?? []) {
-      for (const { el, item } of view.cards.values()) if (item.id === info.id) showInfo(el, info, item);
-    }
-  } catch (err) {
-    showError({
-      code: 'WEB_FETCH_FAILED',
-      message: `Could not load tags and covers (${(err as Error).message}).`,
-    });
-  }
-}
-
-// ---- steering: mood chips and free text ----
-
-async function loadMoods(): Promise<void> {
-  try {
-    const res = await fetch('/api/moods');
-    const body = (await res.json()) as { moods?: string[] };
-    const group = $('moods');
-    for (const mood of body.moods ?? []) {
-      const chip = document.createElement('button');
-      chip.type = 'button';
-      chip.className = 'chip';
-      chip.textContent = mood;
-      chip.dataset.mood = mood;
-      chip.setAttribute('aria-pressed', 'false');
-      chip.addEventListener('click', () => steer({ kind: 'mood', tag: mood }, mood));
-      group.append(chip);
-    }
-    if ((body.moods ?? []).length > 0) {
-      const clear = document.createElement('button');
-      clear.type = 'button';
-      clear.className = 'chip';
-      clear.textContent = 'clear steering';
-      clear.addEventListener('click', () => steer({ kind: 'clear' }, 'cleared'));
-      group.append(clear);
-    } else {
-      group.hidden = true;
-    }
-  } catch {
-    $('moods').hidden = true;
-  }
-}
-
-$('steer-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const input = $<HTMLInputElement>('steer-text');
-  const text = input.value.trim();
-  if (!text) return;
-  try {
-    const res = await fetch(`/api/steer?text=${encodeURIComponent(text)}`);
-    const body = (await res.json()) as { steer?: WireSteer; error?: { code: string; message: string } };
-    if (body.error || !body.steer) return showError(body.error ?? { code: 'WEB_NO_MATCH', message: text });
-    steer(body.steer, text);
-    input.value = '';
-  } catch (err) {
-    showError({
-      code: 'WEB_FETCH_FAILED',
-      message: `Could not read the steering text (${(err as Error).message}).`,
-    });
-  }
-});
-
 $('start-form').addEventListener('submit', (event) => {
   event.preventDefault();
   start($<HTMLInputElement>('intent').value.trim());
 });
 retry.addEventListener('click', () => client?.reconnectNow());
-
-// ---- keyboard ----
-
-function focusSibling(from: Element, step: 1 | -1): void {
-  const cards = [...feed.querySelectorAll<HTMLElement>('.card:not(.withdrawn)')];
-  const at = cards.indexOf(from as HTMLElement);
-  const next = cards[at < 0 ? 0 : Math.max(0, Math.min(cards.length - 1, at + step))];
-  next?.focus();
-  next?.scrollIntoView({ block: 'nearest' });
-}
-
-const KEYS: Record<string, CardAction> = {
-  l: 'liked',
-  d: 'disliked',
-  s: 'skipped',
-  m: 'more-like',
-  a: 'less-artist',
-};
-
-document.addEventListener('keydown', (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
-  const target = event.target as HTMLElement;
-  if (target.closest('input, textarea, select')) return;
-  const card = target.closest<HTMLElement>('.card');
-  if (event.key === 'j' || event.key === 'k') {
-    event.preventDefault();
-    if (card) focusSibling(card, event.key === 'j' ? 1 : -1);
-    else feed.querySelector<HTMLElement>('.card:not(.withdrawn)')?.focus();
-    return;
-  }
-  if (!card) return;
-  const seq = Number(card.dataset.seq);
-  if (event.key === 'w') {
-    const why = card.querySelector('details');
-    if (why) why.open = !why.open;
-  } else if (KEYS[event.key]) {
-    act(seq, KEYS[event.key]);
-  }
-});
+installFeedKeys(act);
 
 const initial = new URLSearchParams(location.search).get('intent') ?? '';
 $<HTMLInputElement>('intent').value = initial;
 reported(loadMoods());
 // A reload of the same feed takes its session up again: the taste it learnt, and nothing repeated.
-const earlier = saved();
+const earlier = savedSession();
 start(initial, earlier?.intent === initial ? earlier : undefined);
