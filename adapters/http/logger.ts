@@ -1,6 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { isOmakaseError } from '../../models/omakaseError.ts';
-import type { WsObserver } from '../ws/wsConnection.ts';
+import type { WsObserver } from '../ws/connectionContext.ts';
 
 export type { Logger };
 

@@ -3,7 +3,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import type { MemoryStoreStats } from '../../sessions/memoryStore.ts';
 import type { SessionStore } from '../../sessions/sessionStore.ts';
-import type { WsObserver } from '../ws/wsConnection.ts';
+import type { WsObserver } from '../ws/connectionContext.ts';
 
 /** What the metrics read from the running server when scraped. */
 export interface MetricsSources {

@@ -4,8 +4,9 @@ import { type LogInput, readLog, type SessionLog } from '../../sessions/sessionL
 import type { DeliveredItem } from '../../sessions/sessionService.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LIMITS } from '../protocol.ts';
 import { Admission, DEFAULT_SERVER_LIMITS } from '../ws/admission.ts';
+import type { ConnectionContext } from '../ws/connectionContext.ts';
 import { frameHash, type WireOpened } from '../ws/wireRecorder.ts';
-import { type ConnectionContext, WsConnection } from '../ws/wsConnection.ts';
+import { WsConnection } from '../ws/wsConnection.ts';
 import { checkFrames, type FrameCheck } from './frameInvariants.ts';
 import { ReplaySocket } from './replaySocket.ts';
 

@@ -24,3 +24,20 @@ export function toWireError(err: unknown, id?: RequestId): ErrorMessage {
     ? { type: 'error', code, message, retryable }
     : { type: 'error', id, code, message, retryable };
 }
+
+/** Session codes after which the session cannot take any more requests. */
+const SESSION_GONE = new Set(['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'SESSION_ENDED']);
+
+/**
+ * The close that follows an error frame with this code, when the session is over for this connection: it
+ * belongs to another principal (4403), or, on an open session, it is gone (4000): nothing more can be done on
+ * it, so the client is told with a close code it can act on. Undefined when the connection stays.
+ */
+export function closeAfterError(
+  code: string,
+  open: boolean,
+): { code: 4000 | 4403; reason: string } | undefined {
+  if (code === 'SESSION_FORBIDDEN') return { code: 4403, reason: 'session belongs to another principal' };
+  if (open && SESSION_GONE.has(code)) return { code: 4000, reason: `session gone: ${code}` };
+  return undefined;
+}

@@ -1,85 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { isOmakaseError, OmakaseError } from '../../models/omakaseError.ts';
-import type {
-  DeliveredItem,
-  SessionNotice,
-  SessionOpened,
-  SessionService,
-} from '../../sessions/sessionService.ts';
-import type { WireTrailer } from '../../sessions/wireTrailer.ts';
+import type { SessionNotice } from '../../sessions/sessionService.ts';
 import {
   CLOSE_CODES,
   type ClientMessage,
   type CloseCode,
-  type FeedbackMessage,
   type HelloMessage,
-  type ItemMessage,
   isParseError,
-  type Limits,
-  type ParseError,
   PROTOCOL_VERSION,
   type ProtoErrorCode,
-  parseClientMessage,
   type RequestId,
   type ServerMessage,
-  type WireItem,
 } from '../protocol.ts';
-import type { Admission } from './admission.ts';
-import { Credit } from './credit.ts';
+import type { ConnectionContext, Peer } from './connectionContext.ts';
+import { ItemPump, type PumpHost } from './itemPump.ts';
+import { openSession, welcomeFor } from './openSession.ts';
 import { Outbound } from './outbound.ts';
+import { protoError } from './protoError.ts';
+import { readFrame } from './readFrame.ts';
+import { RequestChain } from './requestChain.ts';
+import { type RequestHost, serveRequest } from './serveRequest.ts';
 import { TokenBucket } from './tokenBucket.ts';
-import { toWireError } from './toWireError.ts';
+import { closeAfterError, toWireError } from './toWireError.ts';
 import { hashId, WireRecorder } from './wireRecorder.ts';
 
-/** What the server reports as it runs (metrics and logs hang off these); every hook is optional. */
-export interface WsObserver {
-  connectionClosed?(connection: WsConnection, code: number): void;
-  sessionOpened?(connection: WsConnection, how: 'start' | 'resume'): void;
-  itemsSent?(n: number): void;
-  feedback?(kind: string): void;
-  /** An `error` frame went out with this code. */
-  errorSent?(code: string, connection: WsConnection): void;
-  /** A connection was closed by the server for this reason (a limit, overload, auth, a slow reader). */
-  refused?(code: number, reason: string, connection?: WsConnection): void;
-}
-
-/** What every connection of one server shares. */
-export interface ConnectionContext {
-  service: SessionService;
-  limits: Limits;
-  heartbeatMs: number;
-  /** Above this many bytes waiting in the socket, the server stops fetching items until the socket flushes. */
-  highWaterBytes: number;
-  /** Items fetched from the service per call (at most the outstanding credit). */
-  chunk: number;
-  /** Send each item's `reasons` (QA and debugging clients). */
-  reasons: boolean;
-  /** Which local connection owns each session, so a takeover closes the older socket at once. */
-  owners: Map<string, WsConnection>;
-  /** Called once the socket has closed and the session was told. */
-  onClosed(connection: WsConnection): void;
-  admission: Admission;
-  observer: WsObserver;
-  /** Writes the frames sent after a session's last log entry (the `end` answer) once it has ended. */
-  trailer?: WireTrailer;
-}
-
-/** Who is on the other end, as the upgrade established it. */
-export interface Peer {
-  /** The client address (the first X-Forwarded-For hop when the server trusts a proxy). */
-  address: string;
-  /** The authenticated principal, or `addr:<address>` when authentication is off. */
-  principal: string;
-}
-
-/** Session codes after which the session cannot take any more requests. */
-const SESSION_GONE = new Set(['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'SESSION_ENDED']);
-
-const protoError = (code: ProtoErrorCode, message: string): OmakaseError => new OmakaseError(code, message);
-
 /**
- * One client socket: the handshake time box, the request queue, cumulative credit and the item pump.
+ * One client socket and its state: the handshake time box, frames in (readFrame.ts) and out (outbound.ts),
+ * the request queue (requestChain.ts), the session a hello opens (openSession.ts) and the requests served on
+ * it (serveRequest.ts), the item pump against the client's credit (itemPump.ts), and how the socket closes.
  * Requests are handled one at a time in arrival order (a steer then a feedback reach the session in the order
  * sent); `ping` is answered at once.
  */
@@ -94,13 +42,12 @@ export class WsConnection {
   private readonly rate: TokenBucket;
   private sessionId: string | undefined;
   private state: 'handshake' | 'open' | 'closed' = 'handshake';
-  private readonly credit = new Credit();
-  /** Highest seq this session has sent (welcome's lastSeq counts): feedback beyond it is PROTO_UNKNOWN_SEQ. */
-  private highestSeq = 0;
-  private pending = 0;
-  private chain: Promise<void> = Promise.resolve();
-  private pumping = false;
-  private starved = false;
+  /** Requests in arrival order, one at a time. */
+  private readonly requests: RequestChain;
+  /** Items out, against the client's credit. */
+  private readonly pump: ItemPump;
+  /** This connection as its session's requests see it (serveRequest.ts). */
+  private readonly host: RequestHost;
   /** A hello is queued or done: requests pipelined behind it wait for it instead of failing the handshake. */
   private helloSeen = false;
   /** Ended or taken over: nothing to tell the session when the socket closes. */
@@ -120,6 +67,7 @@ export class WsConnection {
   ) {
     const { messagesPerSecond, messageBurst } = ctx.admission.limits;
     this.rate = new TokenBucket(messagesPerSecond, messageBurst);
+    this.requests = new RequestChain(ctx.admission);
     this.wire = new WireRecorder(this.connectionId);
     this.out = new Outbound(
       ws,
@@ -139,6 +87,25 @@ export class WsConnection {
     ws.on('error', () => {});
     this.gone = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('close', (code) => this.onClose(code));
+    const host: PumpHost & RequestHost = {
+      ws,
+      out: this.out,
+      gone: this.gone,
+      connectionId: this.connectionId,
+      sessionId: () => this.sessionId as string,
+      isOpen: () => this.state === 'open',
+      isDraining: () => this.draining,
+      fetch: (n) => {
+        this.flushWire();
+        return ctx.service.more(this.sessionId as string, this.connectionId, n);
+      },
+      send: (msg) => this.send(msg),
+      fail: (err, id) => this.fail(err, id),
+      flushWire: () => this.flushWire(),
+      ended: (id) => this.ended(id),
+    };
+    this.host = host;
+    this.pump = new ItemPump(ctx, host);
   }
 
   /** Ends the socket without a closing handshake (the heartbeat found it dead). */
@@ -175,7 +142,7 @@ export class WsConnection {
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
-    await Promise.race([this.chain.then(() => this.pumpRun), late, this.gone]);
+    await Promise.race([this.requests.settledAll.then(() => this.pump.run), late, this.gone]);
     clearTimeout(timer);
     this.close(1001, 'server draining; resume elsewhere');
     // A peer that does not answer the close frame is cut off rather than holding the drain up.
@@ -206,16 +173,7 @@ export class WsConnection {
       this.refuse(4429, 'PROTO_RATE_LIMITED', reason);
       return;
     }
-    const text = isBinary ? '' : data.toString('utf8');
-    const parsed: ClientMessage | ParseError = isBinary
-      ? { error: { code: 'PROTO_MALFORMED_JSON', message: 'send text frames, not binary' } }
-      : parseClientMessage(text, this.ctx.limits);
-    if (isBinary) this.wire.binary(data.length);
-    else
-      this.wire.inbound(
-        text,
-        !isParseError(parsed) && parsed.type === 'hello' ? parsed.resume?.resumeToken : undefined,
-      );
+    const parsed = readFrame(data, isBinary, this.ctx.limits, this.wire);
     if (isParseError(parsed)) {
       const { code, message, id, type } = parsed.error;
       if (this.state === 'handshake' && !this.helloSeen) {
@@ -253,23 +211,13 @@ export class WsConnection {
       this.send(toWireError(protoError('PROTO_DRAINING', message), id));
       return;
     }
-    if (this.pending >= this.ctx.limits.maxPending) {
+    if (this.requests.size >= this.ctx.limits.maxPending) {
       const message = `more than ${this.ctx.limits.maxPending} requests waiting; wait for answers`;
       this.send(toWireError(protoError('PROTO_TOO_MANY_REQUESTS', message), id));
       return;
     }
-    this.pending++;
-    this.ctx.admission.inFlight++;
-    this.chain = this.chain.then(task).then(this.settled, (err) => {
-      this.settled();
-      this.fail(err, id);
-    });
+    this.requests.add(task, (err) => this.fail(err, id));
   }
-
-  private readonly settled = (): void => {
-    this.pending--;
-    this.ctx.admission.inFlight--;
-  };
 
   /** Runs one request; the promise (when the request waits on the session) settles once it is answered. */
   private handle(msg: ClientMessage): Promise<void> | undefined {
@@ -279,47 +227,16 @@ export class WsConnection {
       // Sent right behind a hello the session layer refused: nothing to apply it to.
       throw protoError('PROTO_HELLO_REQUIRED', 'the hello before this request failed; send hello again');
     }
-    const sid = this.sessionId as string;
-    const { service } = this.ctx;
-    switch (msg.type) {
-      case 'more':
-        if (this.draining) throw protoError('PROTO_DRAINING', 'the server is draining; resume elsewhere');
-        if (this.credit.outstanding + msg.n > this.ctx.limits.maxCredit) {
-          const message = `outstanding credit ${this.credit.outstanding} + ${msg.n} exceeds ${this.ctx.limits.maxCredit}`;
-          throw protoError('PROTO_CREDIT_EXCEEDED', message);
-        }
-        this.credit.grant(msg.id, msg.n);
-        this.starved = false;
-        this.kick();
-        return;
-      case 'feedback':
-        return this.feedback(msg);
-      case 'steer':
-        this.flushWire();
-        return service
-          .steer(sid, this.connectionId, msg.steer, { key: String(msg.id) })
-          .then((changed) => this.answered(msg.id, changed.invalidated, 'steer'));
-      case 'pause':
-      case 'play': {
-        // The request id is the idempotency key: a request sent again after a lost answer applies once.
-        const key = { key: String(msg.id) };
-        this.flushWire();
-        return (
-          msg.type === 'pause'
-            ? service.pause(sid, this.connectionId, key)
-            : service.play(sid, this.connectionId, key)
-        ).then(() => this.answered(msg.id, [], msg.type));
-      }
-      case 'end':
-        this.flushWire();
-        return service.end(sid, this.connectionId).then(() => {
-          this.send({ type: 'ack', id: msg.id });
-          this.sessionOver = true;
-          this.send({ type: 'ended', reason: 'ended', id: msg.id });
-          this.close(4000, 'session ended');
-          this.trailWire(sid);
-        });
-    }
+    return serveRequest(msg, this.ctx, this.pump, this.host);
+  }
+
+  /** The session was ended by request `id` (`end`): the answer, `ended`, then close 4000. */
+  private ended(id: RequestId): void {
+    this.send({ type: 'ack', id });
+    this.sessionOver = true;
+    this.send({ type: 'ended', reason: 'ended', id });
+    this.close(4000, 'session ended');
+    if (this.sessionId !== undefined) this.trailWire(this.sessionId);
   }
 
   private async hello(msg: HelloMessage): Promise<void> {
@@ -331,42 +248,20 @@ export class WsConnection {
       this.close(4406, 'protocol version not supported');
       return;
     }
-    const { service, admission } = this.ctx;
-    const { principal } = this.peer;
-    const busy = admission.overloaded();
-    if (busy !== undefined) {
-      this.refuse(
-        admission.draining ? 1001 : 1013,
-        admission.draining ? 'PROTO_DRAINING' : 'PROTO_OVERLOADED',
-        busy,
-        msg.id,
-      );
+    const outcome = await openSession(msg, this.ctx, this.peer, this.connectionId);
+    if ('refused' in outcome) {
+      const { code, errorCode, reason } = outcome.refused;
+      this.refuse(code, errorCode, reason, msg.id);
       return;
     }
-    let opened: SessionOpened;
-    if (msg.resume) {
-      if (!admission.sessionRoom(principal)) {
-        this.refuse(1013, 'PROTO_OVERLOADED', 'too many open sessions for this principal', msg.id);
-        return;
-      }
-      try {
-        opened = await service.resume({ connectionId: this.connectionId, principal, ...msg.resume });
-      } catch (err) {
-        this.send(toWireError(err, msg.id));
-        if (isOmakaseError(err, 'SESSION_FORBIDDEN'))
-          this.close(4403, 'session belongs to another principal');
-        else this.close(4410, 'resume refused');
-        return;
-      }
-    } else {
-      const refused = admission.admitStart(principal);
-      if (refused !== undefined) {
-        this.refuse(1013, refused.code, refused.reason, msg.id);
-        return;
-      }
-      // A refused start leaves the socket in its handshake: the client may fix the request and say hello again.
-      opened = await service.start({ connectionId: this.connectionId, principal, ...msg.start });
+    if ('rejected' in outcome) {
+      this.send(outcome.rejected.error);
+      this.close(outcome.rejected.code, outcome.rejected.reason);
+      return;
     }
+    const { opened } = outcome;
+    const { service, admission } = this.ctx;
+    const { principal } = this.peer;
     if (this.state === 'closed') {
       // The socket went away while the session opened: let the session wait out its grace window.
       service.disconnected(opened.sessionId, this.connectionId);
@@ -383,120 +278,22 @@ export class WsConnection {
     this.ctx.owners.set(opened.sessionId, this);
     // Subscribing after the resume resolved: a takeover notice the resume itself raised was for the old owner.
     this.unsubscribe = service.subscribe(opened.sessionId, (notice) => this.onNotice(notice));
-    this.highestSeq = opened.lastSeq;
-    const { sessionId, resumeToken, status, lastSeq, graceMs } = opened;
+    this.pump.opened(opened.lastSeq);
+    const { limits, heartbeatMs, chunk, reasons } = this.ctx;
+    const { sessionId, graceMs } = opened;
     this.wire.opened({
       sessionId,
       principal: hashId(principal),
-      limits: this.ctx.limits,
-      heartbeatMs: this.ctx.heartbeatMs,
-      chunk: this.ctx.chunk,
-      reasons: this.ctx.reasons,
+      limits,
+      heartbeatMs,
+      chunk,
+      reasons,
       graceMs,
     });
-    this.send({
-      type: 'welcome',
-      id: msg.id,
-      protocol: PROTOCOL_VERSION,
-      sessionId,
-      resumeToken,
-      status,
-      lastSeq,
-      limits: this.ctx.limits,
-      heartbeatMs: this.ctx.heartbeatMs,
-      graceMs,
-    });
+    this.send(welcomeFor(msg.id, opened, this.ctx));
     // Missed items were paid for by the old connection's credit, so they do not use any of this one's.
-    for (const item of opened.missed) this.sendItem(item, undefined);
+    for (const item of opened.missed) this.pump.send(item, undefined);
     if (opened.missed.length > 0) this.ctx.observer.itemsSent?.(opened.missed.length);
-  }
-
-  private feedback(msg: FeedbackMessage): Promise<void> {
-    if (msg.seq > this.highestSeq) {
-      throw protoError(
-        'PROTO_UNKNOWN_SEQ',
-        `seq ${msg.seq} was never sent; the last sent seq is ${this.highestSeq}`,
-      );
-    }
-    const feedback =
-      msg.kind === 'skipped'
-        ? { type: msg.kind, seq: msg.seq, atMs: msg.atMs as number }
-        : { type: msg.kind, seq: msg.seq };
-    this.flushWire();
-    return this.ctx.service
-      .feedback(this.sessionId as string, this.connectionId, feedback, { key: String(msg.id) })
-      .then((changed) => {
-        this.ctx.observer.feedback?.(msg.kind);
-        this.answered(msg.id, changed.invalidated, 'feedback');
-      });
-  }
-
-  /** The durable ack, then what the change withdrew; a change may also unblock a starved pump. */
-  private answered(id: RequestId, invalidated: number[], reason: string): void {
-    this.send({ type: 'ack', id });
-    if (invalidated.length > 0) this.send({ type: 'invalidated', seqs: invalidated, reason, id });
-    if (this.starved && this.credit.outstanding > 0) {
-      this.starved = false;
-      this.kick();
-    }
-  }
-
-  /** The pump's current run, so a drain can wait for items already being fetched. */
-  private pumpRun: Promise<void> = Promise.resolve();
-
-  private kick(): void {
-    if (!this.pumping) this.pumpRun = this.pump();
-  }
-
-  /** Sends items while there is credit, in chunks, never past the socket's high-water mark. */
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.credit.outstanding > 0 && this.state === 'open' && !this.starved && !this.draining) {
-        if (this.ws.bufferedAmount > this.ctx.highWaterBytes) {
-          await this.out.flushed(this.gone);
-          continue;
-        }
-        const n = Math.min(this.credit.outstanding, this.ctx.chunk);
-        this.flushWire();
-        const items = await this.ctx.service.more(this.sessionId as string, this.connectionId, n);
-        if (this.state !== 'open') return;
-        if (items.length === 0) {
-          this.starved = true;
-          this.send({ type: 'starved', credit: this.credit.outstanding, re: this.credit.oldest });
-          return;
-        }
-        // A service that returns more than asked must not make the server exceed the client's credit.
-        const sent = items.slice(0, n);
-        for (const item of sent) this.sendItem(item, this.credit.spend());
-        this.ctx.observer.itemsSent?.(sent.length);
-      }
-    } catch (err) {
-      // Outstanding credit is dropped on a failed fetch: the client asks again rather than the server looping.
-      const re = this.credit.oldest;
-      this.credit.drop();
-      this.fail(err, re);
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  /** One object literal, encoded once: JSON leaves out the fields that are undefined (album, reasons, re). */
-  private sendItem(item: DeliveredItem, re: RequestId | undefined): void {
-    const wire: WireItem = {
-      id: item.id,
-      title: item.title,
-      artist: item.artist,
-      durationMs: item.durationMs,
-      startMs: item.startMs,
-      degraded: item.degraded,
-      album: item.album,
-      reasons: this.ctx.reasons ? { ...item.reasons } : undefined,
-    };
-    if (item.seq > this.highestSeq) this.highestSeq = item.seq;
-    const frame: ItemMessage = { type: 'item', seq: item.seq, item: wire, re };
-    this.out.write(JSON.stringify(frame));
   }
 
   private send(msg: ServerMessage): void {
@@ -523,15 +320,10 @@ export class WsConnection {
       return;
     }
     this.send(wire);
-    if (wire.code === 'SESSION_FORBIDDEN') {
+    const close = closeAfterError(wire.code, this.state === 'open');
+    if (close !== undefined) {
       this.sessionOver = true;
-      this.close(4403, 'session belongs to another principal');
-      return;
-    }
-    if (this.state === 'open' && SESSION_GONE.has(wire.code)) {
-      // Nothing more can be done on this session: say so with a close code a client can act on.
-      this.sessionOver = true;
-      this.close(4000, `session gone: ${wire.code}`);
+      this.close(close.code, close.reason);
     }
   }
 

@@ -6,7 +6,8 @@ import type { SessionService } from '../../sessions/sessionService.ts';
 import type { WireTrailer } from '../../sessions/wireTrailer.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LIMITS, type Limits } from '../protocol.ts';
 import { Admission, DEFAULT_SERVER_LIMITS, type ServerLimits } from './admission.ts';
-import { type ConnectionContext, type Peer, WsConnection, type WsObserver } from './wsConnection.ts';
+import type { ConnectionContext, Peer, WsObserver } from './connectionContext.ts';
+import { WsConnection } from './wsConnection.ts';
 
 /** What an authenticator says of an upgrade request: who it is, or why not (the close code to use). */
 export type AuthOutcome = { ok: true; principal: string } | { ok: false; status: 401 | 403; message: string };
