@@ -1,3 +1,5 @@
+import type { ClientTimers } from './clientTypes.ts';
+
 /** How long a client waits before its next reconnect attempt. */
 export interface BackoffOptions {
   /** Delay before the first retry, in ms (default 500). */
@@ -20,4 +22,37 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, 
 export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
   const ceiling = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt));
   return Math.round(ceiling * (1 - options.jitter * random()));
+}
+
+/**
+ * A wait that grows by the backoff: `next` is the delay before the next try (each longer than the last, until
+ * `reset`), `wait` runs a function after it, in place of any wait still pending.
+ */
+export class BackoffTimer {
+  /** Tries since the last reset. */
+  attempt = 0;
+  private timer: unknown;
+
+  constructor(
+    private readonly timers: ClientTimers,
+    private readonly options: BackoffOptions,
+    private readonly random: () => number,
+  ) {}
+
+  next(): number {
+    return backoffDelay(this.attempt++, this.options, this.random);
+  }
+
+  wait(fn: () => void, ms: number): void {
+    this.clear();
+    this.timer = this.timers.setTimeout(fn, ms);
+  }
+
+  clear(): void {
+    this.timers.clearTimeout(this.timer);
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
 }
