@@ -2,8 +2,10 @@ import type { Engine } from '../engine/engine.ts';
 import type { ScoredPool } from '../engine/pool.ts';
 import type { SessionState } from '../engine/session.ts';
 import { walkLog } from './logWalk.ts';
+import type { createReplayService } from './replayService.ts';
+import { changeMismatch } from './replayService.ts';
 import { rescoredPool } from './rescoredPool.ts';
-import { type DecisionEntry, type LogInput, readLog } from './sessionLog.ts';
+import { type DecisionEntry, type LogInput, readLog, type SessionLog } from './sessionLog.ts';
 import type { DeliveredItem } from './sessionService.ts';
 
 export type { LogInput as ReplayInput } from './sessionLog.ts';
@@ -92,65 +94,16 @@ export async function replaySession(
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {
   const mode = options.mode ?? 'exact';
-  const tolerance = options.tolerance ?? 1e-4;
-  const maxListed = options.maxListed ?? 20;
   const log = readLog(events);
-  const report: ReplayReport = {
+  const { report, record, compareDelivery } = judge(log, engine, {
     mode,
-    tolerance,
-    model: { logged: log.start.model, replay: engine.modelId, provenance: log.start.provenance },
-    decisions: 0,
-    exact: 0,
-    tolerated: 0,
-    diverged: 0,
-    firstDivergence: null,
-    divergences: [],
-    maxScoreDelta: 0,
-    rankFlips: 0,
-    topChanged: 0,
-    changes: 0,
-    commandMismatches: [],
-    notes: log.ignored.map((type) => `"${type}" events are not replayed.`),
-    ok: false,
-  };
-  const record = (diff: DecisionDiff) => {
-    report.decisions++;
-    report[diff.status]++;
-    report.maxScoreDelta = Math.max(report.maxScoreDelta, diff.maxScoreDelta);
-    report.rankFlips += diff.rankFlips;
-    if (diff.status === 'diverged' && report.firstDivergence === null) report.firstDivergence = diff;
-    if (diff.status !== 'exact' && report.divergences.length < maxListed) report.divergences.push(diff);
-  };
-
-  let deliveries = 0;
+    tolerance: options.tolerance ?? 1e-4,
+    maxListed: options.maxListed ?? 20,
+  });
+  const tolerance = report.tolerance;
   let decisions = 0;
   /** Held `feed.more` requests (logged reqIds): a decision's answer to another is a divergence. */
   const held = new Set<number>();
-
-  const compareDelivery = (
-    logIndex: number,
-    expected: string[],
-    p: number[] | undefined,
-    items: readonly DeliveredItem[],
-  ) => {
-    const got = items.map((i) => i.id);
-    const gotP = items.map((i) => i.propensity);
-    let delta = 0;
-    if (p)
-      for (let i = 0; i < Math.min(p.length, gotP.length); i++)
-        delta = Math.max(delta, Math.abs(p[i]! - gotP[i]!));
-    const same = expected.length === got.length && expected.every((id, i) => id === got[i]);
-    record({
-      what: 'delivery',
-      decision: deliveries++,
-      logIndex,
-      status: same && delta <= 1e-12 ? 'exact' : 'diverged',
-      expected,
-      got,
-      maxScoreDelta: delta,
-      rankFlips: rankFlips(expected, got),
-    });
-  };
 
   // The walk drives the machine over the log (the same one rescore, counterfactual and the timeline use);
   // this visitor judges what it sees.
@@ -167,15 +120,8 @@ export async function replaySession(
     },
     change({ logIndex, entry, reply }) {
       report.changes++;
-      const mismatch = (expected: string, got: string) =>
-        report.commandMismatches.push({ logIndex, type: entry.type, expected, got });
-      if (!reply) mismatch('answered', 'no answer');
-      else if (!reply.ok) mismatch('accepted', `refused: ${reply.code} ${reply.message}`);
-      else {
-        const got = [...(reply.withdrawn ?? [])].sort((a, b) => a - b).join(', ');
-        const expected = [...(entry.withdrawn ?? [])].sort((a, b) => a - b).join(', ');
-        if (got !== expected) mismatch(`withdrew [${expected}]`, `withdrew [${got}]`);
-      }
+      const mismatch = changeMismatch(entry.withdrawn, reply);
+      if (mismatch) report.commandMismatches.push({ logIndex, type: entry.type, ...mismatch });
     },
     command({ logIndex, entry, reply, items }) {
       if (entry.type !== 'feed.more') return;
@@ -241,6 +187,88 @@ export async function replaySession(
       rankFlips: rankFlips(expected, got),
     };
   }
+}
+
+/**
+ * An empty report for `log` replayed on `engine`, and how it is filled: `record` counts one judged delivery or
+ * decision, `compareDelivery` judges a delivery against the logged ids and propensities.
+ */
+function judge(
+  log: SessionLog,
+  engine: Engine,
+  options: { mode: ReplayMode; tolerance: number; maxListed: number },
+) {
+  const report: ReplayReport = {
+    mode: options.mode,
+    tolerance: options.tolerance,
+    model: { logged: log.start.model, replay: engine.modelId, provenance: log.start.provenance },
+    decisions: 0,
+    exact: 0,
+    tolerated: 0,
+    diverged: 0,
+    firstDivergence: null,
+    divergences: [],
+    maxScoreDelta: 0,
+    rankFlips: 0,
+    topChanged: 0,
+    changes: 0,
+    commandMismatches: [],
+    notes: log.ignored.map((type) => `"${type}" events are not replayed.`),
+    ok: false,
+  };
+  const record = (diff: DecisionDiff) => {
+    report.decisions++;
+    report[diff.status]++;
+    report.maxScoreDelta = Math.max(report.maxScoreDelta, diff.maxScoreDelta);
+    report.rankFlips += diff.rankFlips;
+    if (diff.status === 'diverged' && report.firstDivergence === null) report.firstDivergence = diff;
+    if (diff.status !== 'exact' && report.divergences.length < options.maxListed)
+      report.divergences.push(diff);
+  };
+  let deliveries = 0;
+  const compareDelivery = (
+    logIndex: number,
+    expected: string[],
+    p: number[] | undefined,
+    items: readonly DeliveredItem[],
+  ) => {
+    const got = items.map((i) => i.id);
+    const gotP = items.map((i) => i.propensity);
+    let delta = 0;
+    if (p)
+      for (let i = 0; i < Math.min(p.length, gotP.length); i++)
+        delta = Math.max(delta, Math.abs(p[i]! - gotP[i]!));
+    const same = expected.length === got.length && expected.every((id, i) => id === got[i]);
+    record({
+      what: 'delivery',
+      decision: deliveries++,
+      logIndex,
+      status: same && delta <= 1e-12 ? 'exact' : 'diverged',
+      expected,
+      got,
+      maxScoreDelta: delta,
+      rankFlips: rankFlips(expected, got),
+    });
+  };
+  return { report, record, compareDelivery };
+}
+
+/**
+ * The exact-mode report of a replay that drove the session machine through its adapter
+ * (`createReplayService`, as `replayWire` and `replayVoice` do): its deliveries and its feedback and steers,
+ * judged as `replaySession` judges them, so an exact replay walks the log once.
+ */
+export function exactReport(
+  log: SessionLog,
+  engine: Engine,
+  replay: Pick<ReturnType<typeof createReplayService>, 'deliveries' | 'changes'>,
+): ReplayReport {
+  const { report, compareDelivery } = judge(log, engine, { mode: 'exact', tolerance: 1e-4, maxListed: 20 });
+  for (const d of replay.deliveries) compareDelivery(d.logIndex, d.expected.ids, d.expected.p, d.got);
+  report.changes = replay.changes.count;
+  report.commandMismatches = replay.changes.mismatches.slice();
+  report.ok = report.diverged === 0 && report.commandMismatches.length === 0;
+  return report;
 }
 
 /** Pairs of items in both lists that come out in the other order. */

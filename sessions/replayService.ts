@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.ts';
 import { sessionError } from './errors.ts';
+import type { CommandMismatch } from './replay.ts';
 import { replayActor } from './replayActor.ts';
 import { type SessionReply, selectors } from './sessionContext.ts';
 import { type CommandEntry, fromLoggedPool, type SessionLog } from './sessionLog.ts';
@@ -146,6 +147,7 @@ export function createReplayService(
     if (entry.type === 'client.resumed')
       command.connectionId = (entry as { connectionId: string }).connectionId;
     send(command, (reply) => {
+      if (entry.type === 'user.feedback' || entry.type === 'user.steer') judgeChange(entry, logIndex, reply);
       const refused = refusal(reply);
       if (refused && entry.type !== 'client.disconnected') return c.reject(refused);
       const context = actor.getSnapshot().context;
@@ -176,6 +178,24 @@ export function createReplayService(
     });
   };
 
+  /** Feedback and steers applied, and those whose effect was not the logged one (refused, or other withdrawals). */
+  const changes = { count: 0, mismatches: [] as CommandMismatch[] };
+  const judgeChange = (
+    entry: Extract<CommandEntry, { type: 'user.feedback' | 'user.steer' }>,
+    logIndex: number,
+    reply: SessionReply,
+  ) => {
+    // Refused live (the log keeps it for the adapter's sake): refused again is its logged effect.
+    if ((entry as { ok?: boolean }).ok === false) {
+      if (reply.ok)
+        changes.mismatches.push({ logIndex, type: entry.type, expected: 'refused', got: 'accepted' });
+      return;
+    }
+    changes.count++;
+    const mismatch = changeMismatch(entry.withdrawn, reply);
+    if (mismatch) changes.mismatches.push({ logIndex, type: entry.type, ...mismatch });
+  };
+
   /** The logged answer of each held `feed.more` (by its log index), from the decision that answered it. */
   const answeredAt = new Map<number, { ids: string[]; p?: number[] }>();
   const heldAt = new Map<number, number>();
@@ -204,6 +224,7 @@ export function createReplayService(
   return {
     service,
     deliveries,
+    changes,
     actor,
     /** Walks the log to its end, or to the first call the adapter did not make; resolves that mismatch. */
     async walk(driver: ReplayDriver): Promise<CallMismatch | undefined> {
@@ -251,6 +272,21 @@ export function createReplayService(
     },
     stop: () => actor.stop(),
   };
+}
+
+/**
+ * How a feedback's or steer's answer in the replay differs from the logged one: refused where the log has it
+ * taken, or other positions withdrawn. Undefined when it had the logged effect.
+ */
+export function changeMismatch(
+  logged: readonly number[] | undefined,
+  reply: SessionReply | undefined,
+): { expected: string; got: string } | undefined {
+  if (!reply) return { expected: 'answered', got: 'no answer' };
+  if (!reply.ok) return { expected: 'accepted', got: `refused: ${reply.code} ${reply.message}` };
+  const got = [...(reply.withdrawn ?? [])].sort((a, b) => a - b).join(', ');
+  const expected = [...(logged ?? [])].sort((a, b) => a - b).join(', ');
+  return got === expected ? undefined : { expected: `withdrew [${expected}]`, got: `withdrew [${got}]` };
 }
 
 /** The content a call must share with its logged command (its n, feedback, steer). */

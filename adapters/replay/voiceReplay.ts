@@ -1,5 +1,6 @@
 import type { Engine } from '../../engine/engine.ts';
 import { sessionError } from '../../sessions/errors.ts';
+import { exactReport } from '../../sessions/replay.ts';
 import { createReplayService } from '../../sessions/replayService.ts';
 import { type LogInput, readLog } from '../../sessions/sessionLog.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
@@ -186,5 +187,6 @@ export async function replayVoice(
       ok: [...streamRules, ...results].every((r) => r.ok),
     },
     events: log.entries.length + 1 + records.length,
+    session: exactReport(log, engine, replay),
   };
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '../../engine/engine.ts';
+import { exactReport, type ReplayReport } from '../../sessions/replay.ts';
 import { createReplayService } from '../../sessions/replayService.ts';
 import { type LogInput, readLog, type SessionLog } from '../../sessions/sessionLog.ts';
 import type { DeliveredItem } from '../../sessions/sessionService.ts';
@@ -40,8 +41,10 @@ export interface WireReplay {
   /** Items the replay delivered, in order (for the session invariants). */
   delivered: DeliveredItem[];
   frames: FrameCheck;
-  /** Log entries walked and wire records replayed (what the benchmark counts). */
+  /** Log entries walked and wire records replayed. */
   events: number;
+  /** The session layer's exact-mode report of the same walk (deliveries, feedback and steers). */
+  session: ReplayReport;
 }
 
 export interface DeliveryDivergence {
@@ -190,6 +193,7 @@ export async function replayWire(
       profile: log.start.profile,
     }),
     events: log.entries.length + 1 + records.length,
+    session: exactReport(log, engine, replay),
   };
 }
 

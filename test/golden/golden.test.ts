@@ -35,6 +35,27 @@ describe('golden sessions replay exactly', () => {
       expect(wire!.framesMatched).toBe(wire!.framesRecorded);
       expect(wire!.frames.results.length).toBeGreaterThanOrEqual(5);
       if (file === 'radio.jsonl') expect(wire!.delivered.length).toBeGreaterThanOrEqual(120);
+      // The adapter's walk judges the session layer as the session-layer replay does (the CLI's one pass).
+      const { decisions, exact, diverged, changes, commandMismatches, ok } = report;
+      expect(wire!.session).toMatchObject({ decisions, exact, diverged, changes, commandMismatches, ok });
+      expect(decisions).toBeGreaterThan(3);
     }, 60_000);
   }
+
+  it('a logged feedback whose withdrawals were tampered with fails the one-pass exact replay', async () => {
+    const events = await readLogFile(`${DIR}radio.jsonl`);
+    const at = events.findIndex((e) => e.type === 'user.feedback' && (e as { ok?: boolean }).ok !== false);
+    const tampered = events.map((e, i) =>
+      i === at ? { ...e, withdrawn: [...((e as { withdrawn?: number[] }).withdrawn ?? []), 9999] } : e,
+    );
+    const wire = await exactWire(tampered, runtime.engine);
+    expect(wire!.session.ok).toBe(false);
+    expect(wire!.session.commandMismatches).toEqual([
+      expect.objectContaining({
+        logIndex: at,
+        type: 'user.feedback',
+        expected: expect.stringContaining('9999'),
+      }),
+    ]);
+  }, 60_000);
 });

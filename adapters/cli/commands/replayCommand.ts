@@ -125,15 +125,15 @@ export async function runReplay(opts: ReplayCommandOptions, write: (text: string
     warn: (m) => process.stderr.write(`omakase: ${m}\n`),
   });
   if (analysis) return runAnalysis(events, runtime, { ...opts, mode: opts.mode ?? 'exact' }, write);
-  const report = await replaySession(events, runtime.engine, {
-    mode: 'exact',
-    tolerance: opts.tolerance,
-  });
-  // Exact mode also re-drives the adapter the session was served through, when the log recorded its frames.
-  const wire =
-    (opts.mode ?? 'exact') === 'exact' ? await exactWire(events, runtime.engine, opts.session) : undefined;
-  if (opts.json) write(`${JSON.stringify(wire ? { ...report, wire } : report)}\n`);
-  else {
+  // Exact mode re-drives the adapter the session was served through when the log recorded its frames; that
+  // one walk also judges the session layer (its deliveries, feedback and steers). Without frames, the
+  // session layer alone replays.
+  const wire = await exactWire(events, runtime.engine, opts.session);
+  const report = wire?.session ?? (await replaySession(events, runtime.engine, { mode: 'exact' }));
+  if (opts.json) {
+    const { session: _, ...adapter } = wire ?? {};
+    write(`${JSON.stringify(wire ? { ...report, wire: adapter } : report)}\n`);
+  } else {
     const text = describe(report, opts.session, runtime.description);
     write(wire ? withWire(text, wire) : text);
   }
