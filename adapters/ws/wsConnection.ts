@@ -269,10 +269,11 @@ export class WsConnection {
     }
     admission.sessionOpened(principal);
     this.counted = true;
-    this.ctx.observer.sessionOpened?.(this, msg.resume ? 'resume' : 'start');
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     this.sessionId = opened.sessionId;
+    // After the id is set: the observer's log line names the session.
+    this.ctx.observer.sessionOpened?.(this, msg.resume ? 'resume' : 'start');
     const previous = this.ctx.owners.get(opened.sessionId);
     if (previous && previous !== this) previous.takenOver();
     this.ctx.owners.set(opened.sessionId, this);

@@ -121,6 +121,10 @@ describe('a session restored from the store is logged and counted (real Redis, t
       ok: true,
     });
     expect(restored[0].tailEvents).toBeGreaterThan(0);
+    // The resume's own line names the session it opened.
+    expect(lines.filter((l) => l.event === 'session.opened')).toEqual([
+      expect.objectContaining({ how: 'resume', sessionId: welcome.sessionId, node: 'node-b' }),
+    ]);
     expect(await metric(b, 'omakase_sessions_restored_total{from="not-held",outcome="ok"}')).toBe(1);
     // The node that started the session rebuilt nothing.
     expect(await metric(a, 'omakase_sessions_restored_total{from="not-held",outcome="ok"}')).toBeUndefined();
