@@ -115,6 +115,16 @@ export class Catalog {
     return this.embeddings.subarray(index * this.dim, (index + 1) * this.dim);
   }
 
+  /** Whether item `index` has the tag numbered `tag`: its tag set answers most items, the list the rest. */
+  hasTag(index: number, tag: number): boolean {
+    const bit = tag & 63;
+    if ((this.tagMasks[2 * index + (bit >> 5)] & (1 << (bit & 31))) === 0) return false;
+    if (this.tagNames.length <= 64) return true;
+    for (let t = this.tagOffsets[index]; t < this.tagOffsets[index + 1]; t++)
+      if (this.tagIds[t] === tag) return true;
+    return false;
+  }
+
   /** The dense number of an artist (see `artistIds`), undefined when no item is theirs. */
   artistNumber(artist: string): number | undefined {
     return this.artistNumbers.get(artist);

@@ -22,11 +22,7 @@ export function steerLead(
     } else if (steer.kind === 'tag' || steer.kind === 'mood') {
       const tag = catalog.tagNumber(steer.tag);
       if (tag === undefined) continue;
-      const { tagIds, tagOffsets } = catalog;
-      tests.push((i) => {
-        for (let t = tagOffsets[i]; t < tagOffsets[i + 1]; t++) if (tagIds[t] === tag) return true;
-        return false;
-      });
+      tests.push((i) => catalog.hasTag(i, tag));
     }
   }
   if (tests.length === 0) return undefined;
