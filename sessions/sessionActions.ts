@@ -1,6 +1,7 @@
 import { emit, enqueueActions } from 'xstate';
 import type { Feedback } from '../engine/session.ts';
 import { isOmakaseError } from '../models/omakaseError.ts';
+import type { SessionErrorCode } from './errors.ts';
 import {
   applyChange,
   commit,
@@ -28,6 +29,16 @@ type Ev = SessionEvent;
 /** The machine's named delays an action may raise an event after. */
 type Delay = 'idle' | 'grace';
 
+/** A coded refusal of the event: the reply alone, nothing in the context changes. */
+function refuse(
+  enqueue: { emit(event: SessionEmitted): void },
+  reqId: number,
+  code: SessionErrorCode,
+  message: string,
+): void {
+  enqueue.emit(replyEvent(refusal(reqId, code, message)));
+}
+
 /** xstate's `enqueueActions`, typed for this machine's context, events, delays and emitted events. */
 const act = <P extends { reason: EndReason } | undefined = undefined>(
   collect: Parameters<typeof enqueueActions<Ctx, Ev, P, Ev, never, never, never, Delay, SessionEmitted>>[0],
@@ -43,14 +54,11 @@ export function sessionActions(deps: Pick<SessionMachineDeps, 'engine'>) {
 
   return {
     rejectInvalidEvent: act(({ context, event, enqueue }) => {
-      enqueue.emit(
-        replyEvent(
-          refusal(
-            stamp(event).reqId,
-            'SESSION_INVALID_EVENT',
-            `"${event.type}" is not allowed while the session is ${describeState(context)}.`,
-          ),
-        ),
+      refuse(
+        enqueue,
+        stamp(event).reqId,
+        'SESSION_INVALID_EVENT',
+        `"${event.type}" is not allowed while the session is ${describeState(context)}.`,
       );
     }),
     start: act(({ event, enqueue }) => {
@@ -76,14 +84,11 @@ export function sessionActions(deps: Pick<SessionMachineDeps, 'engine'>) {
     more: act(({ context, event, enqueue }) => {
       assertType(event, 'feed.more');
       if (!(Number.isInteger(event.n) && event.n >= 1 && event.n <= context.settings.maxMore)) {
-        enqueue.emit(
-          replyEvent(
-            refusal(
-              event.reqId,
-              'SESSION_INVALID_REQUEST',
-              `Ask for 1 to ${context.settings.maxMore} items at a time (got ${event.n}).`,
-            ),
-          ),
+        refuse(
+          enqueue,
+          event.reqId,
+          'SESSION_INVALID_REQUEST',
+          `Ask for 1 to ${context.settings.maxMore} items at a time (got ${event.n}).`,
         );
         return;
       }
@@ -132,14 +137,11 @@ export function sessionActions(deps: Pick<SessionMachineDeps, 'engine'>) {
     }),
     rejectUnknownSeq: act(({ event, enqueue }) => {
       assertType(event, 'user.feedback');
-      enqueue.emit(
-        replyEvent(
-          refusal(
-            event.reqId,
-            'SESSION_UNKNOWN_SEQ',
-            `No delivered item has seq ${event.feedback.seq} (never sent, withdrawn, or too old); nothing changed.`,
-          ),
-        ),
+      refuse(
+        enqueue,
+        event.reqId,
+        'SESSION_UNKNOWN_SEQ',
+        `No delivered item has seq ${event.feedback.seq} (never sent, withdrawn, or too old); nothing changed.`,
       );
     }),
     applyFeedback: act(({ context, event, enqueue }) => {
@@ -188,14 +190,11 @@ export function sessionActions(deps: Pick<SessionMachineDeps, 'engine'>) {
       }),
     ),
     rejectBadLastSeq: act(({ context, event, enqueue }) => {
-      enqueue.emit(
-        replyEvent(
-          refusal(
-            stamp(event).reqId,
-            'SESSION_INVALID_REQUEST',
-            `lastSeq must be an integer from 0 to ${context.lastSeq} (the session's last delivered seq).`,
-          ),
-        ),
+      refuse(
+        enqueue,
+        stamp(event).reqId,
+        'SESSION_INVALID_REQUEST',
+        `lastSeq must be an integer from 0 to ${context.lastSeq} (the session's last delivered seq).`,
       );
     }),
     takeOver: act(({ context, event, enqueue }) => {
