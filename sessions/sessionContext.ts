@@ -141,6 +141,9 @@ export interface CommandStamp {
   nowMs: number;
 }
 
+/** The stamp of an event that only comes as a command where it is read (its transition takes commands only). */
+export const stampOf = (event: SessionEvent): CommandStamp => event as CommandStamp;
+
 export type SessionEvent =
   | (CommandStamp & { type: 'user.start'; seed: number; intent?: Intent; profile?: Profile })
   | (CommandStamp & { type: 'feed.more'; n: number })
