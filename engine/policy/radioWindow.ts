@@ -1,4 +1,6 @@
+import type { Catalog } from '../catalog.ts';
 import { RADIO_RULES } from '../config.ts';
+import type { HistoryEntry } from '../session.ts';
 import type { RadioRule } from './radioRules.ts';
 
 /**
@@ -80,4 +82,37 @@ export class RadioWindow {
       return 'radio-artist-run';
     return undefined;
   }
+}
+
+/**
+ * The radio rules' window over the history, ready for the slate's picks. A history entry names its artist and
+ * album; the catalog's numbers for them are read off its item when it has the same ones (nearly always), else
+ * looked up by name. An artist the catalog lacks shares one spare number (no candidate can match it), an
+ * album it lacks counts as none.
+ */
+export function radioWindow(
+  catalog: Catalog,
+  history: readonly HistoryEntry[],
+  indexOfEntry: (h: number) => number,
+  picks: number,
+): RadioWindow {
+  const unknownArtist = catalog.artistCount;
+  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length + picks);
+  for (let h = 0; h < history.length; h++) {
+    const entry = history[h];
+    const i = indexOfEntry(h);
+    const item = i >= 0 ? catalog.items[i] : undefined;
+    const artist =
+      item?.artist === entry.artist
+        ? catalog.artistIds[i]
+        : (catalog.artistNumber(entry.artist) ?? unknownArtist);
+    const album =
+      entry.album === undefined
+        ? -1
+        : item?.artist === entry.artist && item.album === entry.album
+          ? catalog.albumIds[i]
+          : (catalog.albumNumber(entry.artist, entry.album) ?? -1);
+    window.append(artist, album, entry.startMs);
+  }
+  return window;
 }

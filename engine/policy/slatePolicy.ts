@@ -5,7 +5,8 @@ import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
 import { kthSmallest } from '../selection.ts';
 import type { HistoryEntry, Profile } from '../session.ts';
-import { RadioWindow } from './radioWindow.ts';
+import { radioWindow } from './radioWindow.ts';
+import { TopK } from './topK.ts';
 
 export interface SlateRequest {
   catalog: Catalog;
@@ -297,100 +298,9 @@ export function selectSlate(request: SlateRequest): Pick[] {
   return picks;
 }
 
-/**
- * The k best candidates by value, best first; between equal values the earlier position (in `order`) wins, so
- * the result does not depend on the order of the offers.
- */
-class TopK {
-  private readonly ids: Int32Array;
-  private readonly values: Float64Array;
-  private readonly positions: Int32Array;
-  size = 0;
-
-  constructor(private readonly k: number) {
-    this.ids = new Int32Array(k);
-    this.values = new Float64Array(k);
-    this.positions = new Int32Array(k);
-  }
-
-  get full(): boolean {
-    return this.size === this.k;
-  }
-
-  /** The value of the last kept candidate (only meaningful when full). */
-  get lastValue(): number {
-    return this.values[this.k - 1];
-  }
-
-  /** Whether a candidate with this value at this position would be kept. */
-  admits(value: number, position: number): boolean {
-    if (this.size < this.k) return true;
-    const last = this.values[this.k - 1];
-    return value > last || (value === last && position < this.positions[this.k - 1]);
-  }
-
-  offer(id: number, value: number, position: number): void {
-    if (!this.admits(value, position)) return;
-    let j = this.size < this.k ? this.size++ : this.k - 1;
-    while (
-      j > 0 &&
-      (this.values[j - 1] < value || (this.values[j - 1] === value && this.positions[j - 1] > position))
-    ) {
-      this.values[j] = this.values[j - 1];
-      this.ids[j] = this.ids[j - 1];
-      this.positions[j] = this.positions[j - 1];
-      j--;
-    }
-    this.values[j] = value;
-    this.ids[j] = id;
-    this.positions[j] = position;
-  }
-
-  at(i: number): number {
-    return this.ids[i];
-  }
-
-  valueAt(i: number): number {
-    return this.values[i];
-  }
-}
-
 /** Slots the request fills: the logged delivery's when following one. */
 function slotsOf(request: SlateRequest): number {
   return request.follow ? request.follow.items.length : request.n;
-}
-
-/**
- * The radio rules' window over the history, ready for the slate's picks. A history entry names its artist and
- * album; the catalog's numbers for them are read off its item when it has the same ones (nearly always), else
- * looked up by name. An artist the catalog lacks shares one spare number (no candidate can match it), an
- * album it lacks counts as none.
- */
-function radioWindow(
-  catalog: Catalog,
-  history: readonly HistoryEntry[],
-  indexOfEntry: (h: number) => number,
-  picks: number,
-): RadioWindow {
-  const unknownArtist = catalog.artistCount;
-  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length + picks);
-  for (let h = 0; h < history.length; h++) {
-    const entry = history[h];
-    const i = indexOfEntry(h);
-    const item = i >= 0 ? catalog.items[i] : undefined;
-    const artist =
-      item?.artist === entry.artist
-        ? catalog.artistIds[i]
-        : (catalog.artistNumber(entry.artist) ?? unknownArtist);
-    const album =
-      entry.album === undefined
-        ? -1
-        : item?.artist === entry.artist && item.album === entry.album
-          ? catalog.albumIds[i]
-          : (catalog.albumNumber(entry.artist, entry.album) ?? -1);
-    window.append(artist, album, entry.startMs);
-  }
-  return window;
 }
 
 /** When the next pick would start: after the last queued item ends, or now if the stream has run dry. */

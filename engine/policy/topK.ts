@@ -1,0 +1,57 @@
+/**
+ * The k best candidates by value, best first; between equal values the earlier position (in `order`) wins, so
+ * the result does not depend on the order of the offers.
+ */
+export class TopK {
+  private readonly ids: Int32Array;
+  private readonly values: Float64Array;
+  private readonly positions: Int32Array;
+  size = 0;
+
+  constructor(private readonly k: number) {
+    this.ids = new Int32Array(k);
+    this.values = new Float64Array(k);
+    this.positions = new Int32Array(k);
+  }
+
+  get full(): boolean {
+    return this.size === this.k;
+  }
+
+  /** The value of the last kept candidate (only meaningful when full). */
+  get lastValue(): number {
+    return this.values[this.k - 1];
+  }
+
+  /** Whether a candidate with this value at this position would be kept. */
+  admits(value: number, position: number): boolean {
+    if (this.size < this.k) return true;
+    const last = this.values[this.k - 1];
+    return value > last || (value === last && position < this.positions[this.k - 1]);
+  }
+
+  offer(id: number, value: number, position: number): void {
+    if (!this.admits(value, position)) return;
+    let j = this.size < this.k ? this.size++ : this.k - 1;
+    while (
+      j > 0 &&
+      (this.values[j - 1] < value || (this.values[j - 1] === value && this.positions[j - 1] > position))
+    ) {
+      this.values[j] = this.values[j - 1];
+      this.ids[j] = this.ids[j - 1];
+      this.positions[j] = this.positions[j - 1];
+      j--;
+    }
+    this.values[j] = value;
+    this.ids[j] = id;
+    this.positions[j] = position;
+  }
+
+  at(i: number): number {
+    return this.ids[i];
+  }
+
+  valueAt(i: number): number {
+    return this.values[i];
+  }
+}
