@@ -13,6 +13,7 @@ import { configFromEnv } from '../../config.ts';
 import { sessionFile } from '../../replay/dataDirLog.ts';
 import { exactWire, withWire } from '../../replay/exactWire.ts';
 import { loadRuntime } from '../../runtime.ts';
+import { replayAll } from './replayAll.ts';
 import { runAnalysis } from './replayAnalysis.ts';
 
 /** `exact` and `rescore` (replay.ts), and `counterfactual` (replayAnalysis.ts). */
@@ -24,8 +25,10 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export interface ReplayCommandOptions {
   /** A JSONL dump of the session's events (`--export events` writes one), or a data directory's session file. */
   log?: string;
-  /** A `serve` data directory: the session's file in it (with `--session`). */
+  /** A `serve` data directory: the session's file in it (with `--session`), or all of them (`--all`). */
   dataDir?: string;
+  /** Every session of the data directory, replayed exactly (with `--data-dir`). */
+  all?: boolean;
   redis?: string;
   prefix?: string;
   session?: string;
@@ -57,6 +60,7 @@ export function replayCommand(): Command {
       '--data-dir <dir>',
       'read the log from a serve data directory (with --session; env OMAKASE_DATA_DIR)',
     )
+    .option('--all', 'replay every session of the --data-dir exactly: a line each and a summary')
     .option('--redis <url>', 'read the log from Redis (env REDIS_URL)')
     .option('--prefix <prefix>', 'Redis key prefix (env OMAKASE_REDIS_PREFIX, default omakase)')
     .option('--session <id>', 'the session id (with --redis)')
@@ -96,6 +100,7 @@ export function replayCommand(): Command {
 /** Runs `omakase replay`; resolves false when the replay diverged. */
 export async function runReplay(opts: ReplayCommandOptions, write: (text: string) => void): Promise<boolean> {
   const env = configFromEnv();
+  if (opts.all) return runAll(opts, env, write);
   const events = await readEvents(opts, env.redisUrl, env.redisPrefix);
   const catalogPath = opts.catalog ?? env.catalogPath;
 
@@ -138,6 +143,33 @@ export async function runReplay(opts: ReplayCommandOptions, write: (text: string
     write(wire ? withWire(text, wire) : text);
   }
   return report.ok && (wire?.ok ?? true);
+}
+
+/** `--all`: the data directory's sessions, each replayed exactly on one engine. */
+async function runAll(
+  opts: ReplayCommandOptions,
+  env: ReturnType<typeof configFromEnv>,
+  write: (text: string) => void,
+): Promise<boolean> {
+  const dataDir = opts.dataDir ?? (process.env.OMAKASE_DATA_DIR || undefined);
+  if (
+    dataDir === undefined ||
+    opts.session !== undefined ||
+    (opts.mode ?? 'exact') !== 'exact' ||
+    opts.export
+  ) {
+    throw sessionError(
+      'SESSION_INVALID_REQUEST',
+      '--all replays every session of a --data-dir (or OMAKASE_DATA_DIR) exactly: give --data-dir, and no --session, --mode or --export.',
+    );
+  }
+  const runtime = await loadRuntime({
+    catalogPath: opts.catalog ?? env.catalogPath,
+    sessionsPath: opts.sessions ?? env.sessionsPath,
+    modelDir: opts.model ?? env.modelDir,
+    warn: (m) => process.stderr.write(`omakase: ${m}\n`),
+  });
+  return replayAll(dataDir, runtime.engine, readLogFile, write, { json: opts.json });
 }
 
 async function readEvents(
