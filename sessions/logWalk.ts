@@ -7,8 +7,8 @@ import type { SessionReply } from './sessionContext.ts';
 import {
   type CommandEntry,
   type DecisionEntry,
-  fromLoggedPool,
   type LogInput,
+  loggedPoolReader,
   readLog,
   type StartEntry,
 } from './sessionLog.ts';
@@ -92,6 +92,7 @@ export async function walkLog(
   const log = readLog(events);
   const notes = log.ignored.map((type) => `"${type}" events are not replayed.`);
   const actor = replayActor(engine, log.start, 'walk');
+  const readPool = loggedPoolReader(engine.catalog);
   const replies = new Map<number, SessionReply>();
   actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
   actor.start();
@@ -123,7 +124,7 @@ export async function walkLog(
   try {
     for (const { index, entry } of log.entries) {
       if (entry.type === 'engine.pool') {
-        const pool = fromLoggedPool(entry.pool, engine.catalog);
+        const pool = readPool(entry.pool);
         const before = context().engine!;
         const matching = states.filter(
           (s) =>

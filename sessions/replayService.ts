@@ -3,7 +3,7 @@ import { sessionError } from './errors.ts';
 import type { CommandMismatch } from './replay.ts';
 import { replayActor } from './replayActor.ts';
 import { type SessionReply, selectors } from './sessionContext.ts';
-import { type CommandEntry, fromLoggedPool, type SessionLog } from './sessionLog.ts';
+import { type CommandEntry, loggedPoolReader, type SessionLog } from './sessionLog.ts';
 import type { SessionEvent } from './sessionMachine.ts';
 import type { DeliveredItem, SessionOpened, SessionService } from './sessionService.ts';
 
@@ -71,6 +71,7 @@ export function createReplayService(
   session: { sessionId: string; graceMs: number },
 ) {
   const actor = replayActor(engine, log.start, session.sessionId);
+  const readPool = loggedPoolReader(engine.catalog);
   const waiting = new Map<number, (reply: SessionReply) => void>();
   actor.on('session.reply', ({ reply }) => {
     const done = waiting.get(reply.reqId);
@@ -233,7 +234,7 @@ export function createReplayService(
         if (entry.type === 'engine.pool') {
           actor.send({
             type: 'log.pool',
-            pool: fromLoggedPool(entry.pool, engine.catalog),
+            pool: readPool(entry.pool),
             nowMs: entry.nowMs,
           });
           await driver.settle();

@@ -7,7 +7,7 @@ import type { LiveSessions } from './liveSessions.ts';
 import type { SessionCaller } from './sessionCaller.ts';
 import type { SessionClock } from './sessionClock.ts';
 import { type StoredContext, upgradeContext } from './sessionContext.ts';
-import { fromLoggedPool, readLog } from './sessionLog.ts';
+import { loggedPoolReader, readLog } from './sessionLog.ts';
 import type { SessionEvent, SessionMachine } from './sessionMachine.ts';
 import type { LoggedEvent, StoredSession } from './sessionStore.ts';
 
@@ -121,6 +121,7 @@ export function replayTail(
   catalog: Catalog,
 ): void {
   const { entries } = readLog(tail, { start: false });
+  const readPool = loggedPoolReader(catalog);
   let replayed = 0;
   for (const { index, entry } of entries) {
     if (entry.type === 'engine.pool') {
@@ -131,7 +132,7 @@ export function replayTail(
           `Session ${sessionId}: log event ${index} of the tail is decision ${entry.pool.decision}, but the snapshot is at ${at}.`,
         );
       }
-      actor.send({ type: 'log.pool', pool: fromLoggedPool(entry.pool, catalog), nowMs: entry.nowMs });
+      actor.send({ type: 'log.pool', pool: readPool(entry.pool), nowMs: entry.nowMs });
     } else if (entry.type === 'engine.failed') {
       actor.send({ type: 'log.refillFailed' });
     } else if (entry.ok !== false) {
