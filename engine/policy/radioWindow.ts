@@ -85,20 +85,22 @@ export class RadioWindow {
 }
 
 /**
- * The radio rules' window over the history, ready for the slate's picks. A history entry names its artist and
- * album; the catalog's numbers for them are read off its item when it has the same ones (nearly always), else
- * looked up by name. An artist the catalog lacks shares one spare number (no candidate can match it), an
- * album it lacks counts as none.
+ * The radio rules' window over the history, ready for the slate's picks: the entries from `from` on (those
+ * that can still count, see `radioReach`). A history entry names its artist and album; the catalog's numbers
+ * for them are read off its item when it has the same ones (nearly always), else looked up by name. An
+ * artist the catalog lacks shares one spare number (no candidate can match it), an album it lacks counts as
+ * none.
  */
 export function radioWindow(
   catalog: Catalog,
   history: readonly HistoryEntry[],
+  from: number,
   indexOfEntry: (h: number) => number,
   picks: number,
 ): RadioWindow {
   const unknownArtist = catalog.artistCount;
-  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length + picks);
-  for (let h = 0; h < history.length; h++) {
+  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length - from + picks);
+  for (let h = from; h < history.length; h++) {
     const entry = history[h];
     const i = indexOfEntry(h);
     const item = i >= 0 ? catalog.items[i] : undefined;
@@ -115,4 +117,19 @@ export function radioWindow(
     window.append(artist, album, entry.startMs);
   }
   return window;
+}
+
+/**
+ * How many of the history's last entries the radio rules can still see from a slot starting at `startMs`:
+ * those in its 3-hour window (the longest run at the end that started after it opened, as `moveTo` reads
+ * it), and at least the longest run a rule counts (a run may reach back past the window). A long radio
+ * history (the profile keeps three hours of it, up to 500 entries when skips are quick) is not looked up
+ * whole for every pick.
+ */
+export function radioReach(history: readonly HistoryEntry[], startMs: number): number {
+  const since = startMs - RADIO_RULES.windowMs;
+  let from = history.length;
+  while (from > 0 && history[from - 1].startMs > since) from--;
+  const runs = Math.max(RADIO_RULES.maxConsecutivePerArtist, RADIO_RULES.maxConsecutivePerAlbum);
+  return Math.min(history.length, Math.max(history.length - from, runs));
 }

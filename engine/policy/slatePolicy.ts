@@ -5,7 +5,7 @@ import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
 import { kthSmallest } from '../selection.ts';
 import type { HistoryEntry, Profile } from '../session.ts';
-import { radioWindow } from './radioWindow.ts';
+import { radioReach, radioWindow } from './radioWindow.ts';
 import { TopK } from './topK.ts';
 
 export interface SlateRequest {
@@ -99,20 +99,23 @@ export function selectSlate(request: SlateRequest): Pick[] {
   for (let c = 0; c < count; c++) if (scores[c] >= cut) order.push(c);
   const shortlist = order.length;
   for (let c = 0; c < count; c++) if (scores[c] < cut) order.push(c);
-  // Each candidate's highest similarity to the recent stream (the seeds: the last `diversityWindow` plays,
-  // then every pick of this decision), brought up to date only when the candidate could still make the top:
-  // `seen[c]` seeds are counted in `maxSim[c]`, always in seed order, so the value is the same as if every
-  // seed were counted at once. Fewer seeds counted can only overstate a candidate's value.
-  // The catalog index of each history entry the slate looks at (all of them for the radio rules, else the
-  // last few), looked up once.
   const history = request.history;
-  const looked = radio
-    ? history.length
-    : Math.min(history.length, Math.max(config.diversityWindow, config.artistGap, config.albumGap));
+  let clock = nextStart(history, request.nowMs);
+  // The catalog index of each history entry the slate reads, looked up once: the last few (diversity,
+  // spacing), and in the radio profile those its rules can still see from the first slot.
+  const reach = radio ? radioReach(history, clock) : 0;
+  const looked = Math.min(
+    history.length,
+    Math.max(config.diversityWindow, config.artistGap, config.albumGap, reach),
+  );
   const historyIndex = new Int32Array(looked);
   for (let h = 0; h < looked; h++)
     historyIndex[h] = catalog.indexOf(history[history.length - looked + h].id) ?? -1;
   const indexOfEntry = (h: number) => historyIndex[h - (history.length - looked)];
+  // Each candidate's highest similarity to the recent stream (the seeds: the last `diversityWindow` plays,
+  // then every pick of this decision), brought up to date only when the candidate could still make the top:
+  // `seen[c]` seeds are counted in `maxSim[c]`, always in seed order, so the value is the same as if every
+  // seed were counted at once. Fewer seeds counted can only overstate a candidate's value.
   const seeds: number[] = [];
   for (let h = Math.max(0, history.length - config.diversityWindow); h < history.length; h++) {
     const i = indexOfEntry(h);
@@ -139,7 +142,9 @@ export function selectSlate(request: SlateRequest): Pick[] {
   let active = shortlist;
   /** Per position in `order`, for this slot: out (taken, radio rule), meets the spacing, or relaxed only. */
   const fit = new Uint8Array(count);
-  const window = radio ? radioWindow(catalog, history, indexOfEntry, slotsOf(request)) : undefined;
+  const window = radio
+    ? radioWindow(catalog, history, history.length - reach, indexOfEntry, slotsOf(request))
+    : undefined;
   const recentArtists: number[] = [];
   const recentAlbums: number[] = [];
   for (
@@ -154,7 +159,6 @@ export function selectSlate(request: SlateRequest): Pick[] {
   const taken = new Uint8Array(count);
   const follow = request.follow;
   const slotOf = follow ? new Map(candidates.indexes.map((index, c) => [index, c])) : undefined;
-  let clock = nextStart(history, request.nowMs);
   const picks: Pick[] = [];
   let removedFirst: Record<string, number> = {};
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { radioRuleBroken, type TimedPlay } from '../../../engine/policy/radioRules.ts';
-import { RadioWindow } from '../../../engine/policy/radioWindow.ts';
+import { RadioWindow, radioReach } from '../../../engine/policy/radioWindow.ts';
+import type { HistoryEntry } from '../../../engine/session.ts';
 
 describe('RadioWindow', () => {
   const artists = ['a', 'b', 'c', 'd'];
@@ -47,6 +48,49 @@ describe('RadioWindow', () => {
           window.append(artistNumber(s.artist), albumNumber(s.artist, s.album), clock);
         }
       }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads only the history the rules can still see (radioReach), with the same answers as the whole', () => {
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 60 }),
+        fc.array(step, { maxLength: 6 }),
+        // Up to five hours of silence before the slate: a window that holds fewer plays than a run.
+        fc.integer({ min: 0, max: 5 * 3_600_000 }),
+        (past, picks, silenceMs) => {
+          let clock = 0;
+          const plays = past.map((s) => {
+            clock += Math.max(0, s.gapMs);
+            return { artist: s.artist, album: s.album, startMs: clock };
+          });
+          const start = clock + silenceMs;
+          const reach = radioReach(plays as unknown as HistoryEntry[], start);
+          const whole = new RadioWindow(artists.length, 2 * artists.length, plays.length + picks.length);
+          const part = new RadioWindow(artists.length, 2 * artists.length, reach + picks.length);
+          plays.forEach((p, i) => {
+            const args = [artistNumber(p.artist), albumNumber(p.artist, p.album), p.startMs] as const;
+            whole.append(...args);
+            if (i >= plays.length - reach) part.append(...args);
+          });
+          let at = start;
+          for (const pick of [undefined, ...picks]) {
+            if (pick) {
+              whole.append(artistNumber(pick.artist), albumNumber(pick.artist, pick.album), at);
+              part.append(artistNumber(pick.artist), albumNumber(pick.artist, pick.album), at);
+              at += pick.waitMs;
+            }
+            whole.moveTo(at);
+            part.moveTo(at);
+            for (const artist of artists)
+              for (const album of albums)
+                expect(part.broken(artistNumber(artist), albumNumber(artist, album))).toBe(
+                  whole.broken(artistNumber(artist), albumNumber(artist, album)),
+                );
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
