@@ -65,6 +65,24 @@ export function trainCommand(): Command {
       (v) => positive(v),
       1,
     )
+    .option(
+      '--hard-negatives <n>',
+      "extra negatives per step from the step's best-rated candidates (session-kNN vote + transition)",
+      (v) => int(v),
+      0,
+    )
+    .option(
+      '--training-candidates <n>',
+      'candidates retrieved per training step (serving scores 500)',
+      (v) => int(v),
+      1500,
+    )
+    .option(
+      '--loss <kind>',
+      "logistic (each row) | softmax (the logged item against its decision's candidates)",
+      'logistic',
+    )
+    .option('--both-halves', "examples from both halves of the sessions, each against the other's memory")
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
     .option('--quiet', 'no progress bars')
@@ -95,6 +113,8 @@ export function trainCommand(): Command {
         // Only the training part: validation and test sessions stay unseen for `omakase eval`.
         if (opts.split !== 'session' && opts.split !== 'time')
           throw new InvalidArgumentError('--split must be session or time');
+        if (opts.loss !== 'logistic' && opts.loss !== 'softmax')
+          throw new InvalidArgumentError('--loss must be logistic or softmax');
         const split = splitByMode(
           all,
           opts.split === 'time'
@@ -152,6 +172,10 @@ export function trainCommand(): Command {
         dropFeatures: opts.dropFeatures,
         stepsPerSession: opts.stepsPerSession,
         likedWeight: opts.likedWeight,
+        hardNegatives: opts.hardNegatives,
+        bothHalves: opts.bothHalves === true,
+        loss: opts.loss,
+        trainingCandidates: opts.trainingCandidates,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
