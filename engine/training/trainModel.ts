@@ -42,6 +42,8 @@ export interface TrainModelOptions {
   trainingCandidates?: number;
   /** Also build examples from the memory half against the other half's memory (twice the examples). */
   bothHalves?: boolean;
+  /** Sampled retrieved candidates per step labelled 0 (see `TrainingSetOptions.negatives`). */
+  negatives?: number;
   /** Negatives per step from the step's best-rated candidates (see `TrainingSetOptions.hardNegatives`). */
   hardNegatives?: number;
   /** Weight of a logged like against a completion (see `TrainingSetOptions.likedWeight`); default 1. */
@@ -84,6 +86,7 @@ export async function trainModel(
         maxStepsPerSession: stepsPerSession,
         likedWeight: options.likedWeight,
         hardNegatives: options.hardNegatives,
+        negatives: options.negatives,
         candidates: options.trainingCandidates,
         onProgress: (done, total) => options.onProgress?.('examples', done, total),
       },

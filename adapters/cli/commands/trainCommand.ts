@@ -66,6 +66,11 @@ export function trainCommand(): Command {
       1,
     )
     .option(
+      '--negatives <n>',
+      'sampled retrieved candidates per step labelled 0 (default: 16 for logs of plain plays, 0 with outcomes)',
+      (v) => int(v),
+    )
+    .option(
       '--hard-negatives <n>',
       "extra negatives per step from the step's best-rated candidates (session-kNN vote + transition)",
       (v) => int(v),
@@ -87,6 +92,8 @@ export function trainCommand(): Command {
     .option('--model-version <v>', 'model version', '1')
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
+      if (opts.loss !== 'logistic' && opts.loss !== 'softmax')
+        throw new InvalidArgumentError('--loss must be logistic or softmax');
       const progress = createProgressReporter({ quiet: opts.quiet });
       await mkdir(opts.out, { recursive: true });
       const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -113,8 +120,6 @@ export function trainCommand(): Command {
         // Only the training part: validation and test sessions stay unseen for `omakase eval`.
         if (opts.split !== 'session' && opts.split !== 'time')
           throw new InvalidArgumentError('--split must be session or time');
-        if (opts.loss !== 'logistic' && opts.loss !== 'softmax')
-          throw new InvalidArgumentError('--loss must be logistic or softmax');
         const split = splitByMode(
           all,
           opts.split === 'time'
@@ -173,6 +178,7 @@ export function trainCommand(): Command {
         stepsPerSession: opts.stepsPerSession,
         likedWeight: opts.likedWeight,
         hardNegatives: opts.hardNegatives,
+        negatives: opts.negatives,
         bothHalves: opts.bothHalves === true,
         loss: opts.loss,
         trainingCandidates: opts.trainingCandidates,
