@@ -1,8 +1,11 @@
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { modelError } from './errors.ts';
 import { FEATURE_COUNT } from './featureSchema.ts';
+import { groupRanges, groupSoftmaxLoss, type RankerLoss, unitLoss } from './groupLoss.ts';
 import { initMlp, type MlpParams, mlpForward } from './mlp.ts';
+import { binaryAuc, checkData, logLoss, shuffle, splitRows, standardisation } from './trainingData.ts';
+
+export { binaryAuc, logLoss } from './trainingData.ts';
 
 /** Training rows: `X` row-major n × featureCount, labels in [0, 1], optional row weights and group ids (sessions). */
 export interface TrainingData {
@@ -38,6 +41,11 @@ export interface TrainOptions {
   hidden?: number[];
   /** Epochs without a better validation loss before stopping; default 3. */
   patience?: number;
+  /**
+   * `logistic` (default): each row against its label. `softmax`: each group's positive against the group's
+   * other rows (needs `groups`, rows of a group contiguous); validation and early stopping use the same loss.
+   */
+  loss?: RankerLoss;
   /** Columns per row; default FEATURE_COUNT. */
   featureCount?: number;
   onEpoch?: (info: EpochInfo) => void;
@@ -86,6 +94,9 @@ export function trainRanker(
     });
   }
   const patience = options.patience ?? DEFAULT_TRAIN_OPTIONS.patience;
+  const softmax = options.loss === 'softmax';
+  if (softmax && !data.groups)
+    throw modelError('MODEL_TRAINING_FAILED', 'The softmax loss needs groups: give each row its decision.');
   const gen = xoroshiro128plus(options.seed | 0);
   const split = splitRows(data, options.validation ?? 0.1, d, gen);
   const train = split.train;
@@ -131,8 +142,7 @@ export function trainRanker(
   const vW = W.map((w) => new Float64Array(w.length));
   const mB = B.map((b) => new Float64Array(b.length));
   const vB = B.map((b) => new Float64Array(b.length));
-  // act[l] holds layer l's output for the current row (act[0] = standardised input); delta[l] its gradient.
-  const act = sizes.map((s) => new Float64Array(s));
+  // delta[l]: the gradient of layer l's output for the row being back-propagated.
   const delta = sizes.map((s) => new Float64Array(s));
   const meanF = Float64Array.from(mean);
   const invStd = Float64Array.from(std, (s) => 1 / s);
@@ -140,8 +150,6 @@ export function trainRanker(
   const trainX = train.X;
   const trainY = train.y;
   const trainW = train.weights;
-  const order = new Int32Array(train.n);
-  for (let i = 0; i < train.n; i++) order[i] = i;
   const snapshot = (): MlpParams => ({
     sizes: [...sizes],
     mean,
@@ -160,73 +168,92 @@ export function trainRanker(
   let epochsRun = 0;
   let step = 0;
   let stale = 0;
+  // Units of one gradient contribution: a row (logistic) or a decision's rows (softmax over the decision).
+  const units = softmax ? groupRanges(train.groups as Int32Array, train.n) : null;
+  const unitCount = units ? units.length / 2 : train.n;
+  const unitOrder = new Int32Array(unitCount);
+  for (let i = 0; i < unitCount; i++) unitOrder[i] = i;
+  let maxUnit = 1;
+  for (let u = 0; units && u < unitCount; u++) maxUnit = Math.max(maxUnit, units[2 * u + 1] - units[2 * u]);
+  // slotAct[k][l]: layer l's output for the k-th row of the current unit; dLogit[k] its output gradient.
+  const slotAct = Array.from({ length: maxUnit }, () => sizes.map((n) => new Float64Array(n)));
+  const logits = new Float64Array(maxUnit);
+  const dLogit = new Float64Array(maxUnit);
+  const forward = (r: number, a: Float64Array[]): number => {
+    const x0 = a[0];
+    const base = r * d;
+    for (let i = 0; i < d; i++) x0[i] = (trainX[base + i] - meanF[i]) * invStd[i];
+    for (let l = 0; l < L; l++) {
+      const inSize = sizes[l];
+      const outSize = sizes[l + 1];
+      const wl = W[l];
+      const bl = B[l];
+      const x = a[l];
+      const z = a[l + 1];
+      const relu = l < L - 1;
+      for (let j = 0; j < outSize; j++) {
+        let s = bl[j];
+        const off = j * inSize;
+        for (let i = 0; i < inSize; i++) s += wl[off + i] * x[i];
+        z[j] = relu && s < 0 ? 0 : s;
+      }
+    }
+    return a[L][0];
+  };
+  const backward = (a: Float64Array[], g0: number): void => {
+    delta[L][0] = g0;
+    for (let l = L - 1; l >= 0; l--) {
+      const inSize = sizes[l];
+      const outSize = sizes[l + 1];
+      const x = a[l];
+      const dz = delta[l + 1];
+      const gw = gW[l];
+      const gb = gB[l];
+      for (let j = 0; j < outSize; j++) {
+        const g = dz[j];
+        if (g === 0) continue;
+        gb[j] += g;
+        const off = j * inSize;
+        for (let i = 0; i < inSize; i++) gw[off + i] += g * x[i];
+      }
+      if (l === 0) break;
+      const wl = W[l];
+      const da = delta[l];
+      for (let i = 0; i < inSize; i++) {
+        // ReLU derivative: no gradient through units that were off.
+        if (x[i] <= 0) {
+          da[i] = 0;
+          continue;
+        }
+        let s = 0;
+        for (let j = 0; j < outSize; j++) s += wl[j * inSize + i] * dz[j];
+        da[i] = s;
+      }
+    }
+  };
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    shuffle(order, gen);
+    shuffle(unitOrder, gen);
     let epochLoss = 0;
     let epochWeight = 0;
-    for (let start = 0; start < train.n; start += batchSize) {
-      const end = Math.min(train.n, start + batchSize);
+    let next = 0;
+    while (next < unitCount) {
       for (let l = 0; l < L; l++) {
         gW[l].fill(0);
         gB[l].fill(0);
       }
       let batchWeight = 0;
-      for (let k = start; k < end; k++) {
-        const r = order[k];
-        const w = trainW ? trainW[r] : 1;
-        if (w <= 0) continue;
-        const x0 = act[0];
-        const base = r * d;
-        for (let i = 0; i < d; i++) x0[i] = (trainX[base + i] - meanF[i]) * invStd[i];
-        for (let l = 0; l < L; l++) {
-          const inSize = sizes[l];
-          const outSize = sizes[l + 1];
-          const wl = W[l];
-          const bl = B[l];
-          const a = act[l];
-          const z = act[l + 1];
-          const relu = l < L - 1;
-          for (let j = 0; j < outSize; j++) {
-            let s = bl[j];
-            const off = j * inSize;
-            for (let i = 0; i < inSize; i++) s += wl[off + i] * a[i];
-            z[j] = relu && s < 0 ? 0 : s;
-          }
-        }
-        const logit = act[L][0];
-        const y = trainY[r];
-        epochLoss += w * (Math.max(logit, 0) - logit * y + Math.log1p(Math.exp(-Math.abs(logit))));
-        epochWeight += w;
-        batchWeight += w;
-        delta[L][0] = w * (1 / (1 + Math.exp(-logit)) - y);
-        for (let l = L - 1; l >= 0; l--) {
-          const inSize = sizes[l];
-          const outSize = sizes[l + 1];
-          const a = act[l];
-          const dz = delta[l + 1];
-          const gw = gW[l];
-          const gb = gB[l];
-          for (let j = 0; j < outSize; j++) {
-            const g = dz[j];
-            if (g === 0) continue;
-            gb[j] += g;
-            const off = j * inSize;
-            for (let i = 0; i < inSize; i++) gw[off + i] += g * a[i];
-          }
-          if (l === 0) break;
-          const wl = W[l];
-          const da = delta[l];
-          for (let i = 0; i < inSize; i++) {
-            // ReLU derivative: no gradient through units that were off.
-            if (a[i] <= 0) {
-              da[i] = 0;
-              continue;
-            }
-            let s = 0;
-            for (let j = 0; j < outSize; j++) s += wl[j * inSize + i] * dz[j];
-            da[i] = s;
-          }
-        }
+      // A batch is about `batchSize` rows: whole decisions under the softmax loss.
+      for (let rows = 0; rows < batchSize && next < unitCount; ) {
+        const u = unitOrder[next++];
+        const from = units ? units[2 * u] : u;
+        const to = units ? units[2 * u + 1] : u + 1;
+        rows += to - from;
+        for (let k = 0; k < to - from; k++) logits[k] = forward(from + k, slotAct[k]);
+        const loss = unitLoss(logits, trainY, trainW, from, to - from, softmax, dLogit);
+        epochLoss += loss.loss;
+        epochWeight += loss.weight;
+        batchWeight += loss.weight;
+        for (let k = 0; k < to - from; k++) if (dLogit[k] !== 0) backward(slotAct[k], dLogit[k]);
       }
       if (batchWeight === 0) continue;
       step++;
@@ -253,7 +280,7 @@ export function trainRanker(
     let improved = true;
     if (val) {
       const scores = mlpForward(current, val.X, val.n);
-      valLoss = logLoss(scores, val.y, val.n);
+      valLoss = softmax ? groupSoftmaxLoss(scores, val) : logLoss(scores, val.y, val.n);
       valAuc = aucOrNull(scores, val.y, val.n);
       improved = valLoss < bestLoss - 1e-7;
     }
@@ -314,160 +341,9 @@ function adam(
   }
 }
 
-function shuffle(order: Int32Array, gen: Generator): void {
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(uniformFloat64(gen) * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-}
-
-/** Per-column mean and std as float32 values; a constant column gets std 1 so it passes through centred. */
-function standardisation(
-  X: Float32Array,
-  n: number,
-  d: number,
-): { mean: number[]; std: number[]; constant: boolean[] } {
-  const sum = new Float64Array(d);
-  const sq = new Float64Array(d);
-  for (let r = 0; r < n; r++) {
-    const base = r * d;
-    for (let i = 0; i < d; i++) sum[i] += X[base + i];
-  }
-  const mean = Array.from(sum, (s) => s / n);
-  for (let r = 0; r < n; r++) {
-    const base = r * d;
-    for (let i = 0; i < d; i++) {
-      const c = X[base + i] - mean[i];
-      sq[i] += c * c;
-    }
-  }
-  const constant = Array.from(sq, (s) => Math.sqrt(s / n) <= 1e-6);
-  const std = Array.from(sq, (s, i) => (constant[i] ? 1 : Math.fround(Math.sqrt(s / n))));
-  return { mean: mean.map(Math.fround), std, constant };
-}
-
-function checkData(data: TrainingData, d: number): void {
-  const { X, y, n } = data;
-  const problems: string[] = [];
-  if (!Number.isInteger(n) || n < 1) problems.push(`n must be a positive integer, got ${n}`);
-  else {
-    if (X.length !== n * d) problems.push(`X has ${X.length} values, expected n × ${d} = ${n * d}`);
-    if (y.length !== n) problems.push(`y has ${y.length} values, expected ${n}`);
-    if (data.weights && data.weights.length !== n) problems.push(`weights has ${data.weights.length} values`);
-    if (data.groups && data.groups.length !== n) problems.push(`groups has ${data.groups.length} values`);
-  }
-  if (problems.length === 0) {
-    for (let r = 0; r < n; r++) {
-      if (!(y[r] >= 0 && y[r] <= 1)) {
-        problems.push(`y[${r}] = ${y[r]} is outside [0, 1]`);
-        break;
-      }
-    }
-    for (let k = 0; k < X.length; k++) {
-      if (!Number.isFinite(X[k])) {
-        problems.push(`X row ${Math.floor(k / d)} column ${k % d} is ${X[k]}`);
-        break;
-      }
-    }
-  }
-  if (problems.length > 0) {
-    throw modelError('MODEL_TRAINING_FAILED', `Training data is malformed: ${problems.join('; ')}.`, {
-      details: { problems },
-    });
-  }
-}
-
 /** The metrics as a model card wants them: numbers only, missing validation figures left out. */
 export function metricsForCard(metrics: TrainMetrics): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
   return out;
-}
-
-type Generator = ReturnType<typeof xoroshiro128plus>;
-
-/** Splits off validation rows: given rows as-is, or a seeded fraction (whole groups when groups exist). */
-function splitRows(
-  data: TrainingData,
-  validation: ValidationSpec,
-  d: number,
-  gen: Generator,
-): { train: TrainingData; val: TrainingData | null } {
-  if (typeof validation !== 'number') {
-    checkData(validation, d);
-    return { train: data, val: validation };
-  }
-  if (!(validation >= 0 && validation < 1)) {
-    throw modelError('MODEL_TRAINING_FAILED', `validation fraction must be in [0, 1), got ${validation}.`);
-  }
-  if (validation === 0) return { train: data, val: null };
-  const isVal = new Uint8Array(data.n);
-  if (data.groups) {
-    const ids = Int32Array.from(new Set(data.groups)).sort();
-    const order = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) order[i] = i;
-    shuffle(order, gen);
-    const held = new Set<number>();
-    const take = Math.max(1, Math.round(ids.length * validation));
-    for (let k = 0; k < take && k < ids.length - 1; k++) held.add(ids[order[k]]);
-    for (let r = 0; r < data.n; r++) isVal[r] = held.has(data.groups[r]) ? 1 : 0;
-  } else {
-    for (let r = 0; r < data.n; r++) isVal[r] = uniformFloat64(gen) < validation ? 1 : 0;
-  }
-  const pick = (flag: number): TrainingData => {
-    let m = 0;
-    for (let r = 0; r < data.n; r++) if (isVal[r] === flag) m++;
-    const X = new Float32Array(m * d);
-    const y = new Float32Array(m);
-    const weights = data.weights ? new Float32Array(m) : undefined;
-    let k = 0;
-    for (let r = 0; r < data.n; r++) {
-      if (isVal[r] !== flag) continue;
-      X.set(data.X.subarray(r * d, (r + 1) * d), k * d);
-      y[k] = data.y[r];
-      if (weights && data.weights) weights[k] = data.weights[r];
-      k++;
-    }
-    return { X, y, n: m, weights };
-  };
-  const val = pick(1);
-  if (val.n === 0) return { train: data, val: null };
-  return { train: pick(0), val };
-}
-
-/** Mean binary cross-entropy of logits against labels in [0, 1]. */
-export function logLoss(logits: Float32Array, y: Float32Array, n: number): number {
-  let s = 0;
-  for (let r = 0; r < n; r++) {
-    const z = logits[r];
-    s += Math.max(z, 0) - z * y[r] + Math.log1p(Math.exp(-Math.abs(z)));
-  }
-  return s / n;
-}
-
-/** ROC AUC with y ≥ 0.5 as positive (Mann–Whitney, ties counted half); NaN when one class is missing. */
-export function binaryAuc(scores: Float32Array, y: Float32Array, n: number): number {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  idx.sort((a, b) => scores[a] - scores[b]);
-  let pos = 0;
-  let rankSum = 0;
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && scores[idx[j + 1]] === scores[idx[i]]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (y[idx[k]] >= 0.5) {
-        pos++;
-        rankSum += avgRank;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return Number.NaN;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }

@@ -1,4 +1,5 @@
 import { FEATURE_COUNT, FEATURE_INDEX, type FeatureName } from '../../models/featureSchema.ts';
+import type { RankerLoss } from '../../models/groupLoss.ts';
 import { writeModel } from '../../models/loadModel.ts';
 import type { ModelCard } from '../../models/modelCard.ts';
 import { DEFAULT_TRAIN_OPTIONS, type EpochInfo, trainRanker } from '../../models/trainer.ts';
@@ -35,6 +36,16 @@ export interface TrainModelOptions {
   dropFeatures?: readonly FeatureName[];
   /** Steps per example session that yield examples (a seeded sample); 0 = every step. */
   stepsPerSession?: number;
+  /** The ranker's loss (`models/groupLoss.ts`); default logistic. */
+  loss?: RankerLoss;
+  /** Candidates retrieved per training step (default 1500; serving scores 500). */
+  trainingCandidates?: number;
+  /** Also build examples from the memory half against the other half's memory (twice the examples). */
+  bothHalves?: boolean;
+  /** Sampled retrieved candidates per step labelled 0 (see `TrainingSetOptions.negatives`). */
+  negatives?: number;
+  /** Negatives per step from the step's best-rated candidates (see `TrainingSetOptions.hardNegatives`). */
+  hardNegatives?: number;
   /** Weight of a logged like against a completion (see `TrainingSetOptions.likedWeight`); default 1. */
   likedWeight?: number;
   onProgress?: (stage: 'examples' | 'training', done: number, total: number) => void;
@@ -60,17 +71,29 @@ export async function trainModel(
   // `transition` and `sknn` features.
   const memory = order.slice(0, half);
   const exampleSessions = order.slice(half);
-  const transitions = TransitionIndex.fromSessions(catalog, memory);
-  const neighbours = SessionKnnIndex.fromSessions(catalog, memory);
-  const sequences = SequenceIndex.fromSessions(catalog, memory);
   const vectors = createVectorIndex(catalog);
   const stepsPerSession = options.stepsPerSession ?? DEFAULT_STEPS_PER_SESSION;
-  const set = buildTrainingSet(catalog, vectors, transitions, neighbours, sequences, exampleSessions, {
-    seed,
-    maxStepsPerSession: stepsPerSession,
-    likedWeight: options.likedWeight,
-    onProgress: (done, total) => options.onProgress?.('examples', done, total),
-  });
+  const build = (memorySessions: readonly LoggedSequence[], examples: readonly LoggedSequence[]) =>
+    buildTrainingSet(
+      catalog,
+      vectors,
+      TransitionIndex.fromSessions(catalog, memorySessions),
+      SessionKnnIndex.fromSessions(catalog, memorySessions),
+      SequenceIndex.fromSessions(catalog, memorySessions),
+      examples,
+      {
+        seed,
+        maxStepsPerSession: stepsPerSession,
+        likedWeight: options.likedWeight,
+        hardNegatives: options.hardNegatives,
+        negatives: options.negatives,
+        candidates: options.trainingCandidates,
+        onProgress: (done, total) => options.onProgress?.('examples', done, total),
+      },
+    );
+  let set = build(memory, exampleSessions);
+  // Both halves in turn: every session gives examples once, each against a memory it is not in.
+  if (options.bothHalves) set = concatSets(set, build(exampleSessions, memory));
   for (const name of options.dropFeatures ?? []) {
     const col = FEATURE_INDEX[name];
     for (let r = 0; r < set.n; r++) set.X[r * FEATURE_COUNT + col] = 0;
@@ -88,6 +111,7 @@ export async function trainModel(
       hidden: [...hyper.hidden],
       patience: hyper.patience,
       validation: hyper.validation,
+      loss: options.loss,
       onEpoch: (info) => {
         options.onEpoch?.(info);
         options.onProgress?.('training', info.epoch + 1, epochs);
@@ -103,7 +127,9 @@ export async function trainModel(
       dataHash: options.dataHash,
       sessions: options.sessions.length,
       examples: set.n,
-      split: `by session (seed ${seed}): ${memory.length} build the transition memory, ${exampleSessions.length} give examples, 10% of those held out for validation`,
+      split: options.bothHalves
+        ? `by session (seed ${seed}): two halves of ${memory.length} and ${exampleSessions.length}, each giving examples against the other's transition memory, 10% held out for validation`
+        : `by session (seed ${seed}): ${memory.length} build the transition memory, ${exampleSessions.length} give examples, 10% of those held out for validation`,
       seed,
       epochs: metrics.epochsRun,
       hyperparameters: {
@@ -113,9 +139,12 @@ export async function trainModel(
         l2: hyper.l2,
         negativesPerStep: set.stats.negativesPerStep,
         negativeWeight: set.stats.negativeWeight,
-        trainingCandidates: 1500,
+        trainingCandidates: options.trainingCandidates ?? 1500,
         stepsPerSession,
         likedWeight: set.stats.likedWeight,
+        ...(options.hardNegatives ? { hardNegatives: options.hardNegatives } : {}),
+        ...(options.bothHalves ? { bothHalves: true } : {}),
+        ...(options.loss && options.loss !== 'logistic' ? { loss: options.loss } : {}),
         ...(options.dropFeatures?.length ? { droppedFeatures: options.dropFeatures.join(',') } : {}),
       },
     },
@@ -130,4 +159,40 @@ export async function trainModel(
     },
   });
   return { card, examples: set.stats };
+}
+
+/** Two training sets as one, the second's decision groups numbered after the first's. */
+function concatSets(a: TrainingSet, b: TrainingSet): TrainingSet {
+  const X = new Float32Array(a.X.length + b.X.length);
+  X.set(a.X);
+  X.set(b.X, a.X.length);
+  const y = new Float32Array(a.n + b.n);
+  y.set(a.y);
+  y.set(b.y, a.n);
+  const weights = new Float32Array(a.n + b.n);
+  weights.set(a.weights);
+  weights.set(b.weights, a.n);
+  let groupBase = 0;
+  for (const g of a.groups) if (g + 1 > groupBase) groupBase = g + 1;
+  const groups = new Int32Array(a.n + b.n);
+  groups.set(a.groups);
+  for (let r = 0; r < b.n; r++) groups[a.n + r] = b.groups[r] + groupBase;
+  const steps = a.stats.steps + b.stats.steps;
+  const stepsWithTarget = a.stats.stepsWithTarget + b.stats.stepsWithTarget;
+  return {
+    X,
+    y,
+    weights,
+    groups,
+    n: a.n + b.n,
+    stats: {
+      ...a.stats,
+      sessions: a.stats.sessions + b.stats.sessions,
+      steps,
+      stepsWithTarget,
+      targetRecall: steps > 0 ? stepsWithTarget / steps : 0,
+      positives: a.stats.positives + b.stats.positives,
+      liked: a.stats.liked + b.stats.liked,
+    },
+  };
 }

@@ -53,6 +53,13 @@ export interface TrainingSetOptions {
    * good enough; a like says it was among the best, which is what a listener's likes reward. Default 1.
    */
   likedWeight?: number;
+  /**
+   * Extra negatives per step drawn from the step's hardest candidates: the `hardPool` the neighbour
+   * sessions and transitions rate best (what the served ranking has to beat in its top 10). Default 0.
+   */
+  hardNegatives?: number;
+  /** How many of the best-rated candidates the hard negatives come from; default 50. */
+  hardPool?: number;
   /** Candidates retrieved per step; more than serving uses, so more logged plays fall inside. */
   candidates?: number;
   /**
@@ -95,6 +102,8 @@ export function buildTrainingSet(
   const negatives = options.negatives ?? (hasOutcomes ? 0 : 16);
   const negativeWeight = options.negativeWeight ?? 1;
   const likedWeight = options.likedWeight ?? 1;
+  const hardNegatives = options.hardNegatives ?? 0;
+  const hardPool = options.hardPool ?? 50;
   if (!(likedWeight > 0 && Number.isFinite(likedWeight)))
     throw new RangeError(`likedWeight must be a positive number, got ${likedWeight}`);
   let liked = 0;
@@ -154,6 +163,13 @@ export function buildTrainingSet(
           for (let k = 0; k < negatives && candidates.indexes.length > 1; k++) {
             const c = rng.int(candidates.indexes.length);
             if (c !== at) rows.push(c);
+          }
+          if (hardNegatives > 0) {
+            const hard = hardest(candidates, hardPool);
+            for (let k = 0; k < hardNegatives && hard.length > 1; k++) {
+              const c = hard[rng.int(hard.length)];
+              if (c !== at) rows.push(c);
+            }
           }
           const picked = {
             indexes: rows.map((c) => candidates.indexes[c]),
@@ -231,6 +247,13 @@ function sampleSteps(length: number, max: number, seed: number): Set<number> | u
     [positions[i], positions[j]] = [positions[j], positions[i]];
   }
   return new Set(positions.slice(0, max));
+}
+
+/** The `pool` candidates (positions) the session-kNN vote and the transition strength rate best. */
+function hardest(candidates: { sknn: number[]; transition: number[] }, pool: number): number[] {
+  const rated = candidates.sknn.map((v, c) => ({ c, v: v + candidates.transition[c] }));
+  rated.sort((a, b) => b.v - a.v || a.c - b.c);
+  return rated.slice(0, pool).map((r) => r.c);
 }
 
 /** How strongly the recent positives lead to `target` through the transition memory, as retrieval scores it. */

@@ -65,10 +65,35 @@ export function trainCommand(): Command {
       (v) => positive(v),
       1,
     )
+    .option(
+      '--negatives <n>',
+      'sampled retrieved candidates per step labelled 0 (default: 16 for logs of plain plays, 0 with outcomes)',
+      (v) => int(v),
+    )
+    .option(
+      '--hard-negatives <n>',
+      "extra negatives per step from the step's best-rated candidates (session-kNN vote + transition)",
+      (v) => int(v),
+      0,
+    )
+    .option(
+      '--training-candidates <n>',
+      'candidates retrieved per training step (serving scores 500)',
+      (v) => int(v),
+      1500,
+    )
+    .option(
+      '--loss <kind>',
+      "logistic (each row) | softmax (the logged item against its decision's candidates)",
+      'logistic',
+    )
+    .option('--both-halves', "examples from both halves of the sessions, each against the other's memory")
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
     .option('--quiet', 'no progress bars')
     .action(async (opts) => {
+      if (opts.loss !== 'logistic' && opts.loss !== 'softmax')
+        throw new InvalidArgumentError('--loss must be logistic or softmax');
       const progress = createProgressReporter({ quiet: opts.quiet });
       await mkdir(opts.out, { recursive: true });
       const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -152,6 +177,11 @@ export function trainCommand(): Command {
         dropFeatures: opts.dropFeatures,
         stepsPerSession: opts.stepsPerSession,
         likedWeight: opts.likedWeight,
+        hardNegatives: opts.hardNegatives,
+        negatives: opts.negatives,
+        bothHalves: opts.bothHalves === true,
+        loss: opts.loss,
+        trainingCandidates: opts.trainingCandidates,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });

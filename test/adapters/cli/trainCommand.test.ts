@@ -78,6 +78,39 @@ describe('omakase train', () => {
     });
   });
 
+  it('trains with the softmax loss on the served candidate count and says so in the card', async () => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await trainCommand().parseAsync(
+        [
+          ...['--catalog', join(dir, 'catalog.jsonl'), '--sessions', join(dir, 'sessions.jsonl')],
+          ...['--out', join(dir, 'softmax'), '--split', 'time', '--epochs', '1', '--quiet'],
+          ...['--loss', 'softmax', '--training-candidates', '500', '--negatives', '8'],
+        ],
+        { from: 'user' },
+      );
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    const card = JSON.parse(await readFile(join(dir, 'softmax', 'model-card.json'), 'utf8'));
+    expect(card.training.hyperparameters).toMatchObject({
+      loss: 'softmax',
+      trainingCandidates: 500,
+      negativesPerStep: 8,
+    });
+  });
+
+  it('refuses a loss it does not know', async () => {
+    await expect(
+      trainCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parseAsync(['--demo', '--out', join(dir, 'x'), '--loss', 'hinge'], { from: 'user' }),
+    ).rejects.toThrow(/--loss must be logistic or softmax/);
+  });
+
   it('refuses a feature the schema does not have, naming the columns', async () => {
     await expect(
       trainCommand()
