@@ -39,14 +39,7 @@ describe('createSessionManager', () => {
   });
 
   it('a failed snapshot after a successful log append does not fail the call', async () => {
-    const store = createMemoryStore();
-    let failSaves = 0;
-    const save = store.save.bind(store);
-    store.save = (sessionId, snapshot, expected) => {
-      if (failSaves === 0) return save(sessionId, snapshot, expected);
-      failSaves--;
-      return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
-    };
+    const { store, failSaves } = failingSaves();
     const reported: unknown[] = [];
     let onReport!: () => void;
     const report = new Promise<void>((resolve) => {
@@ -62,7 +55,7 @@ describe('createSessionManager', () => {
     });
     const { sessionId: sid } = await service.start({ connectionId: 'c1', seed: 2 });
     const first = await service.more(sid, 'c1', 5);
-    failSaves = 1;
+    failSaves(1);
     // Logged, so acknowledged: the snapshot after it fails, the call does not.
     expect(await service.feedback(sid, 'c1', { type: 'disliked', seq: 2 })).toMatchObject({
       invalidated: expect.any(Array),
@@ -81,19 +74,12 @@ describe('createSessionManager', () => {
   });
 
   it('a disconnect after a call whose snapshot failed still starts the grace window', async () => {
-    const store = createMemoryStore();
-    let failSaves = 0;
-    const save = store.save.bind(store);
-    store.save = (sessionId, snapshot, expected) => {
-      if (failSaves === 0) return save(sessionId, snapshot, expected);
-      failSaves--;
-      return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
-    };
+    const { store, failSaves } = failingSaves();
     const { service, clock } = manager({ store, snapshotEvery: 1, graceMs: 10_000, onError: () => {} });
     const opened = await service.start({ connectionId: 'c1', seed: 2 });
     const sid = opened.sessionId;
     await service.more(sid, 'c1', 3);
-    failSaves = 1;
+    failSaves(1);
     await service.feedback(sid, 'c1', { type: 'completed', seq: 1 });
     const logged = appended(store, 'client.disconnected');
     service.disconnected(sid, 'c1');
@@ -103,3 +89,16 @@ describe('createSessionManager', () => {
     expect(await ended).toEqual({ type: 'ended', reason: 'grace-expired' });
   });
 });
+
+/** A memory store whose next `n` snapshot saves fail as a store that is down does (`failSaves(n)`). */
+function failingSaves() {
+  const store = createMemoryStore();
+  let failing = 0;
+  const save = store.save.bind(store);
+  store.save = (sessionId, snapshot, expected) => {
+    if (failing === 0) return save(sessionId, snapshot, expected);
+    failing--;
+    return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
+  };
+  return { store, failSaves: (n: number) => void (failing = n) };
+}
