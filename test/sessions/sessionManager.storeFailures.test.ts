@@ -100,5 +100,8 @@ function failingSaves() {
     failing--;
     return Promise.reject(sessionError('SESSION_STORE_UNAVAILABLE', 'Redis is down (simulated).'));
   };
-  return { store, failSaves: (n: number) => void (failing = n) };
+  const failSaves = (n: number) => {
+    failing = n;
+  };
+  return { store, failSaves };
 }
