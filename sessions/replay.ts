@@ -27,6 +27,9 @@ export interface ReplayOptions {
   maxListed?: number;
 }
 
+/** `ReplayOptions` defaults. */
+const DEFAULTS = { tolerance: 1e-4, maxListed: 20 };
+
 export type DecisionStatus = 'exact' | 'tolerated' | 'diverged';
 
 /** One delivery (`what: 'delivery'`) or one rescored decision (`what: 'decision'`), as logged and as replayed. */
@@ -97,8 +100,8 @@ export async function replaySession(
   const log = readLog(events);
   const { report, record, compareDelivery } = judge(log, engine, {
     mode,
-    tolerance: options.tolerance ?? 1e-4,
-    maxListed: options.maxListed ?? 20,
+    tolerance: options.tolerance ?? DEFAULTS.tolerance,
+    maxListed: options.maxListed ?? DEFAULTS.maxListed,
   });
   const tolerance = report.tolerance;
   let decisions = 0;
@@ -263,7 +266,7 @@ export function exactReport(
   engine: Engine,
   replay: Pick<ReturnType<typeof createReplayService>, 'deliveries' | 'changes'>,
 ): ReplayReport {
-  const { report, compareDelivery } = judge(log, engine, { mode: 'exact', tolerance: 1e-4, maxListed: 20 });
+  const { report, compareDelivery } = judge(log, engine, { mode: 'exact', ...DEFAULTS });
   for (const d of replay.deliveries) compareDelivery(d.logIndex, d.expected.ids, d.expected.p, d.got);
   report.changes = replay.changes.count;
   report.commandMismatches = replay.changes.mismatches.slice();

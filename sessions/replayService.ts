@@ -187,7 +187,7 @@ export function createReplayService(
     reply: SessionReply,
   ) => {
     // Refused live (the log keeps it for the adapter's sake): refused again is its logged effect.
-    if ((entry as { ok?: boolean }).ok === false) {
+    if (entry.ok === false) {
       if (reply.ok)
         changes.mismatches.push({ logIndex, type: entry.type, expected: 'refused', got: 'accepted' });
       return;

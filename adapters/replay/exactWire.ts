@@ -1,4 +1,5 @@
 import type { Engine } from '../../engine/engine.ts';
+import { type ReplayReport, replaySession } from '../../sessions/replay.ts';
 import type { SessionLogEvent } from '../../sessions/sessionStore.ts';
 import { isVoiceLog, replayVoice } from './voiceReplay.ts';
 import { replayWire, type WireReplay } from './wsReplay.ts';
@@ -34,6 +35,21 @@ export async function exactWire(
     ok: divergence === null && wire.callMismatch === null && wire.deliveries.diverged === 0 && wire.frames.ok,
     divergentEvent: divergence ? events[divergence.logIndex]?.type : undefined,
   };
+}
+
+/**
+ * An exact replay as `omakase replay` runs it: through the adapter that served the session when the log has
+ * its frames (one walk, which also judges the session layer: `wire.session`), else at the session layer
+ * alone. `ok` when every delivery, command, frame and invariant matched.
+ */
+export async function exactReplay(
+  events: readonly SessionLogEvent[],
+  engine: Engine,
+  sessionId?: string,
+): Promise<{ report: ReplayReport; wire?: ExactWire; ok: boolean }> {
+  const wire = await exactWire(events, engine, sessionId);
+  const report = wire?.session ?? (await replaySession(events, engine, { mode: 'exact' }));
+  return { report, wire, ok: report.ok && (wire?.ok ?? true) };
 }
 
 /** The session-layer report's text with the adapter's lines added and the verdict made from both. */

@@ -2,9 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../../engine/engine.ts';
 import { isOmakaseError } from '../../../models/omakaseError.ts';
-import { replaySession } from '../../../sessions/replay.ts';
 import { sessionFile } from '../../replay/dataDirLog.ts';
-import { exactWire } from '../../replay/exactWire.ts';
+import { exactReplay, type exactWire } from '../../replay/exactWire.ts';
 
 /** One session of a data directory, replayed exactly. */
 export interface ReplayedFile {
@@ -80,9 +79,7 @@ async function replayOne(
   let events: Awaited<ReturnType<typeof read>> = [];
   try {
     events = await read(file);
-    const wire = await exactWire(events, engine, sessionId);
-    const report = wire?.session ?? (await replaySession(events, engine, { mode: 'exact' }));
-    const ok = report.ok && (wire?.ok ?? true);
+    const { report, wire, ok } = await exactReplay(events, engine, sessionId);
     const first = report.firstDivergence;
     const mismatch = report.commandMismatches[0];
     const frame = wire?.firstFrameDivergence;

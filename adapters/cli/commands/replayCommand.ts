@@ -6,12 +6,12 @@ import { REWARD_MODELS, type RewardModel } from '../../../sessions/counterfactua
 import { sessionError } from '../../../sessions/errors.ts';
 import { createRedisStore } from '../../../sessions/redisStore.ts';
 import type { ReplayInput } from '../../../sessions/replay.ts';
-import { REPLAY_MODES, type ReplayMode, type ReplayReport, replaySession } from '../../../sessions/replay.ts';
+import { REPLAY_MODES, type ReplayMode, type ReplayReport } from '../../../sessions/replay.ts';
 import { toDsJsonLines, toOpenBanditRows } from '../../../sessions/replayExport.ts';
 import type { SessionLogEvent } from '../../../sessions/sessionStore.ts';
 import { configFromEnv } from '../../config.ts';
 import { sessionFile } from '../../replay/dataDirLog.ts';
-import { exactWire, withWire } from '../../replay/exactWire.ts';
+import { exactReplay, withWire } from '../../replay/exactWire.ts';
 import { loadRuntime } from '../../runtime.ts';
 import { replayAll } from './replayAll.ts';
 import { runAnalysis } from './replayAnalysis.ts';
@@ -130,11 +130,7 @@ export async function runReplay(opts: ReplayCommandOptions, write: (text: string
     warn: (m) => process.stderr.write(`omakase: ${m}\n`),
   });
   if (analysis) return runAnalysis(events, runtime, { ...opts, mode: opts.mode ?? 'exact' }, write);
-  // Exact mode re-drives the adapter the session was served through when the log recorded its frames; that
-  // one walk also judges the session layer (its deliveries, feedback and steers). Without frames, the
-  // session layer alone replays.
-  const wire = await exactWire(events, runtime.engine, opts.session);
-  const report = wire?.session ?? (await replaySession(events, runtime.engine, { mode: 'exact' }));
+  const { report, wire, ok } = await exactReplay(events, runtime.engine, opts.session);
   if (opts.json) {
     const { session: _, ...adapter } = wire ?? {};
     write(`${JSON.stringify(wire ? { ...report, wire: adapter } : report)}\n`);
@@ -142,7 +138,7 @@ export async function runReplay(opts: ReplayCommandOptions, write: (text: string
     const text = describe(report, opts.session, runtime.description);
     write(wire ? withWire(text, wire) : text);
   }
-  return report.ok && (wire?.ok ?? true);
+  return ok;
 }
 
 /** `--all`: the data directory's sessions, each replayed exactly on one engine. */

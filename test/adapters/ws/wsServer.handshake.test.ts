@@ -6,6 +6,14 @@ import { connect, serve, serveEachTest, service, started } from './wsServerFixtu
 
 serveEachTest();
 
+/** A hello whose start names an item the catalog lacks (refused ENGINE_UNKNOWN_ITEM). */
+const badStart = {
+  type: 'hello',
+  id: 'bad',
+  protocol: PROTOCOL_VERSION,
+  start: { intent: { itemId: 'nope' } },
+};
+
 describe('handshake', () => {
   it('answers hello with welcome: session, token, limits, heartbeat, grace', async () => {
     const client = await connect();
@@ -56,12 +64,7 @@ describe('handshake', () => {
 
   it('keeps the socket in its handshake after a refused start, so a corrected hello works', async () => {
     const client = await connect();
-    client.send({
-      type: 'hello',
-      id: 'bad',
-      protocol: PROTOCOL_VERSION,
-      start: { intent: { itemId: 'nope' } },
-    });
+    client.send(badStart);
     expect(await client.next('error')).toMatchObject({
       id: 'bad',
       code: 'ENGINE_UNKNOWN_ITEM',
@@ -84,12 +87,7 @@ describe('handshake', () => {
 
   it('answers a request pipelined behind a refused start with PROTO_HELLO_REQUIRED, socket still open', async () => {
     const client = await connect();
-    client.send({
-      type: 'hello',
-      id: 'bad',
-      protocol: PROTOCOL_VERSION,
-      start: { intent: { itemId: 'nope' } },
-    });
+    client.send(badStart);
     client.send({ type: 'more', id: 'm', n: 2 });
     expect((await client.next('error', (e) => e.id === 'm')).code).toBe('PROTO_HELLO_REQUIRED');
     client.send({ type: 'hello', id: 'good', protocol: PROTOCOL_VERSION });
