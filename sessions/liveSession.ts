@@ -31,6 +31,8 @@ export class LiveSession {
   private abandoned: { err: unknown } | undefined;
   /** Events logged since the last snapshot. */
   sinceSnapshot = 0;
+  /** A periodic snapshot is queued to run after the current answer (`SessionCaller`). */
+  snapshotDue = false;
   ending = false;
   /** The adapter's traffic not yet written: it goes out with the next appended event. */
   takeWire: () => readonly unknown[] | undefined = () => undefined;

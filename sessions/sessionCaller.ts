@@ -40,8 +40,9 @@ export class SessionCaller {
 
   /**
    * Sends one command, logs it, and waits for its reply and its log write: an answered command is durable.
-   * A snapshot follows every `snapshotEvery` logged events (or when asked); it is not waited for, because
-   * the log already holds the command: a failed snapshot drops this copy and the next call reloads it.
+   * A snapshot follows every `snapshotEvery` logged events, after the answer (or at once when asked); it is
+   * not waited for, because the log already holds the command: a failed snapshot drops this copy and the next
+   * call reloads it.
    */
   private async callNow(live: LiveSession, command: SessionCommand, how: CallHow): Promise<SessionReply> {
     // Dropped while this call waited its turn (a snapshot after the previous call failed): nothing is sent, and
@@ -62,10 +63,26 @@ export class SessionCaller {
     const reply = await live.reply(reqId);
     // Everything queued so far: the command and, for a held `more`, the decision that answered it.
     await live.settled();
-    if (live.active && reply.ok && (how.snapshot || live.sinceSnapshot >= this.deps.snapshotEvery)) {
-      live.snapshot().catch(() => {});
+    if (live.active && reply.ok) {
+      if (how.snapshot) live.snapshot().catch(() => {});
+      else if (live.sinceSnapshot >= this.deps.snapshotEvery) this.snapshotSoon(live);
     }
     return reply;
+  }
+
+  /**
+   * A periodic snapshot, taken once the caller has its answer: reading the state out and serialising it
+   * (about 0.6 ms for a radio session's 85 KB, up to a few ms) would otherwise delay the answer that
+   * crossed `snapshotEvery`. It covers whatever is logged when it runs, so nothing is lost by the wait.
+   */
+  private snapshotSoon(live: LiveSession): void {
+    if (live.snapshotDue) return;
+    live.snapshotDue = true;
+    setImmediate(() => {
+      live.snapshotDue = false;
+      if (live.active && this.deps.holds(live) && live.sinceSnapshot >= this.deps.snapshotEvery)
+        live.snapshot().catch(() => {});
+    });
   }
 
   private commandEntry(

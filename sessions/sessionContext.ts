@@ -211,9 +211,19 @@ export function recentEntry(event: SessionEvent): string | undefined {
 
 /** Selectors the session's owner reads instead of the context's shape. */
 export const selectors = {
-  delivered: (context: SessionContext, seqs: readonly number[]): DeliveredItem[] => {
-    const bySeq = new Map(context.delivered.map((d) => [d.seq, d]));
-    return seqs.map((seq) => bySeq.get(seq)!);
-  },
+  /** The delivered items with these seqs, each still in the window (which is in seq order). */
+  delivered: (context: SessionContext, seqs: readonly number[]): DeliveredItem[] =>
+    seqs.map((seq) => {
+      const window = context.delivered;
+      let lo = 0;
+      let hi = window.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (window[mid].seq < seq) lo = mid + 1;
+        else hi = mid;
+      }
+      const hit = window[lo];
+      return (hit?.seq === seq ? hit : undefined) as DeliveredItem;
+    }),
   status: (context: SessionContext): 'streaming' | 'paused' => (context.paused ? 'paused' : 'streaming'),
 } as const;

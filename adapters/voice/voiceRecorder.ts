@@ -10,7 +10,7 @@ import { isGone } from './voiceStream.ts';
 /**
  * The kinds of the voice adapter's wire records (`[connection, kind, payload]` in the session log):
  * - `voice`: the endpoint that served the session (`VoiceOpened`), so a replay builds the same handler;
- * - `req`: a request envelope the endpoint accepted, redacted (`redactEnvelope`), with its arrival time;
+ * - `req`: a request envelope the endpoint accepted, redacted (`redactedJson`), with its arrival time;
  * - `res`: its answer: `[status, hash]`, the first 16 hex digits of the SHA-256 of the body as sent.
  */
 export const VOICE_KINDS = ['voice', 'req', 'res'] as const;
@@ -40,20 +40,19 @@ const HASHED = new Set(['userId', 'deviceId', 'personId']);
 const SECRET = /^(apiAccessToken|accessToken|consentToken)$/;
 
 /**
- * An Alexa request envelope without secrets: `userId`, `deviceId` and `personId` hashed (`h:` + 16 hex),
- * `apiAccessToken`, `accessToken` and `consentToken` replaced by `…`, wherever they sit. Stream tokens (the
- * AudioPlayer's `token`) are the adapter's own and stay. Signatures are headers, which are not kept at all.
+ * An Alexa request envelope as JSON text without secrets: `userId`, `deviceId` and `personId` hashed (`h:` +
+ * 16 hex), `apiAccessToken`, `accessToken` and `consentToken` replaced by `…`, wherever they sit. Stream
+ * tokens (the AudioPlayer's `token`) are the adapter's own and stay. Signatures are headers, which are not
+ * kept at all. One `JSON.stringify` pass with a replacer: no redacted copy of the envelope is built.
  */
-export function redactEnvelope(envelope: unknown): unknown {
-  if (Array.isArray(envelope)) return envelope.map(redactEnvelope);
-  if (typeof envelope !== 'object' || envelope === null) return envelope;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(envelope)) {
-    if (HASHED.has(key) && typeof value === 'string') out[key] = `h:${hashId(value)}`;
-    else if (SECRET.test(key)) out[key] = '…';
-    else out[key] = redactEnvelope(value);
-  }
-  return out;
+export function redactedJson(envelope: unknown): string {
+  return JSON.stringify(envelope, redact);
+}
+
+function redact(key: string, value: unknown): unknown {
+  if (HASHED.has(key) && typeof value === 'string') return `h:${hashId(value)}`;
+  if (SECRET.test(key)) return '…';
+  return value;
 }
 
 /** An answer as the log keeps it: its status and the SHA-256 (16 hex) of the body text the server sends. */
@@ -202,7 +201,7 @@ export function createVoiceRecording(options: VoiceRecordingOptions) {
       return undefined;
     }
     const c = `v${hashId(connectionId).slice(0, 8)}`;
-    const body = JSON.stringify(redactEnvelope(envelope));
+    const body = redactedJson(envelope);
     const record: VoiceRequestRecord = { atMs: now(), body };
     return {
       connectionId,

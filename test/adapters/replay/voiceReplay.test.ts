@@ -4,7 +4,8 @@ import { replayVoice } from '../../../adapters/replay/voiceReplay.ts';
 import { createAlexaHandler, UNVERIFIED, type VoiceResponse } from '../../../adapters/voice/alexaHandler.ts';
 import type { AlexaResponseEnvelope, PlayDirective } from '../../../adapters/voice/alexaResponse.ts';
 import { streamUrlTemplate } from '../../../adapters/voice/voiceEndpoint.ts';
-import { createVoiceRecording } from '../../../adapters/voice/voiceRecorder.ts';
+import { createVoiceRecording, redactedJson } from '../../../adapters/voice/voiceRecorder.ts';
+import { hashId } from '../../../adapters/ws/wireRecorder.ts';
 import { createMemoryStore } from '../../../sessions/memoryStore.ts';
 import { WIRE_TRAILER } from '../../../sessions/sessionLog.ts';
 import { createSessionManager } from '../../../sessions/sessionManager.ts';
@@ -146,6 +147,24 @@ describe('exact replay of a voice session through the Alexa handler', () => {
     expect(text).not.toContain(USER_ID);
     expect(text).not.toContain(DEVICE_ID);
     expect(text).not.toContain('eyJ0eXAiOiJKV1Qi');
+  });
+
+  it('hashes ids and drops credentials wherever they sit, and keeps everything else as it was', () => {
+    const envelope = {
+      context: { System: { user: { userId: 'u1', accessToken: 'secret' }, apiAccessToken: 'jwt' } },
+      request: { type: 'X', token: 'stream-token', list: [{ deviceId: 'd1' }, { consentToken: { a: 1 } }] },
+      userId: 42,
+    };
+    expect(JSON.parse(redactedJson(envelope))).toEqual({
+      context: { System: { user: { userId: `h:${hashId('u1')}`, accessToken: '…' }, apiAccessToken: '…' } },
+      request: {
+        type: 'X',
+        token: 'stream-token',
+        list: [{ deviceId: `h:${hashId('d1')}` }, { consentToken: '…' }],
+      },
+      // Only string ids are hashed.
+      userId: 42,
+    });
   });
 
   it('prints both sides at the first answer that differs', async () => {
