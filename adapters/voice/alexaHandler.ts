@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Catalog } from '../../engine/catalog.ts';
 import { matchSpoken } from '../../engine/intent.ts';
 import type { Steer } from '../../engine/session.ts';
@@ -331,9 +331,8 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
  */
 export function connectionIdOf(env: AlexaRequestEnvelope): string {
   const { user, device } = env.context.System;
-  const digest = createHash('sha256')
-    .update(`${user.userId}\n${device?.deviceId ?? ''}`)
-    .digest('base64url');
+  // One-shot `hash`: no Hash object (each holds a weak handle the garbage collector visits) per request.
+  const digest = hash('sha256', `${user.userId}\n${device?.deviceId ?? ''}`, 'base64url');
   return `alexa:${digest.slice(0, 32)}`;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { WireRecord } from '../../sessions/sessionLog.ts';
 import type { SessionService } from '../../sessions/sessionService.ts';
 import type { WireTrailer } from '../../sessions/wireTrailer.ts';
@@ -58,7 +58,7 @@ function redact(key: string, value: unknown): unknown {
 /** An answer as the log keeps it: its status and the SHA-256 (16 hex) of the body text the server sends. */
 export function responseHash(answer: VoiceResponse): [status: number, hash: string] {
   const text = JSON.stringify(answer.body);
-  return [answer.status, createHash('sha256').update(text).digest('hex').slice(0, 16)];
+  return [answer.status, hash('sha256', text, 'hex').slice(0, 16)];
 }
 
 interface InFlight {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { WireRecord } from '../../sessions/sessionLog.ts';
 import type { Limits } from '../protocol.ts';
 
@@ -46,7 +46,7 @@ export function frameHash(frame: string): [type: string, hash: string] {
 
 /** Hashes a principal (a user or device id): the log says whether two sessions share one, not whose. */
 export function hashId(id: string): string {
-  return createHash('sha256').update(id).digest('hex').slice(0, 16);
+  return hash('sha256', id, 'hex').slice(0, 16);
 }
 
 /**
