@@ -9,12 +9,13 @@
  * Then the same stream from a device inside the server's process (it waits for whatever the server's event
  * loop does after answering), with the handler called in process (what HTTP adds), and over a session
  * service that answers at once (the adapter's own share). The slowest requests are matched against the
- * engine decisions in flight while they waited.
+ * engine decisions in flight while they waited, and against the server's garbage-collector pauses.
  * Last line: one JSON object.
  *
  *   npm run bench:voice        (BENCH_VOICE_REQUESTS overrides the 1,000 timed requests)
  */
 import { execFile } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadRuntime } from '../adapters/runtime.ts';
@@ -46,6 +47,15 @@ runtime.engine.score = (state, options) => {
     span.to = epochNow();
   });
 };
+/** The server process's garbage-collector pauses, ms since the epoch. */
+const pauses: { from: number; to: number }[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const from = performance.timeOrigin + e.startTime;
+    pauses.push({ from, to: from + e.duration });
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const service = createSessionManager({ engine: runtime.engine, store: createMemoryStore() });
 const handlerOptions = {
   catalog: runtime.catalog,
@@ -82,6 +92,8 @@ const { stdout } = await promisify(execFile)(
 );
 const outside = JSON.parse(stdout.trim().split('\n').at(-1)!) as Listened;
 const decisionsOutside = decisions.length;
+const pausesOutside = pauses.filter((p) => p.from >= outside.sentAt[0]);
+gcObserver.disconnect();
 
 // The same device in this process: its reads wait for whatever the server's loop does after answering.
 const inside = httpSender(server.url);
@@ -177,6 +189,9 @@ const slowest = outside.times
 const overlapping = slowest.filter((r) =>
   decisions.slice(0, decisionsOutside).some((d) => d.from < r.to && d.to > r.from),
 ).length;
+/** Of the same slowest requests, how many waited while the server's garbage collector paused it. */
+const duringPause = slowest.filter((r) => pausesOutside.some((p) => p.from < r.to && p.to > r.from)).length;
+const pauseMs = pausesOutside.map((p) => p.to - p.from).sort((a, b) => a - b);
 
 const result = {
   bench: 'voice',
@@ -190,6 +205,10 @@ const result = {
   distinctItems: outside.items,
   decisions: decisionsOutside,
   slowestWithDecision: `${overlapping}/${slowest.length}`,
+  gcPauses: pauseMs.length,
+  gcPauseP50Ms: round(quantile(pauseMs, 0.5) ?? 0),
+  gcPauseMaxMs: round(pauseMs.at(-1) ?? 0),
+  slowestWithGcPause: `${duringPause}/${slowest.length}`,
   sameProcessP50Ms: round(quantile(sorted(sameProcess.times), 0.5)),
   sameProcessP99Ms: round(quantile(sorted(sameProcess.times), 0.99)),
   inProcessP50Ms: round(quantile(sorted(direct.times), 0.5)),
@@ -206,6 +225,9 @@ log(
 );
 log(
   `${decisionsOutside} engine decisions meanwhile; of the ${slowest.length} slowest requests, ${overlapping} waited while one ran`,
+);
+log(
+  `${pauseMs.length} garbage-collector pauses in the server meanwhile (p50 ${result.gcPauseP50Ms} ms, max ${result.gcPauseMaxMs} ms); ${duringPause} of the ${slowest.length} slowest requests met one`,
 );
 log(
   `the device in the server's process: p50 ${result.sameProcessP50Ms} ms, p99 ${result.sameProcessP99Ms} ms`,

@@ -55,6 +55,8 @@ export interface AlexaHandlerOptions {
 export interface VoiceResponse {
   status: number;
   body: AlexaResponseEnvelope | VoiceErrorBody;
+  /** `body` as JSON text, when the handler made it: what the server sends and the recorder hashes. */
+  text?: string;
 }
 
 /** Takes a raw request body and its headers; always resolves (never rejects) with what to answer. */
@@ -313,12 +315,18 @@ export function createAlexaHandler(options: AlexaHandlerOptions): AlexaHandler {
       }
       const connectionId = connectionIdOf(env);
       const key = `${connectionId} ${env.request.requestId}`;
-      let answer = memory.answers.get(key) as Promise<AlexaResponseEnvelope> | undefined;
-      if (!answer) {
-        answer = dispatch(env, connectionId);
-        memory.answers.set(key, answer);
+      const repeated = memory.answers.get(key);
+      if (repeated) {
+        const text = await repeated;
+        return { status: 200, body: JSON.parse(text), text };
       }
-      return { status: 200, body: await answer };
+      const first = dispatch(env, connectionId).then((body) => ({ body, text: JSON.stringify(body) }));
+      // Remembered as its text, not its object tree: a repeat is rare, and every answer is kept for the next
+      // 1,000 requests, long enough to outlive the young generation (each survivor is copied by a scavenge).
+      const text = first.then((answer) => answer.text);
+      text.catch(() => {}); // a failed answer fails its repeats too, each where it is awaited
+      memory.answers.set(key, text);
+      return { status: 200, ...(await first) };
     } catch (err) {
       return httpError(err, onError);
     }

@@ -81,8 +81,9 @@ export function createPlaybackMemory(options: PlaybackMemoryOptions = {}) {
   const ttlMs = options.ttlMs ?? 12 * 3_600_000;
   const tokens = new LruMap<TokenEntry>(options.maxTokens ?? 10_000, ttlMs, now);
   const devices = new LruMap<DeviceEntry>(options.maxDevices ?? 10_000, ttlMs, now);
-  // A request Alexa sends again (same requestId) gets the first answer: a retried "next" is one skip.
-  const answers = new LruMap<Promise<unknown>>(1_000, 60_000, now);
+  // A request Alexa sends again (same requestId) gets the first answer (its JSON text): a retried "next" is
+  // one skip.
+  const answers = new LruMap<Promise<string>>(1_000, 60_000, now);
   return { tokens, devices, answers };
 }
 

@@ -57,7 +57,7 @@ function redact(key: string, value: unknown): unknown {
 
 /** An answer as the log keeps it: its status and the SHA-256 (16 hex) of the body text the server sends. */
 export function responseHash(answer: VoiceResponse): [status: number, hash: string] {
-  const text = JSON.stringify(answer.body);
+  const text = answer.text ?? JSON.stringify(answer.body);
   return [answer.status, hash('sha256', text, 'hex').slice(0, 16)];
 }
 

@@ -23,8 +23,7 @@ export interface VoiceServer {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function send(res: ServerResponse, status: number, body: unknown, text = JSON.stringify(body)): void {
   res.writeHead(status, {
     'content-type': 'application/json;charset=UTF-8',
     'content-length': Buffer.byteLength(text),
@@ -95,7 +94,7 @@ export async function createVoiceServer(options: VoiceServerOptions): Promise<Vo
         return refuse(res, 'VOICE_MALFORMED_JSON', 'The request body is not valid UTF-8; send JSON text.');
       }
       const answer = await options.handler(text, req.headers);
-      send(res, answer.status, answer.body);
+      send(res, answer.status, answer.body, answer.text);
     } catch {
       // The handler never rejects; this is a broken socket or a bug, and nothing internal goes out.
       if (!res.headersSent)

@@ -322,7 +322,8 @@ describe('createAlexaHandler: errors and odd requests', () => {
     expect(speechOf(launch)).toBe('Something went wrong on my side. Please try again in a moment.');
     expect(JSON.stringify(launch.body)).not.toMatch(/SESSION_|closed|Error/);
     const nearly = await h.call(audioEvent('AudioPlayer.PlaybackNearlyFinished', t1, 170_000));
-    expect(nearly).toEqual({ status: 200, body: { version: '1.0', response: {} } });
+    const empty = { version: '1.0', response: {} };
+    expect(nearly).toEqual({ status: 200, body: empty, text: JSON.stringify(empty) });
     expect(h.errors.some((e) => isOmakaseError(e, 'SESSION_STORE_UNAVAILABLE'))).toBe(true);
   });
 
@@ -344,7 +345,12 @@ describe('createAlexaHandler: errors and odd requests', () => {
       sessionEnded(),
       exceptionEncountered(),
     ]) {
-      expect(await h.call(body)).toEqual({ status: 200, body: { version: '1.0', response: {} } });
+      const answer = await h.call(body);
+      expect(answer).toEqual({
+        status: 200,
+        body: { version: '1.0', response: {} },
+        text: JSON.stringify(answer.body),
+      });
     }
     expect(h.errors).toHaveLength(1); // the ExceptionEncountered report
   });
