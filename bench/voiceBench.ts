@@ -15,6 +15,7 @@
  *   npm run bench:voice        (BENCH_VOICE_REQUESTS overrides the 1,000 timed requests)
  */
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -219,6 +220,8 @@ const result = {
   adapterRecordingP99Ms: round(quantile(sorted(recordedBare.times), 0.99)),
   goalP99Ms: GOAL_P99_MS,
   goalMet: at(0.99) <= GOAL_P99_MS,
+  /** The machine's 1-minute load average at the end: a p99 this small moves with whatever else runs. */
+  loadAverage: round(loadavg()[0]),
 };
 log(
   `PlaybackNearlyFinished → ENQUEUE over loopback HTTP from a device process, ${times.length} requests (${WARMUP} warm-up not counted): p50 ${result.p50Ms} ms, p90 ${result.p90Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms; goal p99 ≤ ${GOAL_P99_MS} ms ${result.goalMet ? 'met' : 'NOT met'}`,
