@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { WireRecord } from '../../sessions/sessionLog.ts';
 import type { Limits } from '../protocol.ts';
 
@@ -55,12 +55,12 @@ function hashFrame(frame: string): [type: string, hash: string] {
   const text = welcome ? frame.replace(TOKEN, REDACTED_TOKEN) : frame;
   const end = frame.indexOf('"', 9);
   const type = frame.startsWith('{"type":"') && end > 9 ? frame.slice(9, end) : '?';
-  return [type, createHash('sha256').update(text).digest('hex').slice(0, 16)];
+  return [type, hash('sha256', text, 'hex').slice(0, 16)];
 }
 
 /** Hashes a principal (a user or device id): the log says whether two sessions share one, not whose. */
 export function hashId(id: string): string {
-  return createHash('sha256').update(id).digest('hex').slice(0, 16);
+  return hash('sha256', id, 'hex').slice(0, 16);
 }
 
 /**

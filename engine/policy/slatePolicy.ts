@@ -136,7 +136,11 @@ export function selectSlate(request: SlateRequest): Pick[] {
   const byRelevance = (from: number, to: number) => {
     const ks: number[] = [];
     for (let k = from; k < to; k++) ks.push(k);
-    return ks.sort((a, b) => relevance[order[b]] - relevance[order[a]] || a - b);
+    // The comparator answers -1, 0 or 1 (a small integer): a difference of floats would be boxed per call.
+    return ks.sort((a, b) => {
+      const d = relevance[order[b]] - relevance[order[a]];
+      return d > 0 ? 1 : d < 0 ? -1 : a - b;
+    });
   };
   let ranked = byRelevance(0, shortlist);
   let active = shortlist;
