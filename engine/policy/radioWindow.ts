@@ -33,14 +33,33 @@ export class RadioWindow {
 
   /**
    * `artists` and `albums` bound the numbers `append` and `broken` are given; `capacity` bounds the plays
-   * appended.
+   * appended. `counts`: zeroed per-artist and per-album arrays at least that long to count in (what `release`
+   * gave back from an earlier window), instead of new ones.
    */
-  constructor(artists: number, albums: number, capacity: number) {
+  constructor(
+    artists: number,
+    albums: number,
+    capacity: number,
+    counts?: { artists: Int32Array; albums: Int32Array },
+  ) {
     this.artists = new Int32Array(capacity);
     this.albums = new Int32Array(capacity);
     this.starts = new Float64Array(capacity);
-    this.artistCount = new Int32Array(artists);
-    this.albumCount = new Int32Array(albums);
+    this.artistCount = counts?.artists ?? new Int32Array(artists);
+    this.albumCount = counts?.albums ?? new Int32Array(albums);
+  }
+
+  /**
+   * The window is done with: its per-artist and per-album counts, zeroed again (only the plays still in the
+   * window count), for another window to count in.
+   */
+  release(): { artists: Int32Array; albums: Int32Array } {
+    for (; this.from < this.length; this.from++) {
+      this.artistCount[this.artists[this.from]] = 0;
+      const album = this.albums[this.from];
+      if (album >= 0) this.albumCount[album] = 0;
+    }
+    return { artists: this.artistCount, albums: this.albumCount };
   }
 
   /** A play after the others (it counts in the window until a `moveTo` past its start drops it). */
@@ -99,7 +118,14 @@ export function radioWindow(
   picks: number,
 ): RadioWindow {
   const unknownArtist = catalog.artistCount;
-  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length - from + picks);
+  const counts = spareCounts.get(catalog);
+  spareCounts.delete(catalog);
+  const window = new RadioWindow(
+    catalog.artistCount + 1,
+    catalog.albumCount,
+    history.length - from + picks,
+    counts,
+  );
   for (let h = from; h < history.length; h++) {
     const entry = history[h];
     const i = indexOfEntry(h);
@@ -117,6 +143,18 @@ export function radioWindow(
     window.append(artist, album, entry.startMs);
   }
   return window;
+}
+
+/**
+ * Per catalog, zeroed count arrays a released window left (`releaseWindow`): a slate's window counts over
+ * every artist and album of the catalog (some 7,000 numbers in the demo), and a new pair per pick was most of
+ * the window's cost. A window made while another holds them gets its own.
+ */
+const spareCounts = new WeakMap<Catalog, { artists: Int32Array; albums: Int32Array }>();
+
+/** The slate is done with `window` (made by `radioWindow` for `catalog`): its counts serve the next one. */
+export function releaseWindow(catalog: Catalog, window: RadioWindow): void {
+  spareCounts.set(catalog, window.release());
 }
 
 /**
