@@ -43,17 +43,36 @@ export class SlateScratch {
   }
 }
 
-let spare: SlateScratch | undefined;
+/**
+ * One spare object of a kind, for a synchronous hot function to reuse between its calls: `take` gives the spare
+ * (or a new one while a call that took it is still running), `give` puts it back once the call is done with it.
+ */
+export class Spare<T> {
+  private spare: T | undefined;
+
+  constructor(private readonly make: () => T) {}
+
+  take(): T {
+    const t = this.spare ?? this.make();
+    this.spare = undefined;
+    return t;
+  }
+
+  give(t: T): void {
+    this.spare = t;
+  }
+}
+
+const slates = new Spare(() => new SlateScratch());
 
 /** The working arrays for one slate: the spare set when it is free, grown to fit. */
 export function takeScratch(count: number, looked: number, sims: number, top: number): SlateScratch {
-  const scratch = spare ?? new SlateScratch();
-  spare = undefined;
+  const scratch = slates.take();
   scratch.prepare(count, looked, sims, top);
   return scratch;
 }
 
 /** The slate is done with them: the next call may use them. */
 export function giveBack(scratch: SlateScratch): void {
-  spare = scratch;
+  slates.give(scratch);
 }
