@@ -94,4 +94,32 @@ describe('RadioWindow', () => {
       { numRuns: 500 },
     );
   });
+
+  it('counts in the arrays a released window gave back as in new ones, and gives them back zeroed', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), fc.array(step, { maxLength: 30 }), (first, second) => {
+        const playAll = (window: RadioWindow, steps: typeof first) => {
+          let clock = 0;
+          const answers: unknown[] = [];
+          for (const s of steps) {
+            window.moveTo(clock + s.waitMs);
+            for (const artist of artists)
+              for (const album of albums)
+                answers.push(window.broken(artistNumber(artist), albumNumber(artist, album)));
+            clock += Math.max(0, s.gapMs);
+            window.append(artistNumber(s.artist), albumNumber(s.artist, s.album), clock);
+          }
+          return answers;
+        };
+        const used = new RadioWindow(artists.length, 2 * artists.length, first.length);
+        playAll(used, first);
+        const counts = used.release();
+        expect([...counts.artists, ...counts.albums].every((n) => n === 0)).toBe(true);
+        const reused = new RadioWindow(artists.length, 2 * artists.length, second.length, counts);
+        const fresh = new RadioWindow(artists.length, 2 * artists.length, second.length);
+        expect(playAll(reused, second)).toEqual(playAll(fresh, second));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
