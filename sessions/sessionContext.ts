@@ -212,7 +212,16 @@ export function recentEntry(event: SessionEvent): string | undefined {
 /** Selectors the session's owner reads instead of the context's shape. */
 export const selectors = {
   delivered: (context: SessionContext, seqs: readonly number[]): DeliveredItem[] => {
-    const bySeq = new Map(context.delivered.map((d) => [d.seq, d]));
+    const { delivered } = context;
+    // A `more`'s few seqs are the last delivered: found from the end (the last with the seq, as the map finds).
+    if (seqs.length <= 16) {
+      return seqs.map((seq) => {
+        let k = delivered.length - 1;
+        while (k >= 0 && delivered[k].seq !== seq) k--;
+        return delivered[k]!;
+      });
+    }
+    const bySeq = new Map(delivered.map((d) => [d.seq, d]));
     return seqs.map((seq) => bySeq.get(seq)!);
   },
   status: (context: SessionContext): 'streaming' | 'paused' => (context.paused ? 'paused' : 'streaming'),
