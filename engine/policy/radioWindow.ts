@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog.ts';
 import { RADIO_RULES } from '../config.ts';
 import type { HistoryEntry } from '../session.ts';
-import type { RadioRule } from './radioRules.ts';
+import { type RadioRule, radioRuleBroken, type TimedPlay } from './radioRules.ts';
 
 /**
  * The radio rules' state for one slate, kept up to date as it grows: the plays in the 3-hour window before
@@ -101,6 +101,53 @@ export class RadioWindow {
       return 'radio-artist-run';
     return undefined;
   }
+}
+
+/**
+ * `radioRuleBroken(plays, candidate)` for candidate after candidate while `plays` grows, without reading the
+ * whole window again for each: a `RadioWindow` over numbers of its own for the artists and albums (by name;
+ * no catalog needed). `plays` must be what was `append`ed, in order. A candidate that starts before one asked
+ * about earlier is answered by `radioRuleBroken` itself (the window only moves forward).
+ */
+export class TimelineRules {
+  private readonly window: RadioWindow;
+  private readonly artists = new Map<string, number>();
+  private readonly albums = new Map<string, number>();
+  private latest = Number.NEGATIVE_INFINITY;
+
+  /** `capacity` bounds the plays appended and the candidates asked about together. */
+  constructor(capacity: number) {
+    this.window = new RadioWindow(capacity + 1, capacity + 1, capacity);
+  }
+
+  append(play: TimedPlay): void {
+    this.window.append(this.artistOf(play), this.albumOf(play), play.startMs);
+  }
+
+  broken(plays: readonly TimedPlay[], candidate: TimedPlay): RadioRule | undefined {
+    if (candidate.startMs < this.latest) return radioRuleBroken(plays, candidate);
+    this.latest = candidate.startMs;
+    this.window.moveTo(candidate.startMs);
+    return this.window.broken(this.artistOf(candidate), this.albumOf(candidate));
+  }
+
+  private artistOf(play: TimedPlay): number {
+    return numberFor(this.artists, play.artist);
+  }
+
+  /** Albums are per artist, as the rules count them; -1 for none. */
+  private albumOf(play: TimedPlay): number {
+    return play.album === undefined ? -1 : numberFor(this.albums, `${play.artist}\u0000${play.album}`);
+  }
+}
+
+function numberFor(numbers: Map<string, number>, key: string): number {
+  let n = numbers.get(key);
+  if (n === undefined) {
+    n = numbers.size;
+    numbers.set(key, n);
+  }
+  return n;
 }
 
 /**

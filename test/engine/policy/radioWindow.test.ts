@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { radioRuleBroken, type TimedPlay } from '../../../engine/policy/radioRules.ts';
-import { RadioWindow, radioReach } from '../../../engine/policy/radioWindow.ts';
+import { RadioWindow, radioReach, TimelineRules } from '../../../engine/policy/radioWindow.ts';
 import type { HistoryEntry } from '../../../engine/session.ts';
 
 describe('RadioWindow', () => {
@@ -121,5 +121,45 @@ describe('RadioWindow', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('TimelineRules gives the answer of radioRuleBroken as the plays grow, candidates early or late', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const rules = new TimelineRules(steps.length);
+        const plays: TimedPlay[] = [];
+        let clock = 0;
+        for (const s of steps) {
+          // The candidate: before or after the last play (a retimed queue asks in time order, nearly always).
+          const candidate = { artist: s.artist, album: s.album, startMs: clock + s.waitMs - 30 * 60_000 };
+          expect(rules.broken(plays, candidate)).toBe(radioRuleBroken(plays, candidate));
+          clock += s.gapMs;
+          const play = { artist: s.artist, album: s.album, startMs: clock };
+          plays.push(play);
+          rules.append(play);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('TimelineRules answers a candidate earlier than one before it over the whole window again', () => {
+    const hour = 3_600_000;
+    const rules = new TimelineRules(6);
+    const plays: TimedPlay[] = [];
+    for (const [artist, album, startMs] of [
+      ['a', 'x', 0],
+      ['b', undefined, 0.5 * hour],
+      ['a', 'x', hour],
+      ['b', undefined, 1.5 * hour],
+      ['a', 'x', 2 * hour],
+      ['b', undefined, 2.5 * hour],
+    ] as const) {
+      plays.push({ artist, album, startMs });
+      rules.append({ artist, album, startMs });
+    }
+    expect(rules.broken(plays, { artist: 'a', album: 'x', startMs: 6 * hour })).toBeUndefined();
+    // Three hours back from here, all three plays of album x count.
+    expect(rules.broken(plays, { artist: 'a', album: 'x', startMs: 2.6 * hour })).toBe('radio-album-window');
   });
 });
