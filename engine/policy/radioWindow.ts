@@ -112,7 +112,9 @@ export class RadioWindow {
 export class TimelineRules {
   private readonly window: RadioWindow;
   private readonly artists = new Map<string, number>();
-  private readonly albums = new Map<string, number>();
+  /** Album numbers by artist, then album: names as they are, no key built per look-up. */
+  private readonly albums = new Map<string, Map<string, number>>();
+  private albumCount = 0;
   private latest = Number.NEGATIVE_INFINITY;
 
   /** `capacity` bounds the plays appended and the candidates asked about together. */
@@ -137,7 +139,18 @@ export class TimelineRules {
 
   /** Albums are per artist, as the rules count them; -1 for none. */
   private albumOf(play: TimedPlay): number {
-    return play.album === undefined ? -1 : numberFor(this.albums, `${play.artist}\u0000${play.album}`);
+    if (play.album === undefined) return -1;
+    let albums = this.albums.get(play.artist);
+    if (!albums) {
+      albums = new Map();
+      this.albums.set(play.artist, albums);
+    }
+    let n = albums.get(play.album);
+    if (n === undefined) {
+      n = this.albumCount++;
+      albums.set(play.album, n);
+    }
+    return n;
   }
 }
 
