@@ -172,9 +172,10 @@ export function selectSlate(request: SlateRequest): Pick[] {
   let removedFirst: Record<string, number> = {};
 
   for (let slot = 0; slot < slots; slot++) {
-    const removed: Record<string, number> = {};
-    const nearArtists = lastOf(recentArtists, config.artistGap);
-    const nearAlbums = lastOf(recentAlbums, config.albumGap);
+    // What the rules removed, counted for the first slot only: the reasons report that slot's.
+    const removed: Record<string, number> | undefined = slot === 0 ? {} : undefined;
+    const nearArtists = lastFrom(recentArtists, config.artistGap);
+    const nearAlbums = lastFrom(recentAlbums, config.albumGap);
     window?.moveTo(clock);
     let spaced = 0;
     let relaxedOnly = 0;
@@ -185,16 +186,16 @@ export function selectSlate(request: SlateRequest): Pick[] {
       if (window) {
         const rule = window.broken(artists[c], albums[c]);
         if (rule) {
-          removed[rule] = (removed[rule] ?? 0) + 1;
+          if (removed) removed[rule] = (removed[rule] ?? 0) + 1;
           continue;
         }
       }
-      if (contains(nearArtists, artists[c])) {
-        removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
+      if (contains(recentArtists, nearArtists, artists[c])) {
+        if (removed) removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
         fit[k] = RELAXED;
         relaxedOnly++;
-      } else if (albums[c] >= 0 && contains(nearAlbums, albums[c])) {
-        removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
+      } else if (albums[c] >= 0 && contains(recentAlbums, nearAlbums, albums[c])) {
+        if (removed) removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
         fit[k] = RELAXED;
         relaxedOnly++;
       } else {
@@ -214,7 +215,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     // The top few by MMR (the greedy choice and what an exploring slot draws from).
     const topSize = Math.min(config.explorationTop, relaxed ? relaxedOnly : spaced);
     if (topSize === 0) break;
-    if (slot === 0) removedFirst = removed;
+    if (removed) removedFirst = removed;
 
     // The greedy choice is the best; an exploring slot draws uniformly from the rest of the top few.
     // The first picks of a session set its tone: they never explore.
@@ -325,15 +326,15 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   return Math.max(nowMs, end);
 }
 
-/** Membership in a short list (a few recent artists or albums), checked per candidate and slot. */
-function contains(list: readonly number[], x: number): boolean {
-  for (let i = 0; i < list.length; i++) if (list[i] === x) return true;
+/** Membership in the end of a list from `from` on (a few recent artists or albums), per candidate and slot. */
+function contains(list: readonly number[], from: number, x: number): boolean {
+  for (let i = from; i < list.length; i++) if (list[i] === x) return true;
   return false;
 }
 
-/** The last `k` entries (none for k = 0, where `slice(-0)` would give them all). */
-function lastOf<T>(list: readonly T[], k: number): readonly T[] {
-  return k > 0 ? list.slice(-k) : [];
+/** Where the last `k` entries begin (none for k = 0); read in place, not copied per slot. */
+function lastFrom(list: readonly unknown[], k: number): number {
+  return k > 0 ? Math.max(0, list.length - k) : list.length;
 }
 
 function sourcesOf(bits: number): Source[] {
