@@ -34,7 +34,7 @@ export class Catalog {
   readonly albumCount: number;
   /** True when embeddings were derived from tags and artists because the rows had none. */
   readonly derivedEmbeddings: boolean;
-  private readonly indexById: Map<string, number>;
+  private readonly indexById: Record<string, number>;
   private readonly indexByArtist: Map<string, number[]>;
   private readonly indexByTag: Map<string, number[]>;
   private readonly tagNumbers: Map<string, number>;
@@ -47,7 +47,7 @@ export class Catalog {
     this.derivedEmbeddings = withEmbedding === 0;
     this.dim = this.derivedEmbeddings ? (options.derivedDim ?? 32) : rows[0]!.embedding!.length;
     this.embeddings = new Float32Array(rows.length * this.dim);
-    this.indexById = new Map();
+    this.indexById = Object.create(null);
     this.indexByArtist = new Map();
     this.indexByTag = new Map();
     const items: Item[] = [];
@@ -58,7 +58,7 @@ export class Catalog {
     rows.forEach((row, i) => {
       const { embedding, ...item } = row;
       items.push(item);
-      this.indexById.set(item.id, i);
+      this.indexById[item.id] = i;
       pushTo(this.indexByArtist, item.artist, i);
       this.artistIds[i] = numberFor(artistNumbers, item.artist);
       this.albumIds[i] =
@@ -103,11 +103,11 @@ export class Catalog {
   }
 
   indexOf(id: string): number | undefined {
-    return this.indexById.get(id);
+    return this.indexById[id];
   }
 
   get(id: string): Item | undefined {
-    const i = this.indexById.get(id);
+    const i = this.indexById[id];
     return i === undefined ? undefined : this.items[i];
   }
 

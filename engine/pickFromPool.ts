@@ -3,6 +3,7 @@ import type { EngineConfig } from './config.ts';
 import type { Pick } from './pick.ts';
 import { feedbackCorrection } from './policy/feedbackCorrection.ts';
 import { type SlateRequest, selectSlate } from './policy/slatePolicy.ts';
+import { Spare } from './policy/slateScratch.ts';
 import { steerLead } from './policy/steerLead.ts';
 import { type ScoredPool, scoreSpan } from './pool.ts';
 import { createRng, deriveSeed } from './rng.ts';
@@ -29,7 +30,8 @@ export function pickFromPool(
   follow?: SlateRequest['follow'],
 ): Pick[] {
   const size = pool.items.length;
-  const out = new Uint8Array(size);
+  const scratch = scratches.take().prepare(size);
+  const out = scratch.out;
   // Picked since scoring (the rest of the history was excluded when the pool was retrieved).
   const since = new Set<number>();
   for (let h = state.history.length - 1; h >= 0 && state.history[h].pos >= pool.fromPos; h--) {
@@ -54,12 +56,15 @@ export function pickFromPool(
       out[c] = 1;
     } else eligible++;
   }
-  if (eligible === 0) return [];
+  if (eligible === 0) {
+    scratches.give(scratch);
+    return [];
+  }
 
   const indexes: number[] = [];
   const sources: number[] = [];
-  const ranks = new Int32Array(eligible);
-  const modelScores = new Float32Array(eligible);
+  const ranks = scratch.ranks.subarray(0, eligible);
+  const modelScores = scratch.modelScores.subarray(0, eligible);
   for (let c = 0, e = 0; c < size; c++) {
     if (out[c]) continue;
     indexes.push(pool.items[c]);
@@ -75,14 +80,14 @@ export function pickFromPool(
     // The listener's order ("more by X", "something calmer") is not a hint the model may outvote: the items
     // that meet it lead (the spacing rules still apply).
     const span = lead ? scoreSpan(pool.scores) : 0;
-    scores = new Float32Array(eligible);
-    correction = new Float32Array(eligible);
+    scores = scratch.scores.subarray(0, eligible);
+    correction = scratch.correction.subarray(0, eligible);
     for (let e = 0; e < eligible; e++) {
       correction[e] = (pull ? pull[ranks[e]] : 0) + (lead?.(indexes[e]) ? span : 0);
       scores[e] = modelScores[e] + correction[e];
     }
   }
-  return selectSlate({
+  const picks = selectSlate({
     catalog,
     config,
     profile: state.profile,
@@ -100,4 +105,32 @@ export function pickFromPool(
     pooled: { candidates: pool.candidates, decision: pool.decision },
     follow,
   });
+  scratches.give(scratch);
+  return picks;
 }
+
+/**
+ * A pick's working arrays, kept between picks (`Spare`): five typed arrays per pick, each with its own backing
+ * store, were a good part of a pick's garbage. Each is written before it is read (`out` is cleared here).
+ */
+class PickScratch {
+  out = new Uint8Array(0);
+  ranks = new Int32Array(0);
+  modelScores = new Float32Array(0);
+  scores = new Float32Array(0);
+  correction = new Float32Array(0);
+
+  prepare(size: number): this {
+    if (this.out.length < size) {
+      this.out = new Uint8Array(size);
+      this.ranks = new Int32Array(size);
+      this.modelScores = new Float32Array(size);
+      this.scores = new Float32Array(size);
+      this.correction = new Float32Array(size);
+    }
+    this.out.fill(0, 0, size);
+    return this;
+  }
+}
+
+const scratches = new Spare(() => new PickScratch());

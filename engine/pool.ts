@@ -119,7 +119,8 @@ export function signalStrength(entry: {
 export function scoreSpan(scores: readonly number[]): number {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (const s of scores) {
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
     if (s < lo) lo = s;
     if (s > hi) hi = s;
   }

@@ -2,7 +2,7 @@ import type { Catalog } from './catalog.ts';
 import { type EngineConfig, RADIO_RULES } from './config.ts';
 import { engineError } from './errors.ts';
 import type { Pick } from './pick.ts';
-import { radioRuleBroken, type TimedPlay } from './policy/radioRules.ts';
+import { TimelineRules } from './policy/radioWindow.ts';
 import { nextStart } from './policy/slatePolicy.ts';
 import type { Feedback, HistoryEntry, Intent, Profile, SessionState, Steer } from './session.ts';
 
@@ -226,7 +226,8 @@ function retime(update: Update, nowMs: number): Update {
   const { state } = update;
   const history: HistoryEntry[] = [];
   const withdrawn = update.withdrawn.slice();
-  const timeline: TimedPlay[] = [];
+  // The plays kept so far are the timeline the rules read.
+  const rules = state.profile === 'radio' ? new TimelineRules(state.history.length) : undefined;
   let changed = false;
   for (const h of state.history) {
     let entry = h;
@@ -236,14 +237,14 @@ function retime(update: Update, nowMs: number): Update {
         entry = { ...h, startMs };
         changed = true;
       }
-      if (state.profile === 'radio' && radioRuleBroken(timeline, entry)) {
+      if (rules?.broken(history, entry)) {
         withdrawn.push(h.pos);
         changed = true;
         continue;
       }
     }
     history.push(entry);
-    timeline.push(entry);
+    rules?.append(entry);
   }
   return changed ? { state: { ...state, history }, withdrawn: withdrawn.sort((a, b) => a - b) } : update;
 }

@@ -9,6 +9,7 @@ import {
   type DecisionEntry,
   type LogInput,
   loggedPoolReader,
+  loggedPools,
   readLog,
   type StartEntry,
 } from './sessionLog.ts';
@@ -92,7 +93,7 @@ export async function walkLog(
   const log = readLog(events);
   const notes = log.ignored.map((type) => `"${type}" events are not replayed.`);
   const actor = replayActor(engine, log.start, 'walk');
-  const readPool = loggedPoolReader(engine.catalog);
+  const readPool = loggedPoolReader(engine.catalog, loggedPools(log));
   const replies = new Map<number, SessionReply>();
   actor.on('session.reply', ({ reply }) => replies.set(reply.reqId, reply));
   actor.start();

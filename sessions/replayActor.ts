@@ -2,10 +2,16 @@ import { createActor } from 'xstate';
 import type { Engine } from '../engine/engine.ts';
 import type { SessionClock } from './sessionClock.ts';
 import type { StartEntry } from './sessionLog.ts';
-import { createSessionMachine } from './sessionMachine.ts';
+import { createSessionMachine, type SessionMachine } from './sessionMachine.ts';
 
 /** The replay's clock: it never fires timers (timeouts are in the log as the commands they caused). */
 const STILL_CLOCK: SessionClock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
+
+/**
+ * The replay's machine per engine, made once: a machine holds no session's state (a node's manager runs all
+ * its sessions on one), and building one costs as much as replaying a few log events.
+ */
+const machines = new WeakMap<Engine, SessionMachine>();
 
 /**
  * The session machine that served a session, made ready to be driven over its log: told it is replaying
@@ -19,7 +25,11 @@ const STILL_CLOCK: SessionClock = { now: () => 0, setTimeout: () => 0, clearTime
  * actor.start();
  */
 export function replayActor(engine: Engine, start: StartEntry, sessionId: string) {
-  const machine = createSessionMachine({ engine, now: () => 0 });
+  let machine = machines.get(engine);
+  if (!machine) {
+    machine = createSessionMachine({ engine, now: () => 0 });
+    machines.set(engine, machine);
+  }
   return createActor(machine, {
     clock: STILL_CLOCK,
     input: {

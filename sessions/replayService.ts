@@ -3,7 +3,7 @@ import { sessionError } from './errors.ts';
 import type { CommandMismatch } from './replay.ts';
 import { replayActor } from './replayActor.ts';
 import { type SessionReply, selectors } from './sessionContext.ts';
-import { type CommandEntry, loggedPoolReader, type SessionLog } from './sessionLog.ts';
+import { type CommandEntry, loggedPoolReader, loggedPools, type SessionLog } from './sessionLog.ts';
 import type { SessionEvent } from './sessionMachine.ts';
 import type { DeliveredItem, SessionOpened, SessionService } from './sessionService.ts';
 
@@ -71,7 +71,7 @@ export function createReplayService(
   session: { sessionId: string; graceMs: number },
 ) {
   const actor = replayActor(engine, log.start, session.sessionId);
-  const readPool = loggedPoolReader(engine.catalog);
+  const readPool = loggedPoolReader(engine.catalog, loggedPools(log));
   const waiting = new Map<number, (reply: SessionReply) => void>();
   actor.on('session.reply', ({ reply }) => {
     const done = waiting.get(reply.reqId);

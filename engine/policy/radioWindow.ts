@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog.ts';
 import { RADIO_RULES } from '../config.ts';
 import type { HistoryEntry } from '../session.ts';
-import type { RadioRule } from './radioRules.ts';
+import { type RadioRule, radioRuleBroken, type TimedPlay } from './radioRules.ts';
 
 /**
  * The radio rules' state for one slate, kept up to date as it grows: the plays in the 3-hour window before
@@ -33,14 +33,33 @@ export class RadioWindow {
 
   /**
    * `artists` and `albums` bound the numbers `append` and `broken` are given; `capacity` bounds the plays
-   * appended.
+   * appended. `counts`: zeroed per-artist and per-album arrays at least that long to count in (what `release`
+   * gave back from an earlier window), instead of new ones.
    */
-  constructor(artists: number, albums: number, capacity: number) {
+  constructor(
+    artists: number,
+    albums: number,
+    capacity: number,
+    counts?: { artists: Int32Array; albums: Int32Array },
+  ) {
     this.artists = new Int32Array(capacity);
     this.albums = new Int32Array(capacity);
     this.starts = new Float64Array(capacity);
-    this.artistCount = new Int32Array(artists);
-    this.albumCount = new Int32Array(albums);
+    this.artistCount = counts?.artists ?? new Int32Array(artists);
+    this.albumCount = counts?.albums ?? new Int32Array(albums);
+  }
+
+  /**
+   * The window is done with: its per-artist and per-album counts, zeroed again (only the plays still in the
+   * window count), for another window to count in.
+   */
+  release(): { artists: Int32Array; albums: Int32Array } {
+    for (; this.from < this.length; this.from++) {
+      this.artistCount[this.artists[this.from]] = 0;
+      const album = this.albums[this.from];
+      if (album >= 0) this.albumCount[album] = 0;
+    }
+    return { artists: this.artistCount, albums: this.albumCount };
   }
 
   /** A play after the others (it counts in the window until a `moveTo` past its start drops it). */
@@ -85,6 +104,66 @@ export class RadioWindow {
 }
 
 /**
+ * `radioRuleBroken(plays, candidate)` for candidate after candidate while `plays` grows, without reading the
+ * whole window again for each: a `RadioWindow` over numbers of its own for the artists and albums (by name;
+ * no catalog needed). `plays` must be what was `append`ed, in order. A candidate that starts before one asked
+ * about earlier is answered by `radioRuleBroken` itself (the window only moves forward).
+ */
+export class TimelineRules {
+  private readonly window: RadioWindow;
+  private readonly artists = new Map<string, number>();
+  /** Album numbers by artist, then album: names as they are, no key built per look-up. */
+  private readonly albums = new Map<string, Map<string, number>>();
+  private albumCount = 0;
+  private latest = Number.NEGATIVE_INFINITY;
+
+  /** `capacity` bounds the plays appended and the candidates asked about together. */
+  constructor(capacity: number) {
+    this.window = new RadioWindow(capacity + 1, capacity + 1, capacity);
+  }
+
+  append(play: TimedPlay): void {
+    this.window.append(this.artistOf(play), this.albumOf(play), play.startMs);
+  }
+
+  broken(plays: readonly TimedPlay[], candidate: TimedPlay): RadioRule | undefined {
+    if (candidate.startMs < this.latest) return radioRuleBroken(plays, candidate);
+    this.latest = candidate.startMs;
+    this.window.moveTo(candidate.startMs);
+    return this.window.broken(this.artistOf(candidate), this.albumOf(candidate));
+  }
+
+  private artistOf(play: TimedPlay): number {
+    return numberFor(this.artists, play.artist);
+  }
+
+  /** Albums are per artist, as the rules count them; -1 for none. */
+  private albumOf(play: TimedPlay): number {
+    if (play.album === undefined) return -1;
+    let albums = this.albums.get(play.artist);
+    if (!albums) {
+      albums = new Map();
+      this.albums.set(play.artist, albums);
+    }
+    let n = albums.get(play.album);
+    if (n === undefined) {
+      n = this.albumCount++;
+      albums.set(play.album, n);
+    }
+    return n;
+  }
+}
+
+function numberFor(numbers: Map<string, number>, key: string): number {
+  let n = numbers.get(key);
+  if (n === undefined) {
+    n = numbers.size;
+    numbers.set(key, n);
+  }
+  return n;
+}
+
+/**
  * The radio rules' window over the history, ready for the slate's picks: the entries from `from` on (those
  * that can still count, see `radioReach`). A history entry names its artist and album; the catalog's numbers
  * for them are read off its item when it has the same ones (nearly always), else looked up by name. An
@@ -99,7 +178,14 @@ export function radioWindow(
   picks: number,
 ): RadioWindow {
   const unknownArtist = catalog.artistCount;
-  const window = new RadioWindow(catalog.artistCount + 1, catalog.albumCount, history.length - from + picks);
+  const counts = spareCounts.get(catalog);
+  spareCounts.delete(catalog);
+  const window = new RadioWindow(
+    catalog.artistCount + 1,
+    catalog.albumCount,
+    history.length - from + picks,
+    counts,
+  );
   for (let h = from; h < history.length; h++) {
     const entry = history[h];
     const i = indexOfEntry(h);
@@ -117,6 +203,18 @@ export function radioWindow(
     window.append(artist, album, entry.startMs);
   }
   return window;
+}
+
+/**
+ * Per catalog, zeroed count arrays a released window left (`releaseWindow`): a slate's window counts over
+ * every artist and album of the catalog (some 7,000 numbers in the demo), and a new pair per pick was most of
+ * the window's cost. A window made while another holds them gets its own.
+ */
+const spareCounts = new WeakMap<Catalog, { artists: Int32Array; albums: Int32Array }>();
+
+/** The slate is done with `window` (made by `radioWindow` for `catalog`): its counts serve the next one. */
+export function releaseWindow(catalog: Catalog, window: RadioWindow): void {
+  spareCounts.set(catalog, window.release());
 }
 
 /**

@@ -5,8 +5,8 @@ import { type Candidates, SOURCE_BIT } from '../retrieval/retrieve.ts';
 import type { Rng } from '../rng.ts';
 import { kthSmallest } from '../selection.ts';
 import type { HistoryEntry, Profile } from '../session.ts';
-import { radioReach, radioWindow } from './radioWindow.ts';
-import { TopK } from './topK.ts';
+import { radioReach, radioWindow, releaseWindow } from './radioWindow.ts';
+import { giveBack, takeScratch } from './slateScratch.ts';
 
 export interface SlateRequest {
   catalog: Catalog;
@@ -80,9 +80,23 @@ export function selectSlate(request: SlateRequest): Pick[] {
     if (scores[c] > hi) hi = scores[c];
   }
   const span = hi - lo || 1;
-  const relevance = new Float32Array(count);
-  const artists = new Int32Array(count);
-  const albums = new Int32Array(count);
+  const history = request.history;
+  let clock = nextStart(history, request.nowMs);
+  // The catalog index of each history entry the slate reads, looked up once: the last few (diversity,
+  // spacing), and in the radio profile those its rules can still see from the first slot.
+  const reach = radio ? radioReach(history, clock) : 0;
+  const looked = Math.min(
+    history.length,
+    Math.max(config.diversityWindow, config.artistGap, config.albumGap, reach),
+  );
+  const slots = slotsOf(request);
+  const scratch = takeScratch(
+    count,
+    looked,
+    Math.min(looked, config.diversityWindow) + Math.max(request.n, slots),
+    Math.max(1, config.explorationTop),
+  );
+  const { relevance, artists, albums } = scratch;
   for (let c = 0; c < count; c++) {
     const index = candidates.indexes[c];
     relevance[c] = lambda * ((scores[c] - lo) / span);
@@ -94,21 +108,14 @@ export function selectSlate(request: SlateRequest): Pick[] {
   // part) and widens to all of them only when the rules leave the shortlist empty.
   // A selection finds the cut; no sort over all candidates.
   const want = Math.min(count, Math.max(SHORTLIST, 4 * request.n + config.explorationTop));
-  const cut = kthSmallest(scores.slice(0, count), count - want);
+  const cutScores = scratch.cutScores.subarray(0, count);
+  cutScores.set(scores.subarray(0, count));
+  const cut = kthSmallest(cutScores, count - want);
   const order: number[] = [];
   for (let c = 0; c < count; c++) if (scores[c] >= cut) order.push(c);
   const shortlist = order.length;
   for (let c = 0; c < count; c++) if (scores[c] < cut) order.push(c);
-  const history = request.history;
-  let clock = nextStart(history, request.nowMs);
-  // The catalog index of each history entry the slate reads, looked up once: the last few (diversity,
-  // spacing), and in the radio profile those its rules can still see from the first slot.
-  const reach = radio ? radioReach(history, clock) : 0;
-  const looked = Math.min(
-    history.length,
-    Math.max(config.diversityWindow, config.artistGap, config.albumGap, reach),
-  );
-  const historyIndex = new Int32Array(looked);
+  const { historyIndex } = scratch;
   for (let h = 0; h < looked; h++)
     historyIndex[h] = catalog.indexOf(history[history.length - looked + h].id) ?? -1;
   const indexOfEntry = (h: number) => historyIndex[h - (history.length - looked)];
@@ -121,9 +128,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     const i = indexOfEntry(h);
     if (i >= 0) seeds.push(i);
   }
-  const maxSim = new Float32Array(count).fill(-1);
-  const seen = new Int32Array(count);
-  const seedSims = new Float64Array(seeds.length + request.n);
+  const { maxSim, seen, seedSims } = scratch;
   const catchUp = (c: number) => {
     const index = candidates.indexes[c];
     const from = seen[c];
@@ -136,12 +141,16 @@ export function selectSlate(request: SlateRequest): Pick[] {
   const byRelevance = (from: number, to: number) => {
     const ks: number[] = [];
     for (let k = from; k < to; k++) ks.push(k);
-    return ks.sort((a, b) => relevance[order[b]] - relevance[order[a]] || a - b);
+    // The comparator answers -1, 0 or 1 (a small integer): a difference of floats would be boxed per call.
+    return ks.sort((a, b) => {
+      const d = relevance[order[b]] - relevance[order[a]];
+      return d > 0 ? 1 : d < 0 ? -1 : a - b;
+    });
   };
   let ranked = byRelevance(0, shortlist);
   let active = shortlist;
   /** Per position in `order`, for this slot: out (taken, radio rule), meets the spacing, or relaxed only. */
-  const fit = new Uint8Array(count);
+  const fit = scratch.fit;
   const window = radio
     ? radioWindow(catalog, history, history.length - reach, indexOfEntry, slotsOf(request))
     : undefined;
@@ -156,17 +165,17 @@ export function selectSlate(request: SlateRequest): Pick[] {
     recentArtists.push(i < 0 ? -1 : catalog.artistIds[i]);
     recentAlbums.push(i < 0 ? -1 : catalog.albumIds[i]);
   }
-  const taken = new Uint8Array(count);
+  const taken = scratch.taken;
   const follow = request.follow;
   const slotOf = follow ? new Map(candidates.indexes.map((index, c) => [index, c])) : undefined;
   const picks: Pick[] = [];
   let removedFirst: Record<string, number> = {};
 
-  const slots = slotsOf(request);
   for (let slot = 0; slot < slots; slot++) {
-    const removed: Record<string, number> = {};
-    const nearArtists = lastOf(recentArtists, config.artistGap);
-    const nearAlbums = lastOf(recentAlbums, config.albumGap);
+    // What the rules removed, counted for the first slot only: the reasons report that slot's.
+    const removed: Record<string, number> | undefined = slot === 0 ? {} : undefined;
+    const nearArtists = lastFrom(recentArtists, config.artistGap);
+    const nearAlbums = lastFrom(recentAlbums, config.albumGap);
     window?.moveTo(clock);
     let spaced = 0;
     let relaxedOnly = 0;
@@ -177,16 +186,16 @@ export function selectSlate(request: SlateRequest): Pick[] {
       if (window) {
         const rule = window.broken(artists[c], albums[c]);
         if (rule) {
-          removed[rule] = (removed[rule] ?? 0) + 1;
+          if (removed) removed[rule] = (removed[rule] ?? 0) + 1;
           continue;
         }
       }
-      if (contains(nearArtists, artists[c])) {
-        removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
+      if (contains(recentArtists, nearArtists, artists[c])) {
+        if (removed) removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
         fit[k] = RELAXED;
         relaxedOnly++;
-      } else if (albums[c] >= 0 && contains(nearAlbums, albums[c])) {
-        removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
+      } else if (albums[c] >= 0 && contains(recentAlbums, nearAlbums, albums[c])) {
+        if (removed) removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
         fit[k] = RELAXED;
         relaxedOnly++;
       } else {
@@ -206,7 +215,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     // The top few by MMR (the greedy choice and what an exploring slot draws from).
     const topSize = Math.min(config.explorationTop, relaxed ? relaxedOnly : spaced);
     if (topSize === 0) break;
-    if (slot === 0) removedFirst = removed;
+    if (removed) removedFirst = removed;
 
     // The greedy choice is the best; an exploring slot draws uniformly from the rest of the top few.
     // The first picks of a session set its tone: they never explore.
@@ -223,7 +232,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     // decision already picked) matter. Walked by relevance, an upper bound of the value: once they are found
     // and a candidate's relevance is below the last one's value, no later candidate can enter.
     // Following a logged delivery, the whole top few is the slot's distribution.
-    const best = new TopK(follow ? topSize : chosenAt + 1);
+    const best = scratch.best.reset(follow ? topSize : chosenAt + 1);
     for (let r = 0; r < active; r++) {
       const k = ranked[r];
       if (fit[k] !== pool) continue;
@@ -299,6 +308,8 @@ export function selectSlate(request: SlateRequest): Pick[] {
     });
     clock += item.durationMs;
   }
+  giveBack(scratch);
+  if (window) releaseWindow(catalog, window);
   return picks;
 }
 
@@ -315,15 +326,15 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   return Math.max(nowMs, end);
 }
 
-/** Membership in a short list (a few recent artists or albums), checked per candidate and slot. */
-function contains(list: readonly number[], x: number): boolean {
-  for (let i = 0; i < list.length; i++) if (list[i] === x) return true;
+/** Membership in the end of a list from `from` on (a few recent artists or albums), per candidate and slot. */
+function contains(list: readonly number[], from: number, x: number): boolean {
+  for (let i = from; i < list.length; i++) if (list[i] === x) return true;
   return false;
 }
 
-/** The last `k` entries (none for k = 0, where `slice(-0)` would give them all). */
-function lastOf<T>(list: readonly T[], k: number): readonly T[] {
-  return k > 0 ? list.slice(-k) : [];
+/** Where the last `k` entries begin (none for k = 0); read in place, not copied per slot. */
+function lastFrom(list: readonly unknown[], k: number): number {
+  return k > 0 ? Math.max(0, list.length - k) : list.length;
 }
 
 function sourcesOf(bits: number): Source[] {

@@ -26,7 +26,11 @@ export function steerLead(
     }
   }
   if (tests.length === 0) return undefined;
-  const lead = (i: number) => tests.every((test) => test(i));
+  // A loop, not `tests.every`: this runs for every candidate of every pick, and a callback per call allocates.
+  const lead = (i: number) => {
+    for (const test of tests) if (!test(i)) return false;
+    return true;
+  };
   const leading = steers.filter(
     (s) => s.steer.kind === 'artist' || s.steer.kind === 'tag' || s.steer.kind === 'mood',
   );

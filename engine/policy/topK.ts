@@ -6,12 +6,31 @@ export class TopK {
   private readonly ids: Int32Array;
   private readonly values: Float64Array;
   private readonly positions: Int32Array;
+  private k: number;
   size = 0;
 
-  constructor(private readonly k: number) {
-    this.ids = new Int32Array(k);
-    this.values = new Float64Array(k);
-    this.positions = new Int32Array(k);
+  /** Keeps `k` (at most `capacity`, by default `k`; `reset` starts over with another k up to it). */
+  constructor(k: number, capacity = k) {
+    this.ids = new Int32Array(capacity);
+    this.values = new Float64Array(capacity);
+    this.positions = new Int32Array(capacity);
+    this.k = k;
+  }
+
+  /** Empty again, keeping the `k` best from now on (at most the capacity): as a new `TopK(k)`. */
+  reset(k: number): this {
+    if (k > this.ids.length) throw new RangeError(`TopK of ${k} over a capacity of ${this.ids.length}`);
+    this.k = k;
+    this.size = 0;
+    this.ids.fill(0, 0, k);
+    this.values.fill(0, 0, k);
+    this.positions.fill(0, 0, k);
+    return this;
+  }
+
+  /** The largest k `reset` takes. */
+  get capacity(): number {
+    return this.ids.length;
   }
 
   get full(): boolean {

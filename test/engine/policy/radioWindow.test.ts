@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { radioRuleBroken, type TimedPlay } from '../../../engine/policy/radioRules.ts';
-import { RadioWindow, radioReach } from '../../../engine/policy/radioWindow.ts';
+import { RadioWindow, radioReach, TimelineRules } from '../../../engine/policy/radioWindow.ts';
 import type { HistoryEntry } from '../../../engine/session.ts';
 
 describe('RadioWindow', () => {
@@ -93,5 +93,73 @@ describe('RadioWindow', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('counts in the arrays a released window gave back as in new ones, and gives them back zeroed', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), fc.array(step, { maxLength: 30 }), (first, second) => {
+        const playAll = (window: RadioWindow, steps: typeof first) => {
+          let clock = 0;
+          const answers: unknown[] = [];
+          for (const s of steps) {
+            window.moveTo(clock + s.waitMs);
+            for (const artist of artists)
+              for (const album of albums)
+                answers.push(window.broken(artistNumber(artist), albumNumber(artist, album)));
+            clock += Math.max(0, s.gapMs);
+            window.append(artistNumber(s.artist), albumNumber(s.artist, s.album), clock);
+          }
+          return answers;
+        };
+        const used = new RadioWindow(artists.length, 2 * artists.length, first.length);
+        playAll(used, first);
+        const counts = used.release();
+        expect([...counts.artists, ...counts.albums].every((n) => n === 0)).toBe(true);
+        const reused = new RadioWindow(artists.length, 2 * artists.length, second.length, counts);
+        const fresh = new RadioWindow(artists.length, 2 * artists.length, second.length);
+        expect(playAll(reused, second)).toEqual(playAll(fresh, second));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('TimelineRules gives the answer of radioRuleBroken as the plays grow, candidates early or late', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const rules = new TimelineRules(steps.length);
+        const plays: TimedPlay[] = [];
+        let clock = 0;
+        for (const s of steps) {
+          // The candidate: before or after the last play (a retimed queue asks in time order, nearly always).
+          const candidate = { artist: s.artist, album: s.album, startMs: clock + s.waitMs - 30 * 60_000 };
+          expect(rules.broken(plays, candidate)).toBe(radioRuleBroken(plays, candidate));
+          clock += s.gapMs;
+          const play = { artist: s.artist, album: s.album, startMs: clock };
+          plays.push(play);
+          rules.append(play);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('TimelineRules answers a candidate earlier than one before it over the whole window again', () => {
+    const hour = 3_600_000;
+    const rules = new TimelineRules(6);
+    const plays: TimedPlay[] = [];
+    for (const [artist, album, startMs] of [
+      ['a', 'x', 0],
+      ['b', undefined, 0.5 * hour],
+      ['a', 'x', hour],
+      ['b', undefined, 1.5 * hour],
+      ['a', 'x', 2 * hour],
+      ['b', undefined, 2.5 * hour],
+    ] as const) {
+      plays.push({ artist, album, startMs });
+      rules.append({ artist, album, startMs });
+    }
+    expect(rules.broken(plays, { artist: 'a', album: 'x', startMs: 6 * hour })).toBeUndefined();
+    // Three hours back from here, all three plays of album x count.
+    expect(rules.broken(plays, { artist: 'a', album: 'x', startMs: 2.6 * hour })).toBe('radio-album-window');
   });
 });
