@@ -59,6 +59,12 @@ export interface TrainModelOptions {
    * validation split, shuffling and initialisation); the exported model scores their mean. Default 1.
    */
   ensemble?: number;
+  /**
+   * With `ensemble`: member k also builds its own examples with seed + k (its own memory / example halves
+   * and sampled steps; K example builds instead of one), as `--seed` seed + k would (the catalog's
+   * embeddings stay the ones given).
+   */
+  ensembleData?: boolean;
   onProgress?: (stage: 'examples' | 'training', done: number, total: number) => void;
   onEpoch?: (info: EpochInfo) => void;
 }
@@ -73,50 +79,58 @@ export async function trainModel(
   options: TrainModelOptions,
 ): Promise<{ card: ModelCard; examples: TrainingSet['stats']; members: MlpParams[] }> {
   const { catalog, seed } = options;
-  const order = options.sessions
-    .map((s) => ({ s, key: hashString(`${seed}:${s.id}`) }))
-    .sort((a, b) => a.key - b.key || (a.s.id < b.s.id ? -1 : 1))
-    .map((x) => x.s);
-  const half = Math.floor(order.length / 2);
-  // Transitions (and neighbour sessions) seen in the example sessions would leak the answer into the
-  // `transition` and `sknn` features.
-  const memory = order.slice(0, half);
-  const exampleSessions = order.slice(half);
   const vectors = createVectorIndex(catalog);
   const stepsPerSession = options.stepsPerSession ?? DEFAULT_STEPS_PER_SESSION;
-  const build = (memorySessions: readonly LoggedSequence[], examples: readonly LoggedSequence[]) =>
-    buildTrainingSet(
-      catalog,
-      vectors,
-      TransitionIndex.fromSessions(catalog, memorySessions),
-      SessionKnnIndex.fromSessions(catalog, memorySessions),
-      SequenceIndex.fromSessions(catalog, memorySessions),
-      examples,
-      {
-        seed,
-        maxStepsPerSession: stepsPerSession,
-        likedWeight: options.likedWeight,
-        hardNegatives: options.hardNegatives,
-        negatives: options.negatives,
-        candidates: options.trainingCandidates,
-        onProgress: (done, total) => options.onProgress?.('examples', done, total),
-      },
-    );
-  let set = build(memory, exampleSessions);
-  // Both halves in turn: every session gives examples once, each against a memory it is not in.
-  if (options.bothHalves) set = concatSets(set, build(exampleSessions, memory));
-  for (const name of options.dropFeatures ?? []) {
-    const col = FEATURE_INDEX[name];
-    for (let r = 0; r < set.n; r++) set.X[r * FEATURE_COUNT + col] = 0;
-  }
+  // The halves and the sampled steps for one seed; an ensemble with ensembleData builds one per member.
+  const examplesFor = (dataSeed: number) => {
+    const order = options.sessions
+      .map((s) => ({ s, key: hashString(`${dataSeed}:${s.id}`) }))
+      .sort((a, b) => a.key - b.key || (a.s.id < b.s.id ? -1 : 1))
+      .map((x) => x.s);
+    const half = Math.floor(order.length / 2);
+    // Transitions (and neighbour sessions) seen in the example sessions would leak the answer into the
+    // `transition` and `sknn` features.
+    const memory = order.slice(0, half);
+    const exampleSessions = order.slice(half);
+    const build = (memorySessions: readonly LoggedSequence[], examples: readonly LoggedSequence[]) =>
+      buildTrainingSet(
+        catalog,
+        vectors,
+        TransitionIndex.fromSessions(catalog, memorySessions),
+        SessionKnnIndex.fromSessions(catalog, memorySessions),
+        SequenceIndex.fromSessions(catalog, memorySessions),
+        examples,
+        {
+          seed: dataSeed,
+          maxStepsPerSession: stepsPerSession,
+          likedWeight: options.likedWeight,
+          hardNegatives: options.hardNegatives,
+          negatives: options.negatives,
+          candidates: options.trainingCandidates,
+          onProgress: (done, total) => options.onProgress?.('examples', done, total),
+        },
+      );
+    let set = build(memory, exampleSessions);
+    // Both halves in turn: every session gives examples once, each against a memory it is not in.
+    if (options.bothHalves) set = concatSets(set, build(exampleSessions, memory));
+    for (const name of options.dropFeatures ?? []) {
+      const col = FEATURE_INDEX[name];
+      for (let r = 0; r < set.n; r++) set.X[r * FEATURE_COUNT + col] = 0;
+    }
+    return { set, memory, exampleSessions };
+  };
+  const { set, memory, exampleSessions } = examplesFor(seed);
   const epochs = options.epochs ?? DEFAULT_TRAIN_OPTIONS.epochs;
   const hyper = { ...DEFAULT_TRAIN_OPTIONS, epochs, validation: 0.1 };
   const size = options.ensemble ?? 1;
   if (!(Number.isInteger(size) && size >= 1))
     throw new RangeError(`ensemble must be a positive integer, got ${size}`);
-  const trained = Array.from({ length: size }, (_, k) =>
-    trainRanker(
-      { X: set.X, y: set.y, n: set.n, weights: set.weights, groups: set.groups },
+  let exampleRows = set.n;
+  const trained = Array.from({ length: size }, (_, k) => {
+    const own = k > 0 && options.ensembleData ? examplesFor(seed + k).set : set;
+    if (own !== set) exampleRows += own.n;
+    return trainRanker(
+      { X: own.X, y: own.y, n: own.n, weights: own.weights, groups: own.groups },
       {
         seed: seed + k,
         epochs,
@@ -132,14 +146,14 @@ export async function trainModel(
           options.onProgress?.('training', k * epochs + info.epoch + 1, size * epochs);
         },
       },
-    ),
-  );
+    );
+  });
   const metrics = size === 1 ? trained[0].metrics : ensembleMetrics(trained.map((t) => t.metrics));
   const seeds = trained.map((_, k) => seed + k);
   const ensembleNote =
     size === 1
       ? ''
-      : `; an ensemble of ${size} rankers (trainer seeds ${seeds.join(', ')}), each holding out its own 10%, scoring their mean`;
+      : `; an ensemble of ${size} rankers (trainer seeds ${seeds.join(', ')}), each holding out its own 10%${options.ensembleData ? ', each with its own halves and steps (seeded by its seed)' : ''}, scoring their mean`;
   const card = await writeModel(
     options.outDir,
     trained.map((t) => t.params),
@@ -151,7 +165,7 @@ export async function trainModel(
         data: options.data,
         dataHash: options.dataHash,
         sessions: options.sessions.length,
-        examples: set.n,
+        examples: exampleRows,
         split: options.bothHalves
           ? `by session (seed ${seed}): two halves of ${memory.length} and ${exampleSessions.length}, each giving examples against the other's transition memory, 10% held out for validation${ensembleNote}`
           : `by session (seed ${seed}): ${memory.length} build the transition memory, ${exampleSessions.length} give examples, 10% of those held out for validation${ensembleNote}`,
@@ -172,6 +186,7 @@ export async function trainModel(
           ...(options.loss && options.loss !== 'logistic' ? { loss: options.loss } : {}),
           ...(options.dropFeatures?.length ? { droppedFeatures: options.dropFeatures.join(',') } : {}),
           ...(size > 1 ? { ensemble: size, ensembleSeeds: seeds } : {}),
+          ...(size > 1 && options.ensembleData ? { ensembleData: true } : {}),
         },
       },
       metrics: {

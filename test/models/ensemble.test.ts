@@ -131,4 +131,30 @@ describe('trainModel --ensemble', () => {
       await scorer.release();
     }
   }, 60_000);
+
+  it('with ensembleData, member k builds its own examples: member 0 is still the single model', async () => {
+    const catalog = smallCatalog({ items: 600, artists: 60 });
+    const sessions = generateDemoSessions(catalog, { seed: 6, sessions: 60, minLength: 12, maxLength: 24 });
+    const common = {
+      catalog,
+      sessions,
+      name: 'ens',
+      version: '1',
+      seed: 4,
+      data: 'small',
+      dataHash: 'h',
+      createdAt: '2026-12-03T00:00:00.000Z',
+      epochs: 2,
+    };
+    const one = await trainModel({ ...common, outDir: join(root, 'd1') });
+    const shared = await trainModel({ ...common, outDir: join(root, 'd2s'), ensemble: 2 });
+    const own = await trainModel({ ...common, outDir: join(root, 'd2'), ensemble: 2, ensembleData: true });
+    expect(own.members[0]).toEqual(one.members[0]);
+    // Member 1 saw other examples, so it is not the shared-examples member 1.
+    expect(own.members[1]).not.toEqual(shared.members[1]);
+    expect(own.card.training.hyperparameters.ensembleData).toBe(true);
+    expect(shared.card.training.hyperparameters.ensembleData).toBeUndefined();
+    expect(own.card.training.examples).toBeGreaterThan(one.card.training.examples);
+    expect(shared.card.training.examples).toBe(one.card.training.examples);
+  }, 60_000);
 });

@@ -93,6 +93,10 @@ export function trainCommand(): Command {
       (v) => int(v),
       1,
     )
+    .option(
+      '--ensemble-data',
+      'with --ensemble: each member also builds its own examples with its seed (its own halves and steps)',
+    )
     .option('--both-halves', "examples from both halves of the sessions, each against the other's memory")
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
@@ -190,6 +194,7 @@ export function trainCommand(): Command {
         loss: opts.loss,
         trainingCandidates: opts.trainingCandidates,
         ensemble: opts.ensemble,
+        ensembleData: opts.ensembleData === true,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
