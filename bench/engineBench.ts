@@ -7,7 +7,8 @@
  *    per pick (decisions included) for each 1,000 picks, to show it is flat in the session's age.
  * Last line: one JSON object.
  *
- *   npm run bench            (BENCH_ITEMS, BENCH_DECISIONS, BENCH_LONG override the sizes)
+ *   npm run bench            (BENCH_ITEMS, BENCH_DECISIONS, BENCH_LONG override the sizes; MODEL_DIR another
+ *                             model directory than the shipped one, e.g. an ensemble)
  */
 import { cpus } from 'node:os';
 import { DEFAULT_MODEL_DIR } from '../adapters/runtime.ts';
@@ -53,7 +54,7 @@ const sequences = SequenceIndex.fromSessions(catalog, logged);
 log(
   `transition memory ${transitions.edgeCount} edges, session-kNN over ${logged.length} sessions (${((performance.now() - t) / 1000).toFixed(1)} s)`,
 );
-const { scorer, card } = await loadModel(DEFAULT_MODEL_DIR);
+const { scorer, card } = await loadModel(process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR);
 log(
   `model: ${scorer.id} (${card.sha256.slice(0, 12)}), ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}`,
 );

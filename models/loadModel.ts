@@ -5,7 +5,7 @@ import { modelError } from './errors.ts';
 import { FEATURE_SCHEMA } from './featureSchema.ts';
 import type { MlpParams } from './mlp.ts';
 import { type ModelCard, parseModelCard, sha256Hex } from './modelCard.ts';
-import { mlpToOnnx } from './onnxExport.ts';
+import { ensembleToOnnx } from './onnxExport.ts';
 import { loadOnnxScorer, type OnnxScorer, ORT_SESSION_OPTIONS } from './onnxScorer.ts';
 
 export const MODEL_FILE = 'model.onnx';
@@ -45,15 +45,17 @@ export async function loadModel(dir: string): Promise<{ scorer: OnnxScorer; card
 }
 
 /**
- * Exports `params` to `dir/model.onnx` and writes its card; each file is written under a temporary name and
- * renamed, so a reader never sees half a file. Returns the card as written.
+ * Exports `params` (one MLP, or an ensemble's members: the output is their mean) to `dir/model.onnx` and
+ * writes its card; each file is written under a temporary name and renamed, so a reader never sees half a
+ * file. Returns the card as written.
  */
 export async function writeModel(
   dir: string,
-  params: MlpParams,
+  params: MlpParams | readonly MlpParams[],
   fields: ModelCardFields,
 ): Promise<ModelCard> {
-  const bytes = mlpToOnnx(params, {
+  const members = Array.isArray(params) ? params : [params as MlpParams];
+  const bytes = ensembleToOnnx(members, {
     name: fields.name,
     version: fields.version,
     schemaVersion: FEATURE_SCHEMA.version,

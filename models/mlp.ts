@@ -105,3 +105,19 @@ export function mlpForward(params: MlpParams, X: Float32Array, n: number): Float
   }
   return out;
 }
+
+/**
+ * An ensemble's logits: the mean of its members' `mlpForward`, summed in member order in float32 and divided
+ * by the count, as the exported graph's `Mean` node does. One member is exactly `mlpForward`.
+ */
+export function ensembleForward(members: readonly MlpParams[], X: Float32Array, n: number): Float32Array {
+  if (members.length === 0) throw new RangeError('an ensemble needs at least one member');
+  if (members.length === 1) return mlpForward(members[0], X, n);
+  const out = mlpForward(members[0], X, n);
+  for (let k = 1; k < members.length; k++) {
+    const s = mlpForward(members[k], X, n);
+    for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] + s[i]);
+  }
+  for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] / members.length);
+  return out;
+}

@@ -87,6 +87,16 @@ export function trainCommand(): Command {
       "logistic (each row) | softmax (the logged item against its decision's candidates)",
       'logistic',
     )
+    .option(
+      '--ensemble <k>',
+      'train k rankers on the same examples (trainer seeds seed … seed+k−1) and export their mean as one model',
+      (v) => int(v),
+      1,
+    )
+    .option(
+      '--ensemble-data',
+      'with --ensemble: each member also builds its own examples with its seed (its own halves and steps)',
+    )
     .option('--both-halves', "examples from both halves of the sessions, each against the other's memory")
     .option('--name <name>', 'model name', 'omakase-ranker')
     .option('--model-version <v>', 'model version', '1')
@@ -94,6 +104,7 @@ export function trainCommand(): Command {
     .action(async (opts) => {
       if (opts.loss !== 'logistic' && opts.loss !== 'softmax')
         throw new InvalidArgumentError('--loss must be logistic or softmax');
+      if (opts.ensemble < 1) throw new InvalidArgumentError('--ensemble must be at least 1');
       const progress = createProgressReporter({ quiet: opts.quiet });
       await mkdir(opts.out, { recursive: true });
       const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -182,6 +193,8 @@ export function trainCommand(): Command {
         bothHalves: opts.bothHalves === true,
         loss: opts.loss,
         trainingCandidates: opts.trainingCandidates,
+        ensemble: opts.ensemble,
+        ensembleData: opts.ensembleData === true,
         onProgress: (stage, d, t) =>
           progress.onProgress(stage === 'examples' ? 'building examples' : 'training ranker', d, t),
       });
@@ -191,7 +204,7 @@ export function trainCommand(): Command {
       const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       log(
         `wrote ${opts.out}/model.onnx (sha256 ${card.sha256.slice(0, 12)}…): ${card.training.examples} examples from ${examples.stepsWithTarget}/${examples.steps} steps ` +
-          `(retrieval recall ${(examples.targetRecall * 100).toFixed(1)}%), val AUC ${card.metrics.valAuc.toFixed(4)}, ` +
+          `(retrieval recall ${(examples.targetRecall * 100).toFixed(1)}%), ${opts.ensemble > 1 ? `an ensemble of ${opts.ensemble}, members' mean ` : ''}val AUC ${card.metrics.valAuc.toFixed(4)}, ` +
           `val log-loss ${card.metrics.valLogLoss.toFixed(4)}; training took ${formatDuration(seconds)} (${formatDuration(cpuSeconds)} of CPU)`,
       );
       // The last line on stdout is one JSON object, for scripts and benchmarks.

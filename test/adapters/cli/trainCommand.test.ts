@@ -102,6 +102,44 @@ describe('omakase train', () => {
     });
   });
 
+  it('--ensemble 2 --ensemble-data writes one model of two members and says so', async () => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((m) => {
+      err.push(String(m));
+      return true;
+    });
+    try {
+      await trainCommand().parseAsync(
+        [
+          ...['--catalog', join(dir, 'catalog.jsonl'), '--sessions', join(dir, 'sessions.jsonl')],
+          ...['--out', join(dir, 'ensemble'), '--split', 'time', '--epochs', '1', '--quiet'],
+          ...['--seed', '5', '--ensemble', '2', '--ensemble-data'],
+        ],
+        { from: 'user' },
+      );
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    const card = JSON.parse(await readFile(join(dir, 'ensemble', 'model-card.json'), 'utf8'));
+    expect(card.training.hyperparameters).toMatchObject({
+      ensemble: 2,
+      ensembleSeeds: [5, 6],
+      ensembleData: true,
+    });
+    expect(err.join('')).toContain("an ensemble of 2, members' mean val AUC");
+  });
+
+  it('refuses an ensemble of none', async () => {
+    await expect(
+      trainCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parseAsync(['--demo', '--out', join(dir, 'x'), '--ensemble', '0'], { from: 'user' }),
+    ).rejects.toThrow(/--ensemble must be at least 1/);
+  });
+
   it('refuses a loss it does not know', async () => {
     await expect(
       trainCommand()
