@@ -203,6 +203,9 @@ function withdraw(
   conflicts: (h: HistoryEntry) => boolean,
   config: EngineConfig,
 ): Update {
+  // Most feedback withdraws nothing: the history is copied only when something goes.
+  if (!state.history.some((h) => h.pos > afterPos && h.outcome === undefined && !h.started && conflicts(h)))
+    return { state, withdrawn: [] };
   const withdrawn: number[] = [];
   const ids: string[] = [];
   const history = state.history.filter((h) => {
@@ -214,7 +217,7 @@ function withdraw(
     return !out;
   });
   if (withdrawn.length === 0) return { state, withdrawn };
-  const olderIds = [...state.olderIds, ...ids].slice(-config.freshnessWindow);
+  const olderIds = appendBounded(state.olderIds, ids, config.freshnessWindow);
   return { state: { ...state, history, olderIds }, withdrawn };
 }
 
@@ -261,12 +264,23 @@ function trim(state: SessionState, config: EngineConfig): SessionState {
   }
   if (history.length <= keep) return state;
   const dropped = history.slice(0, history.length - keep).map((h) => h.id);
-  const olderIds = [...state.olderIds, ...dropped].slice(-Math.max(0, config.freshnessWindow - keep));
   return {
     ...state,
     history: history.slice(history.length - keep),
-    olderIds,
+    olderIds: appendBounded(state.olderIds, dropped, config.freshnessWindow - keep),
     blockedArtists: state.blockedArtists.filter((b) => b.untilPos > state.nextPos),
     steers: state.steers,
   };
+}
+
+/**
+ * `[...older, ...added].slice(-limit)` in one copy (a long session's `olderIds` holds up to 2,000 ids, and
+ * this runs on every pick); with `limit` 0 or less everything is kept, as that slice keeps it.
+ */
+export function appendBounded(older: readonly string[], added: readonly string[], limit: number): string[] {
+  if (limit <= 0) return [...older, ...added];
+  const from = Math.max(0, older.length + added.length - limit);
+  const out = older.slice(Math.min(from, older.length));
+  for (let i = Math.max(0, from - older.length); i < added.length; i++) out.push(added[i]);
+  return out;
 }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import type { Catalog } from '../catalog.ts';
 
 /** Nearest neighbours by inner product over the catalog's unit embeddings. */
@@ -137,13 +138,13 @@ function hnswIndex(catalog: Catalog, lib: Usearch): VectorIndex {
   for (let i = 0; i < size; i++) keys[i] = BigInt(i);
   index.add(keys, catalog.embeddings.subarray(0, size * dim), 1);
   const exact = exactIndex(catalog);
-  const nearest = (q: Float32Array, depth: number) => index.search(q, depth, 1).keys;
+  const nearest = (q: Float32Array, depth: number) => itemIndexes(index.search(q, depth, 1).keys);
   return {
     kind: 'hnsw',
     search(q, k, excluded) {
       k = Math.min(k, size);
       if (k <= 0) return [];
-      if (!excluded) return Array.from(nearest(q, k), Number);
+      if (!excluded) return Array.from(nearest(q, k));
       // A session's query nearly always has a few of its own k nearest excluded (played, or by an artist
       // just heard): asking for exactly k first missed in 99 % of `npm run bench`'s searches and paid for two.
       // So ask for half as many again. When that falls short (late in a session with skips, two searches in
@@ -155,8 +156,8 @@ function hnswIndex(catalog: Catalog, lib: Usearch): VectorIndex {
       while (depth <= limit) {
         const out: number[] = [];
         const found = nearest(q, Math.min(depth, size));
-        for (const key of found) {
-          const i = Number(key);
+        for (let j = 0; j < found.length; j++) {
+          const i = found[j];
           if (!excluded(i) && out.push(i) === k) return out;
         }
         if (depth >= 6 * k) break;
@@ -168,4 +169,19 @@ function hnswIndex(catalog: Catalog, lib: Usearch): VectorIndex {
       return exact.search(q, k, excluded);
     },
   };
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * usearch's keys as item indexes. Keys are item indexes (below 2^32), so on a little-endian machine each is the
+ * low half of its 64-bit slot: read as 32-bit words, no BigInt is made per key (a decision's searches made
+ * thousands of them). Elsewhere each key is converted.
+ */
+export function itemIndexes(keys: BigUint64Array): Uint32Array | number[] {
+  if (!LITTLE_ENDIAN) return Array.from(keys, Number);
+  const words = new Uint32Array(keys.buffer, keys.byteOffset, keys.length * 2);
+  const out = new Uint32Array(keys.length);
+  for (let j = 0; j < keys.length; j++) out[j] = words[2 * j];
+  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../../engine/catalog.ts';
 import { generateDemoCatalog } from '../../../engine/demo/demoCatalog.ts';
-import { annUnavailable, createVectorIndex } from '../../../engine/retrieval/vectorIndex.ts';
+import { annUnavailable, createVectorIndex, itemIndexes } from '../../../engine/retrieval/vectorIndex.ts';
 import { missing } from '../../requirements.ts';
 
 const catalog = new Catalog(generateDemoCatalog({ seed: 3, tracks: 4_000 }));
@@ -78,4 +78,13 @@ describe('createVectorIndex', () => {
       }
     },
   );
+});
+
+describe('itemIndexes', () => {
+  it("reads usearch's 64-bit keys as the item indexes they are, a view with an offset included", () => {
+    const values = [0, 1, 41_999, 2 ** 31 + 5, 2 ** 32 - 1, 7];
+    const keys = new BigUint64Array([99n, ...values.map(BigInt)]).subarray(1);
+    expect(Array.from(itemIndexes(keys))).toEqual(values);
+    expect(Array.from(itemIndexes(new BigUint64Array(0)))).toEqual([]);
+  });
 });
