@@ -92,6 +92,29 @@ describe('exact replay of a WebSocket session', () => {
     expect(report.frames.ok).toBe(true);
   });
 
+  it('replays a session its server drained (SIGTERM): the close the server made is in the log', async () => {
+    const drainStore = createMemoryStore();
+    const drainService = createSessionManager({ engine, store: drainStore, onError: () => {} });
+    const drained = await createWsServer({ service: drainService, port: 0 });
+    const client = await TestClient.connect(`ws://127.0.0.1:${drained.address().port}`);
+    client.send({ type: 'hello', id: 1, protocol: PROTOCOL_VERSION, start: { seed: 8 } });
+    const sid = (await client.next('welcome')).sessionId;
+    client.send({ type: 'more', id: 2, n: 3 });
+    await client.items(3);
+    await drained.drain();
+    const deadline = Date.now() + 5000;
+    while (!(await drainStore.readEvents(sid)).some((e) => e.event.type === 'client.disconnected')) {
+      if (Date.now() > deadline) throw new Error('no client.disconnected in the log');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const log = (await drainStore.readEvents(sid)).map((e) => e.event);
+    const result = await replayWire(log, engine);
+    expect(result.callMismatch).toBeNull();
+    expect(result.firstFrameDivergence).toBeNull();
+    await drained.close();
+    await drainService.close();
+  });
+
   it('logs no secret: the resume token is neither in the frames in nor in the hashes out', () => {
     const text = JSON.stringify(events);
     expect(text).toContain('"open"');
