@@ -147,7 +147,7 @@ export class WsConnection {
     // Recorded, unlike the closes the connection decides from what it received: a replay cannot know the
     // server was shutting down, so it closes its socket here with this code (and the session is told of
     // the disconnect, as it was live).
-    if (this.state !== 'closed') this.wire.closed(1001);
+    if (this.ws.readyState === this.ws.OPEN) this.wire.closed(1001);
     this.close(1001, 'server draining; resume elsewhere');
     // A peer that does not answer the close frame is cut off rather than holding the drain up.
     const cut = setTimeout(() => this.terminate(), 1000);
