@@ -157,7 +157,8 @@ export class Catalog {
   }
 }
 
-function numberFor(numbers: Map<string, number>, key: string): number {
+/** The number `key` has in `numbers`, or the next one, given to it now (artists and albums are numbered so). */
+export function numberFor(numbers: Map<string, number>, key: string): number {
   let n = numbers.get(key);
   if (n === undefined) {
     n = numbers.size;

@@ -1,4 +1,4 @@
-import type { Catalog } from '../catalog.ts';
+import { type Catalog, numberFor } from '../catalog.ts';
 import { RADIO_RULES } from '../config.ts';
 import type { HistoryEntry } from '../session.ts';
 import { type RadioRule, radioRuleBroken, type TimedPlay } from './radioRules.ts';
@@ -152,15 +152,6 @@ export class TimelineRules {
     }
     return n;
   }
-}
-
-function numberFor(numbers: Map<string, number>, key: string): number {
-  let n = numbers.get(key);
-  if (n === undefined) {
-    n = numbers.size;
-    numbers.set(key, n);
-  }
-  return n;
 }
 
 /**

@@ -12,25 +12,14 @@ import { sha256Hex } from '../../models/modelCard.ts';
 import { ensembleToOnnx, mlpToOnnx } from '../../models/onnxExport.ts';
 import { loadOnnxScorer } from '../../models/onnxScorer.ts';
 import { smallCatalog } from '../engine/fixtures.ts';
-import { randomRows } from './syntheticData.ts';
+import { randomMlpParams, randomRows } from './syntheticData.ts';
 
 const { onnx } = onnxProto;
 const meta = { name: 'test-mlp', version: '1', schemaVersion: FEATURE_SCHEMA.version };
 
 /** Params with their own standardisation and biases, so members differ in every part of the graph. */
-function member(seed: number, hidden = [32, 16]): MlpParams {
-  const p = initMlp(seed, [FEATURE_COUNT, ...hidden, 1]);
-  const noise = randomRows(seed + 500, 1, 1000);
-  return {
-    ...p,
-    mean: p.mean.map((_, i) => Math.fround(noise[i] * 0.5)),
-    std: p.std.map((_, i) => Math.fround(0.5 + Math.abs(noise[100 + i]))),
-    layers: p.layers.map((l, k) => ({
-      ...l,
-      bias: l.bias.map((_, j) => Math.fround(noise[200 + k * 50 + j] * 0.3)),
-    })),
-  };
-}
+const member = (seed: number, hidden = [32, 16]): MlpParams =>
+  randomMlpParams(seed, [FEATURE_COUNT, ...hidden, 1]);
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -1,29 +1,14 @@
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FEATURE_COUNT, FEATURE_SCHEMA } from '../../models/featureSchema.ts';
-import { initMlp, type MlpParams, mlpForward } from '../../models/mlp.ts';
+import { mlpForward } from '../../models/mlp.ts';
 import { isOmakaseError } from '../../models/omakaseError.ts';
 import { mlpToOnnx } from '../../models/onnxExport.ts';
 import { loadOnnxScorer, type OnnxScorer } from '../../models/onnxScorer.ts';
-import { randomRows } from './syntheticData.ts';
+import { randomMlpParams, randomRows } from './syntheticData.ts';
 
 const { onnx } = onnxProto;
 const meta = { name: 'test-mlp', version: '1', schemaVersion: FEATURE_SCHEMA.version };
-
-/** Random non-trivial params: nonzero biases and standardisation, so every part of the graph is exercised. */
-function randomParams(seed: number, sizes = [FEATURE_COUNT, 32, 16, 1]): MlpParams {
-  const p = initMlp(seed, sizes);
-  const noise = randomRows(seed + 100, 1, 1000);
-  return {
-    ...p,
-    mean: p.mean.map((_, i) => Math.fround(noise[i] * 0.5)),
-    std: p.std.map((_, i) => Math.fround(0.5 + Math.abs(noise[100 + i]))),
-    layers: p.layers.map((l, k) => ({
-      ...l,
-      bias: l.bias.map((_, j) => Math.fround(noise[200 + k * 50 + j] * 0.3)),
-    })),
-  };
-}
 
 async function loadError(source: Uint8Array | string): Promise<{ code: string; message: string }> {
   try {
@@ -53,7 +38,7 @@ function withMetadata(bytes: Uint8Array, key: string, value: string): Uint8Array
 }
 
 describe('loadOnnxScorer', () => {
-  const params = randomParams(11);
+  const params = randomMlpParams(11);
   const bytes = mlpToOnnx(params, meta);
   const opened: OnnxScorer[] = [];
   afterAll(async () => {
@@ -108,13 +93,13 @@ describe('loadOnnxScorer', () => {
   });
 
   it('refuses a model with another feature count', async () => {
-    const err = await loadError(mlpToOnnx(randomParams(14, [FEATURE_COUNT - 1, 8, 1]), meta));
+    const err = await loadError(mlpToOnnx(randomMlpParams(14, [FEATURE_COUNT - 1, 8, 1]), meta));
     expect(err.code).toBe('MODEL_SCHEMA_MISMATCH');
     expect(err.message).toContain(`expected [batch, ${FEATURE_COUNT}], found [batch, ${FEATURE_COUNT - 1}]`);
   });
 
   it('refuses a model with two outputs per row', async () => {
-    const err = await loadError(mlpToOnnx(randomParams(15, [FEATURE_COUNT, 8, 2]), meta));
+    const err = await loadError(mlpToOnnx(randomMlpParams(15, [FEATURE_COUNT, 8, 2]), meta));
     expect(err.code).toBe('MODEL_SCHEMA_MISMATCH');
     expect(err.message).toContain('output shape: expected [batch, 1], found [batch, 2]');
   });

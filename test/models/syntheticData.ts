@@ -1,6 +1,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { FEATURE_COUNT } from '../../models/featureSchema.ts';
+import { initMlp, type MlpParams } from '../../models/mlp.ts';
 
 /** Uniform [-1, 1) rows of `d` columns from a seeded generator. */
 export function randomRows(seed: number, n: number, d: number = FEATURE_COUNT): Float32Array {
@@ -28,4 +29,25 @@ export function syntheticProblem(seed: number, n: number) {
     groups[r] = Math.floor(r / 20);
   }
   return { X, y, n, groups };
+}
+
+/**
+ * Random non-trivial MLP params: nonzero biases and standardisation, so every part of an exported graph is
+ * exercised.
+ */
+export function randomMlpParams(
+  seed: number,
+  sizes: readonly number[] = [FEATURE_COUNT, 32, 16, 1],
+): MlpParams {
+  const p = initMlp(seed, sizes);
+  const noise = randomRows(seed + 100, 1, 1000);
+  return {
+    ...p,
+    mean: p.mean.map((_, i) => Math.fround(noise[i] * 0.5)),
+    std: p.std.map((_, i) => Math.fround(0.5 + Math.abs(noise[100 + i]))),
+    layers: p.layers.map((l, k) => ({
+      ...l,
+      bias: l.bias.map((_, j) => Math.fround(noise[200 + k * 50 + j] * 0.3)),
+    })),
+  };
 }
