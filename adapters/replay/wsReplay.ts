@@ -6,6 +6,7 @@ import type { DeliveredItem } from '../../sessions/sessionService.ts';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LIMITS } from '../protocol.ts';
 import { Admission, DEFAULT_SERVER_LIMITS } from '../ws/admission.ts';
 import type { ConnectionContext } from '../ws/connectionContext.ts';
+import type { WireRefusal } from '../ws/refusals.ts';
 import { frameHash, type WireOpened } from '../ws/wireRecorder.ts';
 import { WsConnection } from '../ws/wsConnection.ts';
 import { checkFrames, type FrameCheck } from './frameInvariants.ts';
@@ -88,7 +89,9 @@ export async function replayWire(
 
   const expected = new Map<string, WireRec[]>();
   for (const r of records) if (r.kind === 'out') push(expected, r.c, r);
-  const inputs = records.filter((r) => r.kind === 'in' || r.kind === 'bin' || r.kind === 'close');
+  const inputs = records.filter(
+    (r) => r.kind === 'in' || r.kind === 'bin' || r.kind === 'close' || r.kind === 'refuse',
+  );
   const produced = new Map<string, string[]>();
   let divergence: FrameDivergence | null = null;
   let matched = 0;
@@ -105,11 +108,14 @@ export async function replayWire(
   });
   const owners: ConnectionContext['owners'] = new Map();
   const sockets = new Map<string, ReplaySocket>();
+  const connections = new Map<string, WsConnection>();
   const connect = (c: string): ReplaySocket => {
     const config = opened.get(c) ?? first;
     const out: string[] = [];
     produced.set(c, out);
     const socket = new ReplaySocket((frame) => {
+      // A refusal recorded before this frame goes first (it may send its own error frame from in here).
+      turnAway();
       const k = out.length;
       out.push(frame);
       producedCount++;
@@ -139,20 +145,59 @@ export async function replayWire(
       admission,
       observer: {},
     };
-    new WsConnection(socket.asWebSocket(), ctx, { address: 'replay', principal: 'replay' });
+    const connection = new WsConnection(socket.asWebSocket(), ctx, {
+      address: 'replay',
+      principal: 'replay',
+    });
     sockets.set(c, socket);
+    connections.set(c, connection);
     return socket;
   };
 
   let next = 0;
+  // A request the live connection turned away (a drain, too many waiting) is its `in` with a `refuse` right
+  // after. It never reaches the session, so it happened whenever its error frame went out: it is applied
+  // once every input before it has been fed and its connection has sent the frames recorded before it.
+  const outsBefore = new Map<WireRec, number>();
+  const outs = new Map<string, number>();
+  for (const r of records) {
+    if (r.kind === 'out') outs.set(r.c, (outs.get(r.c) ?? 0) + 1);
+    else if (r.kind === 'refuse') outsBefore.set(r, outs.get(r.c) ?? 0);
+  }
+  const turnedAway = (at: number): boolean => {
+    const r = inputs[at];
+    const after = inputs[at + 1];
+    return (
+      r?.kind === 'in' &&
+      after?.kind === 'refuse' &&
+      after.c === r.c &&
+      (after.payload as WireRefusal).close === undefined
+    );
+  };
+  const turnAway = () => {
+    while (turnedAway(next)) {
+      const refusal = inputs[next + 1];
+      if ((produced.get(refusal.c)?.length ?? 0) !== outsBefore.get(refusal)) return;
+      next += 2;
+      connections.get(refusal.c)?.applyRefusal(refusal.payload as WireRefusal);
+    }
+  };
   const mismatch = await replay.walk({
     feed() {
-      const r = inputs[next++];
+      const r = inputs[next];
       if (!r) return false;
       const socket = sockets.get(r.c) ?? connect(r.c);
+      if (turnedAway(next)) {
+        next += 2;
+        connections.get(r.c)?.applyRefusal(inputs[next - 1].payload as WireRefusal);
+        return true;
+      }
+      next++;
       if (r.kind === 'in') socket.receive(r.payload as string);
       else if (r.kind === 'bin') socket.receive('\0'.repeat(r.payload as number), true);
+      else if (r.kind === 'refuse') connections.get(r.c)?.applyRefusal(r.payload as WireRefusal);
       else socket.drop(r.payload as number);
+      turnAway();
       return true;
     },
     settle: () => new Promise((resolve) => setImmediate(resolve)),

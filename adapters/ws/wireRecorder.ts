@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { WireRecord } from '../../sessions/sessionLog.ts';
 import type { Limits } from '../protocol.ts';
+import type { WireRefusal } from './refusals.ts';
 
 /**
  * The kinds of the WebSocket adapter's wire records (`[connection, kind, payload]` in the session log):
@@ -8,9 +9,10 @@ import type { Limits } from '../protocol.ts';
  * - `in`: a text frame the client sent, as received (a resume token replaced by `…`);
  * - `bin`: a binary frame (its byte length; the server refuses those whatever they hold);
  * - `out`: a frame the server sent: `[type, hash]`, the first 16 hex digits of its SHA-256 (`frameHash`);
- * - `close`: the client or the network closed the socket, with this code.
+ * - `close`: the client or the network closed the socket, with this code (or the server did, to drain);
+ * - `refuse`: the server turned a frame or the connection away for a reason outside the frames (`WireRefusal`).
  */
-export const WIRE_KINDS = ['open', 'in', 'bin', 'out', 'close'] as const;
+export const WIRE_KINDS = ['open', 'in', 'bin', 'out', 'close', 'refuse'] as const;
 export type WireKind = (typeof WIRE_KINDS)[number];
 
 /** What a connection was when it took its session: enough to build the same one in a replay. */
@@ -25,6 +27,9 @@ export interface WireOpened {
   /** The session's grace window, as the welcome said it. */
   graceMs: number;
 }
+
+/** The connection's settings a replay needs to build the same one. */
+export type WireSettings = Pick<WireOpened, 'limits' | 'heartbeatMs' | 'chunk' | 'reasons'>;
 
 /** A welcome's resume token is a secret: frames are hashed, and replayed, with it replaced by `…`. */
 const TOKEN = /"resumeToken":"[^"]*"/;
@@ -75,7 +80,18 @@ export class WireRecorder {
     this.c = connectionId.slice(0, 8);
   }
 
-  opened(info: WireOpened): void {
+  /** The connection took session `sessionId` for `principal` (kept hashed), with these settings. */
+  opened(sessionId: string, principal: string, graceMs: number, settings: WireSettings): void {
+    const { limits, heartbeatMs, chunk, reasons } = settings;
+    const info: WireOpened = {
+      sessionId,
+      principal: hashId(principal),
+      limits,
+      heartbeatMs,
+      chunk,
+      reasons,
+      graceMs,
+    };
     this.records.push([this.c, 'open', info]);
   }
 
@@ -94,6 +110,10 @@ export class WireRecorder {
 
   closed(code: number): void {
     this.records.push([this.c, 'close', code]);
+  }
+
+  refused(refusal: WireRefusal): void {
+    this.records.push([this.c, 'refuse', refusal]);
   }
 
   /** The records since the last call, or undefined when there are none. */

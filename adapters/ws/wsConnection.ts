@@ -18,11 +18,12 @@ import { openSession, welcomeFor } from './openSession.ts';
 import { Outbound } from './outbound.ts';
 import { protoError } from './protoError.ts';
 import { readFrame } from './readFrame.ts';
+import { overflowRefusal, queueRefusal, rateRefusal, type WireRefusal } from './refusals.ts';
 import { RequestChain } from './requestChain.ts';
 import { type RequestHost, serveRequest } from './serveRequest.ts';
 import { TokenBucket } from './tokenBucket.ts';
 import { closeAfterError, toWireError } from './toWireError.ts';
-import { hashId, WireRecorder } from './wireRecorder.ts';
+import { WireRecorder } from './wireRecorder.ts';
 
 /**
  * One client socket and its state: the handshake time box, frames in (readFrame.ts) and out (outbound.ts),
@@ -172,9 +173,7 @@ export class WsConnection {
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
     if (!this.rate.take()) {
-      const { messagesPerSecond, messageBurst } = this.ctx.admission.limits;
-      const reason = `more than ${messagesPerSecond} frames a second (burst ${messageBurst}); slow down, then resume`;
-      this.refuse(4429, 'PROTO_RATE_LIMITED', reason);
+      this.turnAway(rateRefusal(this.ctx.admission.limits));
       return;
     }
     const parsed = readFrame(data, isBinary, this.ctx.limits, this.wire);
@@ -209,15 +208,9 @@ export class WsConnection {
 
   /** Queues one request behind the others; refused when too many wait or the server is draining. */
   private enqueue(task: () => Promise<void> | undefined, id: RequestId | undefined): void {
-    if (this.draining) {
-      const message =
-        'the server is draining: this request was not handled; resume elsewhere and send it again';
-      this.send(toWireError(protoError('PROTO_DRAINING', message), id));
-      return;
-    }
-    if (this.requests.size >= this.ctx.limits.maxPending) {
-      const message = `more than ${this.ctx.limits.maxPending} requests waiting; wait for answers`;
-      this.send(toWireError(protoError('PROTO_TOO_MANY_REQUESTS', message), id));
+    const refusal = queueRefusal(this.draining, this.requests.size, this.ctx.limits, id);
+    if (refusal) {
+      this.turnAway(refusal);
       return;
     }
     this.requests.add(task, (err) => this.fail(err, id));
@@ -284,17 +277,7 @@ export class WsConnection {
     // Subscribing after the resume resolved: a takeover notice the resume itself raised was for the old owner.
     this.unsubscribe = service.subscribe(opened.sessionId, (notice) => this.onNotice(notice));
     this.pump.opened(opened.lastSeq);
-    const { limits, heartbeatMs, chunk, reasons } = this.ctx;
-    const { sessionId, graceMs } = opened;
-    this.wire.opened({
-      sessionId,
-      principal: hashId(principal),
-      limits,
-      heartbeatMs,
-      chunk,
-      reasons,
-      graceMs,
-    });
+    this.wire.opened(opened.sessionId, principal, opened.graceMs, this.ctx);
     this.send(welcomeFor(msg.id, opened, this.ctx));
     // Missed items were paid for by the old connection's credit, so they do not use any of this one's.
     for (const item of opened.missed) this.pump.send(item, undefined);
@@ -312,10 +295,31 @@ export class WsConnection {
    */
   private overflow(): void {
     if (this.state === 'closed' && this.ws.readyState !== this.ws.OPEN) return;
-    const reason = `more than ${this.ctx.admission.limits.maxBufferedBytes} bytes waiting for this client to read`;
-    this.ctx.observer.refused?.(4413, reason, this);
-    this.close(4413, reason);
+    this.turnAway(overflowRefusal(this.ctx.admission.limits));
     setTimeout(() => this.terminate(), 1000).unref();
+  }
+
+  /** A refusal decided from the surroundings (rates, buffers, a drain): recorded for replay, then applied. */
+  private turnAway(refusal: WireRefusal): void {
+    this.wire.refused(refusal);
+    this.applyRefusal(refusal);
+  }
+
+  /**
+   * What a refusal does: with `close`, the error frame (if any) and the close; without, the request `id`
+   * answered with the error and not handled. Public for exact replay, which applies each refusal its log
+   * recorded where the log has it (the live limits and timing are not there to decide it again).
+   */
+  applyRefusal(refusal: WireRefusal): void {
+    const { close, error, message, id } = refusal;
+    if (close === undefined) {
+      if (error !== undefined) this.send(toWireError(protoError(error, message), id));
+    } else if (error !== undefined) {
+      this.refuse(close, error, message, id);
+    } else {
+      this.ctx.observer.refused?.(close, message, this);
+      this.close(close, message);
+    }
   }
 
   private fail(err: unknown, id: RequestId | undefined): void {
