@@ -61,14 +61,14 @@ export function pickFromPool(
     return [];
   }
 
-  const indexes: number[] = [];
-  const sources: number[] = [];
+  const indexes = scratch.indexes.subarray(0, eligible);
+  const sources = scratch.sources.subarray(0, eligible);
   const ranks = scratch.ranks.subarray(0, eligible);
   const modelScores = scratch.modelScores.subarray(0, eligible);
   for (let c = 0, e = 0; c < size; c++) {
     if (out[c]) continue;
-    indexes.push(pool.items[c]);
-    sources.push(pool.sources[c]);
+    indexes[e] = pool.items[c];
+    sources[e] = pool.sources[c];
     ranks[e] = c;
     modelScores[e++] = pool.scores[c];
   }
@@ -92,7 +92,7 @@ export function pickFromPool(
     config,
     profile: state.profile,
     history: state.history,
-    candidates: { indexes, sources, transition: [], sknn: [] },
+    candidates: { indexes, sources },
     scores,
     modelScores,
     ranks,
@@ -110,11 +110,13 @@ export function pickFromPool(
 }
 
 /**
- * A pick's working arrays, kept between picks (`Spare`): five typed arrays per pick, each with its own backing
+ * A pick's working arrays, kept between picks (`Spare`): seven typed arrays per pick, each with its own backing
  * store, were a good part of a pick's garbage. Each is written before it is read (`out` is cleared here).
  */
 class PickScratch {
   out = new Uint8Array(0);
+  indexes = new Int32Array(0);
+  sources = new Int32Array(0);
   ranks = new Int32Array(0);
   modelScores = new Float32Array(0);
   scores = new Float32Array(0);
@@ -123,6 +125,8 @@ class PickScratch {
   prepare(size: number): this {
     if (this.out.length < size) {
       this.out = new Uint8Array(size);
+      this.indexes = new Int32Array(size);
+      this.sources = new Int32Array(size);
       this.ranks = new Int32Array(size);
       this.modelScores = new Float32Array(size);
       this.scores = new Float32Array(size);

@@ -13,7 +13,8 @@ export interface SlateRequest {
   config: EngineConfig;
   profile: Profile;
   history: readonly HistoryEntry[];
-  candidates: Candidates;
+  /** The candidates' catalog indexes and source bits (from `Candidates`, or a pool's eligible part). */
+  candidates: { indexes: ArrayLike<number>; sources: ArrayLike<number> };
   /** What the policy ranks by: the model's scores, corrected for feedback since they were computed. */
   scores: Float32Array;
   /** The model's own scores when `scores` were corrected (reported in the reasons); default `scores`. */
@@ -95,6 +96,7 @@ export function selectSlate(request: SlateRequest): Pick[] {
     looked,
     Math.min(looked, config.diversityWindow) + Math.max(request.n, slots),
     Math.max(1, config.explorationTop),
+    catalog,
   );
   const { relevance, artists, albums } = scratch;
   for (let c = 0; c < count; c++) {
@@ -111,10 +113,10 @@ export function selectSlate(request: SlateRequest): Pick[] {
   const cutScores = scratch.cutScores.subarray(0, count);
   cutScores.set(scores.subarray(0, count));
   const cut = kthSmallest(cutScores, count - want);
-  const order: number[] = [];
-  for (let c = 0; c < count; c++) if (scores[c] >= cut) order.push(c);
-  const shortlist = order.length;
-  for (let c = 0; c < count; c++) if (scores[c] < cut) order.push(c);
+  const order = scratch.order;
+  let shortlist = 0;
+  for (let c = 0; c < count; c++) if (scores[c] >= cut) order[shortlist++] = c;
+  for (let c = 0, o = shortlist; c < count; c++) if (scores[c] < cut) order[o++] = c;
   const { historyIndex } = scratch;
   for (let h = 0; h < looked; h++)
     historyIndex[h] = catalog.indexOf(history[history.length - looked + h].id) ?? -1;
@@ -165,17 +167,22 @@ export function selectSlate(request: SlateRequest): Pick[] {
     recentArtists.push(i < 0 ? -1 : catalog.artistIds[i]);
     recentAlbums.push(i < 0 ? -1 : catalog.albumIds[i]);
   }
-  const taken = scratch.taken;
+  const { taken, nearArtist, nearAlbum } = scratch;
   const follow = request.follow;
-  const slotOf = follow ? new Map(candidates.indexes.map((index, c) => [index, c])) : undefined;
+  const slotOf = follow ? new Map<number, number>() : undefined;
+  for (let c = 0; slotOf && c < count; c++) slotOf.set(candidates.indexes[c], c);
   const picks: Pick[] = [];
   let removedFirst: Record<string, number> = {};
 
   for (let slot = 0; slot < slots; slot++) {
     // What the rules removed, counted for the first slot only: the reasons report that slot's.
     const removed: Record<string, number> | undefined = slot === 0 ? {} : undefined;
-    const nearArtists = lastFrom(recentArtists, config.artistGap);
-    const nearAlbums = lastFrom(recentAlbums, config.albumGap);
+    // The artists and albums inside the spacing windows, stamped for this slot.
+    const stamp = scratch.nextStamp();
+    for (let i = lastFrom(recentArtists, config.artistGap); i < recentArtists.length; i++)
+      if (recentArtists[i] >= 0) nearArtist[recentArtists[i]] = stamp;
+    for (let i = lastFrom(recentAlbums, config.albumGap); i < recentAlbums.length; i++)
+      if (recentAlbums[i] >= 0) nearAlbum[recentAlbums[i]] = stamp;
     window?.moveTo(clock);
     let spaced = 0;
     let relaxedOnly = 0;
@@ -190,11 +197,11 @@ export function selectSlate(request: SlateRequest): Pick[] {
           continue;
         }
       }
-      if (contains(recentArtists, nearArtists, artists[c])) {
+      if (nearArtist[artists[c]] === stamp) {
         if (removed) removed['artist-gap'] = (removed['artist-gap'] ?? 0) + 1;
         fit[k] = RELAXED;
         relaxedOnly++;
-      } else if (albums[c] >= 0 && contains(recentAlbums, nearAlbums, albums[c])) {
+      } else if (albums[c] >= 0 && nearAlbum[albums[c]] === stamp) {
         if (removed) removed['album-gap'] = (removed['album-gap'] ?? 0) + 1;
         fit[k] = RELAXED;
         relaxedOnly++;
@@ -324,12 +331,6 @@ export function nextStart(history: readonly HistoryEntry[], nowMs: number): numb
   if (!last) return nowMs;
   const end = last.startMs + (last.outcome === 'skipped' ? (last.playedMs ?? 0) : last.durationMs);
   return Math.max(nowMs, end);
-}
-
-/** Membership in the end of a list from `from` on (a few recent artists or albums), per candidate and slot. */
-function contains(list: readonly number[], from: number, x: number): boolean {
-  for (let i = from; i < list.length; i++) if (list[i] === x) return true;
-  return false;
 }
 
 /** Where the last `k` entries begin (none for k = 0); read in place, not copied per slot. */

@@ -11,6 +11,8 @@ export class SlateScratch {
   relevance = new Float32Array(0);
   /** A copy of the scores for the shortlist's cut (the selection reorders it). */
   cutScores = new Float32Array(0);
+  /** Candidates by position: the shortlist first, then the rest. */
+  order = new Int32Array(0);
   artists = new Int32Array(0);
   albums = new Int32Array(0);
   maxSim = new Float32Array(0);
@@ -20,13 +22,37 @@ export class SlateScratch {
   historyIndex = new Int32Array(0);
   seedSims = new Float64Array(0);
   best = new TopK(0);
+  /**
+   * Per artist and album number: the stamp of the last slot whose spacing window held it. A slot takes a new
+   * stamp (`nextStamp`), so nothing is cleared between slots or calls, and a candidate's spacing is one read.
+   */
+  nearArtist = new Int32Array(0);
+  nearAlbum = new Int32Array(0);
+  private stamp = 0;
 
-  /** Room for `count` candidates, `looked` history entries, `sims` seeds and a top-k of `top`. */
-  prepare(count: number, looked: number, sims: number, top: number): void {
+  /** A stamp no entry of `nearArtist` or `nearAlbum` holds yet. */
+  nextStamp(): number {
+    if (this.stamp === 0x7fffffff) {
+      this.stamp = 0;
+      this.nearArtist.fill(0);
+      this.nearAlbum.fill(0);
+    }
+    return ++this.stamp;
+  }
+
+  /**
+   * Room for `count` candidates, `looked` history entries, `sims` seeds, a top-k of `top`, and the catalog's
+   * `artists` and `albums` numbers.
+   */
+  prepare(count: number, looked: number, sims: number, top: number, artists = 0, albums = 0): void {
+    // Grown arrays start at 0, below every stamp handed out.
+    if (this.nearArtist.length < artists) this.nearArtist = new Int32Array(artists);
+    if (this.nearAlbum.length < albums) this.nearAlbum = new Int32Array(albums);
     if (this.relevance.length < count) {
       const size = Math.max(count, 2 * this.relevance.length);
       this.relevance = new Float32Array(size);
       this.cutScores = new Float32Array(size);
+      this.order = new Int32Array(size);
       this.artists = new Int32Array(size);
       this.albums = new Int32Array(size);
       this.maxSim = new Float32Array(size);
@@ -66,9 +92,15 @@ export class Spare<T> {
 const slates = new Spare(() => new SlateScratch());
 
 /** The working arrays for one slate: the spare set when it is free, grown to fit. */
-export function takeScratch(count: number, looked: number, sims: number, top: number): SlateScratch {
+export function takeScratch(
+  count: number,
+  looked: number,
+  sims: number,
+  top: number,
+  catalog: { artistCount: number; albumCount: number },
+): SlateScratch {
   const scratch = slates.take();
-  scratch.prepare(count, looked, sims, top);
+  scratch.prepare(count, looked, sims, top, catalog.artistCount, catalog.albumCount);
   return scratch;
 }
 

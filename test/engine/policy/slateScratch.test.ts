@@ -42,7 +42,7 @@ function request(size: number, seed: number, profile: Profile, n = 5): SlateRequ
     config: DEFAULT_CONFIG,
     profile,
     history,
-    candidates: { indexes, sources: indexes.map(() => 1), transition: [], sknn: [] },
+    candidates: { indexes, sources: indexes.map(() => 1) },
     scores: Float32Array.from(indexes, () => rng.next()),
     n,
     firstPos: history.length,
