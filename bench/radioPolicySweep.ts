@@ -9,10 +9,12 @@
  * SETTINGS_JSON: an object of name → engine config overrides, e.g. '{"served":{},"lambda1":{"mmrLambda":1}}';
  * a name starting with "default:" runs in the default profile instead of radio; a name starting with "ranker"
  * starts from the ranker-alone settings. EVAL_SEED (default 42, as `omakase eval --seed`) draws the targets
- * and the listeners' luck: other seeds give other draws of the same validation sessions.
+ * and the listeners' luck: other seeds give other draws of the same validation sessions. SKNN=K,SAMPLE in the
+ * environment also judges SKNN with those settings (the split's tuned ones: docs/results) beside them.
  */
 import { join } from 'node:path';
 import { RANKER_ONLY_CONFIG } from '../adapters/cli/commands/evalCommand.ts';
+import { SknnRecommender } from '../engine/baselines/sknnRecommender.ts';
 import { Catalog } from '../engine/catalog.ts';
 import { readCatalogRows } from '../engine/catalogFile.ts';
 import type { EngineConfig } from '../engine/config.ts';
@@ -61,11 +63,12 @@ const engines: EngineEntry[] = Object.entries(settings).map(([name, config]) => 
     profile: name.startsWith('default:') || name === 'ranker' ? 'default' : 'radio',
   };
 });
+const [k, sampleSize] = (process.env.SKNN ?? '').split(',').map(Number);
 const results = await evaluate({
   catalog,
   train: split.train,
   test: split.validation,
-  algorithms: [],
+  algorithms: process.env.SKNN ? [new SknnRecommender({ k, sampleSize })] : [],
   engines,
   diversityCatalog,
   options: { seed: Number(evalSeed) },
@@ -76,7 +79,7 @@ for (const r of results)
       seed: Number(seedArg),
       evalSeed: Number(evalSeed),
       setting: r.algorithm,
-      config: settings[r.algorithm],
+      config: settings[r.algorithm] ?? process.env.SKNN,
       freshHr10: r.freshHr10,
       freshMrr10: r.freshMrr10,
       freshTargets: r.freshTargets,

@@ -46,13 +46,6 @@ export const DEFAULT_CONFIG: EngineConfig = {
   poolPicks: 10,
 };
 
-/**
- * The radio profile's own slate settings, over the defaults above, for every session started with
- * `profile: 'radio'` (a preset or a caller's config still wins over them). Chosen on the validation sessions
- * of yes_complete_sample, split seeds 42, 43 and 44 together: docs/results/features.md ("The radio policy").
- */
-export const RADIO_PROFILE_CONFIG: Partial<EngineConfig> = {};
-
 /** The US DMCA sound recording performance complement (17 U.S.C. §114(j)(13)), per any 3-hour period. */
 export const RADIO_RULES = {
   windowMs: 3 * 60 * 60 * 1000,

@@ -2,7 +2,7 @@ import { createFallbackScorer } from '../models/fallbackScorer.ts';
 import type { Scorer } from '../models/scorer.ts';
 import { candidateSet } from './candidateSet.ts';
 import type { Catalog } from './catalog.ts';
-import { DEFAULT_CONFIG, type EngineConfig, RADIO_PROFILE_CONFIG } from './config.ts';
+import { DEFAULT_CONFIG, type EngineConfig } from './config.ts';
 import { engineError } from './errors.ts';
 import { assembleFeatures } from './features.ts';
 import { resolveIntent } from './intent.ts';
@@ -148,9 +148,6 @@ const MIN_POOL = 60;
 export function createEngine(resources: EngineResources): Engine {
   const { catalog } = resources;
   const config: EngineConfig = { ...DEFAULT_CONFIG, ...resources.config };
-  // A radio session starts from the radio profile's own slate settings; what the caller set still wins.
-  const radioConfig: EngineConfig = { ...DEFAULT_CONFIG, ...RADIO_PROFILE_CONFIG, ...resources.config };
-  const configOf = (state: SessionState) => (state.profile === 'radio' ? radioConfig : config);
   const fallback = resources.fallback ?? createFallbackScorer();
   const retrieval: RetrievalResources = {
     catalog,
@@ -182,7 +179,7 @@ export function createEngine(resources: EngineResources): Engine {
     const rng = createRng(deriveSeed(state.seed, state.decisions));
     const query = buildQuery(state, catalog, directions);
     const excluded = exclusions(state, catalog);
-    let candidates = retrieve(retrieval, query, configOf(state), excluded, rng);
+    let candidates = retrieve(retrieval, query, config, excluded, rng);
     if (candidates.indexes.length < MIN_POOL) candidates = widen(candidates, catalog, excluded, MIN_POOL);
     const { pool } = await scoreInto(state, query, candidates);
     return { state: { ...state, decisions: state.decisions + 1 }, pool };
@@ -198,13 +195,13 @@ export function createEngine(resources: EngineResources): Engine {
     const model = { id: scorer.id, degraded: scorer.degraded };
     return {
       scores: scores.subarray(0, count),
-      pool: buildPool(state, candidates, scores, configOf(state), model, lead),
+      pool: buildPool(state, candidates, scores, config, model, lead),
     };
   }
 
   function pickNow(state: SessionState, pool: ScoredPool, n: number, nowMs: number): Picked {
-    const picks = pickFromPool(catalog, configOf(state), state, pool, n, nowMs);
-    return { state: appendPicks(state, picks, configOf(state)), picks };
+    const picks = pickFromPool(catalog, config, state, pool, n, nowMs);
+    return { state: appendPicks(state, picks, config), picks };
   }
 
   return {
@@ -233,11 +230,7 @@ export function createEngine(resources: EngineResources): Engine {
       }
       const query = buildQuery(state, catalog, directions);
       const excluded = exclusions(state, catalog);
-      return scoreInto(
-        state,
-        query,
-        candidateSet(retrieval, query, configOf(state), excluded, items, sources),
-      );
+      return scoreInto(state, query, candidateSet(retrieval, query, config, excluded, items, sources));
     },
 
     slotChoices(state, pool, { items, nowMs }) {
@@ -245,7 +238,7 @@ export function createEngine(resources: EngineResources): Engine {
       const slots: SlotChoices[] = [];
       if (items.length === 0) return slots;
       const onSlot = (_slot: number, choices: SlotChoices) => slots.push(choices);
-      pickFromPool(catalog, configOf(state), state, pool, items.length, nowMs, { items, onSlot });
+      pickFromPool(catalog, config, state, pool, items.length, nowMs, { items, onSlot });
       return slots;
     },
 
@@ -256,7 +249,7 @@ export function createEngine(resources: EngineResources): Engine {
     },
 
     poolNeed(state, pool) {
-      return poolNeed(state, pool, configOf(state));
+      return poolNeed(state, pool, config);
     },
 
     async next(state, { n, nowMs }) {
@@ -267,12 +260,12 @@ export function createEngine(resources: EngineResources): Engine {
 
     feedback(state, feedback, nowMs) {
       assertState(state);
-      return applyFeedback(state, feedback, configOf(state), nowMs);
+      return applyFeedback(state, feedback, config, nowMs);
     },
 
     steer(state, steer, nowMs) {
       assertState(state);
-      return applySteer(state, steer, catalog, configOf(state), nowMs);
+      return applySteer(state, steer, catalog, config, nowMs);
     },
   };
 }
