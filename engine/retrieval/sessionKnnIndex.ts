@@ -61,8 +61,10 @@ const NONE: SessionKnnScores = {
  * Session-based kNN (Jannach & Ludewig 2017) as a retrieval source and a feature: logged sessions indexed
  * item → sessions and session → items (flat CSR arrays, built once per engine). For the current session's
  * positives it takes the `sampleSize` most recent sessions sharing an item, keeps the `k` most similar by
- * binary cosine, and lets each vote for its items with its similarity. The work per decision is bounded by
- * `maxItems` postings walks and `k` neighbour sessions, never a scan of the log.
+ * binary cosine, and lets each vote for its items with its similarity. The same walk gives STAN's vote (the
+ * `stan` feature, `stanVote.ts`): recency-weighted neighbours, votes decayed by the distance from the
+ * neighbour's last shared play. The work per decision is bounded by `maxItems` postings walks and `k` (and
+ * `stanK`) neighbour sessions, never a scan of the log.
  */
 export class SessionKnnIndex {
   private readonly overlap: Float64Array;
@@ -72,8 +74,8 @@ export class SessionKnnIndex {
   private lastVoted: number[] = [];
 
   private constructor(
-    readonly itemOffsets: Int32Array,
-    readonly itemSessions: Int32Array,
+    private readonly itemOffsets: Int32Array,
+    private readonly itemSessions: Int32Array,
     readonly sessionOffsets: Int32Array,
     readonly sessionItems: Int32Array,
     /** Beside `sessionItems`: the item's last position in its session (1-based, plays kept). */
@@ -171,20 +173,25 @@ export class SessionKnnIndex {
       ranks.push(j);
     }
     if (items.length === 0 || this.sessionCount === 0) return NONE;
-    const stanLast = this.stanStore.last;
-    stanVote(this, this.options, items, ranks, this.stanStore);
+    const stan = this.stanStore;
     const { overlap, votes, lastVotes, itemOffsets, itemSessions, sessionOffsets, sessionItems } = this;
     const touched: number[] = [];
-    for (const i of items) {
+    // STAN's weighted overlap in the same walk: the r-th newest play weighs exp(−r / λ_spw).
+    const stanWeighted = stan.overlap;
+    for (let j = 0; j < items.length; j++) {
+      const i = items[j];
+      const w = Math.exp(-ranks[j] / this.options.lambdaSpw);
       for (let p = itemOffsets[i]; p < itemOffsets[i + 1]; p++) {
         const s = itemSessions[p];
         if (overlap[s] === 0) touched.push(s);
         overlap[s]++;
+        stanWeighted[s] += w;
       }
     }
     // session-rec's "recent" sampling: log order stands in for time. Session numbers are distinct, so a native
     // ascending sort read from the end gives the most recent first.
     const recent = Int32Array.from(touched).sort();
+    stanVote(this, this.options, items, ranks, recent, stan);
     const sampled = Math.min(sampleSize, recent.length);
     // The k most similar of the sample (ties: the more recent), best first.
     const near = new Int32Array(Math.max(0, k));
@@ -236,7 +243,7 @@ export class SessionKnnIndex {
       items: Int32Array.from(best),
       scores,
       vote: (x) => lastVotes[x],
-      stan: (x) => stanLast[x],
+      stan: (x) => stan.last[x],
     };
   }
 }

@@ -2,8 +2,6 @@ import { kthSmallest } from '../selection.ts';
 
 /** The flat arrays of a session-kNN memory STAN reads (see `SessionKnnIndex`). */
 export interface StanMemory {
-  itemOffsets: Int32Array;
-  itemSessions: Int32Array;
   sessionOffsets: Int32Array;
   sessionItems: Int32Array;
   sessionLastPos: Int32Array;
@@ -18,6 +16,7 @@ export interface StanSettings {
 
 /** Scratch space of the STAN vote, sized once per memory; a vote fills and clears it synchronously. */
 export class StanScratch {
+  /** Per session: Σ of the weights of the current session's items it holds (filled by the caller's walk). */
   readonly overlap: Float64Array;
   readonly votes: Float64Array;
   readonly inCurrent: Uint8Array;
@@ -39,37 +38,26 @@ export class StanScratch {
  * item j's latest play and the newest (0 for the newest). Item j weighs w_j = exp(−ranks[j] / λ_spw); of the
  * `stanSample` most recent sessions sharing an item, the `stanK` most similar by Σ shared w / (‖w‖ · √|s|)
  * vote: neighbour s gives item x sim(s) · exp(−|pos_s(x) − pos_s*| / λ_inh), pos_s* the last position in s
- * of an item of the current session. Fills `scratch.last` with the votes, the best scaled to 1.
+ * of an item of the current session. The caller has walked the postings into `scratch.overlap` (Σ shared w
+ * per session) and passes the sessions it touched in ascending (log) order, `recent`; this clears the
+ * overlap and fills `scratch.last` with the votes, the best scaled to 1.
  */
 export function stanVote(
   memory: StanMemory,
   settings: StanSettings,
   items: readonly number[],
   ranks: readonly number[],
+  recent: Int32Array,
   scratch: StanScratch,
 ): void {
-  for (const x of scratch.lastVoted) scratch.last[x] = 0;
+  const { overlap, votes, inCurrent, last } = scratch;
+  for (const x of scratch.lastVoted) last[x] = 0;
   scratch.lastVoted = [];
   const { stanK, stanSample, lambdaSpw, lambdaInh } = settings;
-  if (stanK <= 0 || items.length === 0) return;
-  const { itemOffsets, itemSessions, sessionOffsets, sessionItems, sessionLastPos } = memory;
-  const { overlap, votes, inCurrent, last } = scratch;
-  const touched: number[] = [];
+  const { sessionOffsets, sessionItems, sessionLastPos } = memory;
   let norm = 0;
-  for (let j = 0; j < items.length; j++) {
-    const i = items[j];
-    const w = Math.exp(-ranks[j] / lambdaSpw);
-    norm += w * w;
-    inCurrent[i] = 1;
-    for (let p = itemOffsets[i]; p < itemOffsets[i + 1]; p++) {
-      const s = itemSessions[p];
-      if (overlap[s] === 0) touched.push(s);
-      overlap[s] += w;
-    }
-  }
-  // The most recent sessions first (log order stands in for time, as for SKNN's sample).
-  const recent = Int32Array.from(touched).sort();
-  const sampled = Math.min(stanSample, recent.length);
+  for (let j = 0; j < items.length; j++) norm += Math.exp((-2 * ranks[j]) / lambdaSpw);
+  const sampled = stanK > 0 ? Math.min(stanSample, recent.length) : 0;
   const sims = new Float64Array(sampled);
   const sessions = new Int32Array(sampled);
   const rootNorm = Math.sqrt(norm);
@@ -78,7 +66,9 @@ export function stanVote(
     sessions[r] = s;
     sims[r] = overlap[s] / (rootNorm * Math.sqrt(sessionOffsets[s + 1] - sessionOffsets[s]));
   }
-  for (const s of touched) overlap[s] = 0;
+  for (const s of recent) overlap[s] = 0;
+  if (sampled === 0) return;
+  for (const i of items) inCurrent[i] = 1;
   // The stanK most similar: a selection for the cut; ties at the cut all vote (order-free, deterministic).
   const cut = sampled > stanK ? kthSmallest(sims.slice(), sampled - stanK) : 0;
   const voted: number[] = [];

@@ -36,6 +36,7 @@ describe('recentArtistItems (the artist source)', () => {
         title: '',
         artist: `B${i}`,
         tags: [],
+        durationMs: 200_000,
         popularity: 1,
       })),
     );
