@@ -2,7 +2,7 @@
  * Where fresh HR@10 is lost, on validation only: for each fresh next-item target of the validation sessions,
  * whether retrieval put it among the candidates the engine scores (and which sources proposed it), where the
  * ranker alone placed it, whether the served engine (slate policy) kept it in the top 10, and, beside them,
- * tuned SKNN's top 10 and top 500. The figures of docs/results/features.md ("Where fresh HR@10 is lost").
+ * tuned SKNN's top 10 and top 500 and STAN's top 10 (30Music's tuning, without neighbour recency). The figures of docs/results/features.md ("Where fresh HR@10 is lost").
  * Last line: one JSON object.
  *
  *   npx tsx bench/recallProbe.ts MODEL_DIR SESSIONS [SPLIT_SEED | time] [PROFILE]
@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { RANKER_ONLY_CONFIG } from '../adapters/cli/commands/evalCommand.ts';
 import { SknnRecommender } from '../engine/baselines/sknnRecommender.ts';
+import { StanRecommender } from '../engine/baselines/stanRecommender.ts';
 import { Catalog } from '../engine/catalog.ts';
 import { readCatalogRows } from '../engine/catalogFile.ts';
 import { DEFAULT_CONFIG } from '../engine/config.ts';
@@ -58,6 +59,9 @@ const served = createEngine(common);
 const profile = profileArg as Profile;
 const sknn = new SknnRecommender({ k: 50, sampleSize: 500 });
 sknn.fit(split.train);
+// STAN as tuned on the 30Music slices, without the neighbour-recency factor (no clock here).
+const stan = new StanRecommender({ k: 100, sampleSize: 1000, lambdaSpw: 4, lambdaInh: 16, lambdaSnh: 0 });
+stan.fit(split.train);
 const resources = {
   catalog,
   vectors,
@@ -68,7 +72,19 @@ const resources = {
 const directions = createDirections(catalog);
 const targets = sampleTargets(split.validation, catalog, 20, 42).filter((t) => !t.prefix.includes(t.target));
 
-const count = { cold: 0, retrieved: 0, ranker10: 0, served10: 0, sknn10: 0, sknn500: 0, sknn10Missed: 0 };
+const count = {
+  cold: 0,
+  retrieved: 0,
+  ranker10: 0,
+  served10: 0,
+  sknn10: 0,
+  sknn500: 0,
+  sknn10Missed: 0,
+  stan10: 0,
+  stan10Missed: 0,
+  missedRecentArtist: 0,
+  missedRecentArtistPool: 0,
+};
 const bySource: Record<string, number> = Object.fromEntries(Object.keys(SOURCE_BIT).map((k) => [k, 0]));
 // Ranks of retrieved targets under the ranker alone: 1–10, 11–20, 21–50, 51–100, beyond.
 const ranks = [0, 0, 0, 0, 0];
@@ -109,6 +125,26 @@ for (const t of targets) {
     count.sknn10++;
     if (at < 0) count.sknn10Missed++;
   }
+  if (at < 0) {
+    // A missed target by one of the session's last four artists, and how many unplayed items those artists hold.
+    const recentArtists = new Set<string>();
+    for (let k = t.prefix.length - 1; k >= 0 && recentArtists.size < 4; k--) {
+      const i = catalog.indexOf(t.prefix[k]);
+      if (i !== undefined) recentArtists.add(catalog.items[i].artist);
+    }
+    if (recentArtists.has(catalog.items[target].artist)) {
+      count.missedRecentArtist++;
+      const played = new Set(t.prefix);
+      for (const a of recentArtists)
+        count.missedRecentArtistPool += catalog
+          .byArtist(a)
+          .filter((i) => !played.has(catalog.items[i].id)).length;
+    }
+  }
+  if (stan.recommend(t.prefix, 10, new Set(t.prefix)).includes(t.target)) {
+    count.stan10++;
+    if (at < 0) count.stan10Missed++;
+  }
 }
 const share = (x: number) => Number((x / targets.length).toFixed(4));
 console.log(
@@ -124,5 +160,11 @@ console.log(
     sknnHr10: share(count.sknn10),
     sknnTop500Recall: share(count.sknn500),
     sknnTop10MissedByRetrieval: count.sknn10Missed,
+    stanHr10: share(count.stan10),
+    stanTop10MissedByRetrieval: count.stan10Missed,
+    missedByRecentArtist: share(count.missedRecentArtist),
+    recentArtistPoolWhenMissed: Math.round(
+      count.missedRecentArtistPool / Math.max(1, count.missedRecentArtist),
+    ),
   }),
 );

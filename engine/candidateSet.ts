@@ -35,5 +35,6 @@ export function candidateSet(
     sources: indexes.map((_, c) => sources[c] ?? 0),
     transition: indexes.map((index) => strength.get(index) ?? 0),
     sknn: indexes.map((index) => knn.vote(index)),
+    stan: indexes.map((index) => knn.stan(index)),
   };
 }

@@ -139,6 +139,18 @@ export class Catalog {
     return this.indexByArtist.get(artist) ?? [];
   }
 
+  private artistNames?: string[];
+
+  /** The items of the artist numbered `artist` (see `artistIds`). */
+  byArtistNumber(artist: number): readonly number[] {
+    if (!this.artistNames) {
+      this.artistNames = [];
+      for (const [name, n] of this.artistNumbers) this.artistNames[n] = name;
+    }
+    const name = this.artistNames[artist];
+    return name === undefined ? [] : this.byArtist(name);
+  }
+
   /** The dense number of a tag (see `tagIds`). */
   tagNumber(tag: string): number | undefined {
     return this.tagNumbers.get(tag);

@@ -2,8 +2,11 @@
 export interface EngineConfig {
   /** Candidates scored per decision (the model sees one batch of this many). */
   candidates: number;
-  /** Share of candidates from each retrieval source; the rest comes from the exploration pool. */
-  quotas: { ann: number; transition: number; intent: number; session: number };
+  /**
+   * Share of candidates from each retrieval source; the rest comes from the exploration pool. `artist` (off
+   * when absent): the unplayed items of the session's last four artists, for listening services.
+   */
+  quotas: { ann: number; transition: number; intent: number; session: number; artist?: number };
   /** Items of recent history kept in the session state (details: artist, album, outcome). */
   historyWindow: number;
   /** No item repeats within this many picks (history plus older ids). */

@@ -286,6 +286,7 @@ function widen(
     sources: candidates.sources.slice(),
     transition: candidates.transition.slice(),
     sknn: candidates.sknn.slice(),
+    stan: candidates.indexes.map((_, c) => candidates.stan?.[c] ?? 0),
   };
   for (let i = 0; i < catalog.size && out.indexes.length < want; i++) {
     if (have.has(i) || excluded(i)) continue;
@@ -293,6 +294,7 @@ function widen(
     out.sources.push(SOURCE_BIT.explore);
     out.transition.push(0);
     out.sknn.push(0);
+    out.stan?.push(0);
   }
   return out;
 }

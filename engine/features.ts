@@ -59,6 +59,8 @@ export function assembleFeatures(
     artist_recency: colArtistRecency,
     album_recency: colAlbumRecency,
     negative_run: colNegativeRun,
+    stan: colStan,
+    src_artist: colSrcArtist,
   } = F;
   const { artistIds, albumIds, years, durations } = catalog;
   const seq = sequences?.columns(query.recentPlays, candidates.indexes);
@@ -101,6 +103,7 @@ export function assembleFeatures(
     rows[row + colSrcTransition] = sources & SOURCE_BIT.transition ? 1 : 0;
     rows[row + colSrcExplore] = sources & SOURCE_BIT.explore ? 1 : 0;
     rows[row + colSrcSession] = sources & SOURCE_BIT.session ? 1 : 0;
+    rows[row + colSrcArtist] = sources & SOURCE_BIT.artist ? 1 : 0;
     rows[row + colSknn] = candidates.sknn[c];
     rows[row + colProgress] = progress;
     rows[row + colSkipRate] = query.skipRate;
@@ -113,6 +116,7 @@ export function assembleFeatures(
     const albumGap = albumIds[index] >= 0 ? query.albumGap.get(albumIds[index]) : undefined;
     rows[row + colAlbumRecency] = albumGap ? 1 / albumGap : 0;
     rows[row + colNegativeRun] = negativeRun;
+    rows[row + colStan] = candidates.stan ? candidates.stan[c] : 0;
   }
   return rows;
 }

@@ -1,5 +1,5 @@
 /** Where a candidate came from. */
-export const SOURCES = ['ann', 'transition', 'explore', 'intent', 'session'] as const;
+export const SOURCES = ['ann', 'transition', 'explore', 'intent', 'session', 'artist'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /** Why an item was picked: enough for a QA reader or a replay to see the decision. */

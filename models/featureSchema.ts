@@ -4,7 +4,7 @@
  * the scorer refuses a model whose inputs or outputs differ. Bump `version` on any change to the list.
  */
 export const FEATURE_SCHEMA = {
-  version: 'omakase-features/3',
+  version: 'omakase-features/4',
   input: { name: 'features', dtype: 'float32' },
   output: { name: 'score', dtype: 'float32' },
   features: [
@@ -37,6 +37,8 @@ export const FEATURE_SCHEMA = {
     'artist_recency', // 1 / plays since the item's artist was last heard (1 = the last play), 0 beyond 20
     'album_recency', // the same for the item's album
     'negative_run', // early skips and dislikes in a row at the end of the session, / 3, capped at 1
+    'stan', // STAN vote (sequence-aware neighbour sessions, sequence-aware votes), the best candidate scaled to 1
+    'src_artist', // 1 if retrieved as an item of the session's last four artists (quotas.artist)
   ],
 } as const;
 
@@ -47,3 +49,19 @@ export const FEATURE_COUNT = FEATURE_SCHEMA.features.length;
 export const FEATURE_INDEX: Readonly<Record<FeatureName, number>> = Object.fromEntries(
   FEATURE_SCHEMA.features.map((name, i) => [name, i]),
 ) as Record<FeatureName, number>;
+
+/**
+ * Earlier schemas the engine still serves: each one's columns are the first `width` of the current schema, so
+ * the scorer passes a model of that schema the first `width` columns of every row (`models/default` is a
+ * schema-3 model). A schema whose columns are not a prefix of the current one is refused.
+ */
+export const PREFIX_SCHEMAS: Readonly<Record<string, number>> = {
+  'omakase-features/3': 29,
+  [FEATURE_SCHEMA.version]: FEATURE_COUNT,
+};
+
+/** The columns a model of `version` reads (a prefix of the current schema's), or undefined if unsupported. */
+export function schemaFeatures(version: string): readonly FeatureName[] | undefined {
+  const width = PREFIX_SCHEMAS[version];
+  return width === undefined ? undefined : FEATURE_SCHEMA.features.slice(0, width);
+}

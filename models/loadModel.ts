@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { env } from 'onnxruntime-node';
 import { modelError } from './errors.ts';
-import { FEATURE_SCHEMA } from './featureSchema.ts';
+import { FEATURE_SCHEMA, schemaFeatures } from './featureSchema.ts';
 import type { MlpParams } from './mlp.ts';
 import { type ModelCard, parseModelCard, sha256Hex } from './modelCard.ts';
 import { ensembleToOnnx } from './onnxExport.ts';
@@ -32,8 +32,9 @@ export async function loadModel(dir: string): Promise<{ scorer: OnnxScorer; card
       { details: { dir, expected: card.sha256, found: actual } },
     );
   }
-  const expectedFeatures = FEATURE_SCHEMA.features.join(',');
-  if (card.schemaVersion !== FEATURE_SCHEMA.version || card.features.join(',') !== expectedFeatures) {
+  // The current schema, or an earlier one whose columns are its prefix (the scorer passes those columns).
+  const expectedFeatures = schemaFeatures(card.schemaVersion)?.join(',');
+  if (expectedFeatures === undefined || card.features.join(',') !== expectedFeatures) {
     throw modelError(
       'MODEL_SCHEMA_MISMATCH',
       `Model in ${dir} was trained for ${card.schemaVersion} [${card.features.join(', ')}]; the engine writes ${FEATURE_SCHEMA.version} [${FEATURE_SCHEMA.features.join(', ')}]. Retrain it.`,

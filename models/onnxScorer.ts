@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { modelError } from './errors.ts';
-import { FEATURE_COUNT, FEATURE_SCHEMA } from './featureSchema.ts';
+import { FEATURE_COUNT, FEATURE_SCHEMA, PREFIX_SCHEMAS } from './featureSchema.ts';
 import { isOmakaseError } from './omakaseError.ts';
 import type { Scorer } from './scorer.ts';
 
@@ -25,7 +25,9 @@ export interface OnnxScorer extends Scorer {
 
 /**
  * Loads an ONNX ranking model from a path or bytes and checks it against FEATURE_SCHEMA: input/output names,
- * dtypes, shapes [batch, FEATURE_COUNT] → [batch, 1], and metadata schema_version when present.
+ * dtypes, shapes [batch, width] → [batch, 1], and metadata schema_version when present. A model of an earlier
+ * schema whose columns are a prefix of the current one (`PREFIX_SCHEMAS`) has that width and gets the first
+ * `width` columns of each row; callers always pass rows of FEATURE_COUNT.
  * Throws MODEL_NOT_FOUND, MODEL_LOAD_FAILED or MODEL_SCHEMA_MISMATCH.
  */
 export async function loadOnnxScorer(
@@ -45,8 +47,9 @@ export async function loadOnnxScorer(
       { cause, details: { source: where } },
     );
   }
+  const width = PREFIX_SCHEMAS[metadata.schema_version ?? FEATURE_SCHEMA.version] ?? FEATURE_COUNT;
   try {
-    checkSchema(session, metadata, where);
+    checkSchema(session, metadata, where, width);
   } catch (err) {
     await session.release();
     throw err;
@@ -70,9 +73,14 @@ export async function loadOnnxScorer(
       }
       if (count === 0) return new Float32Array(0);
       // subarray shares memory, so an exactly sized batch and a larger reusable buffer both go in without a copy.
-      const data = features.length === len ? features : features.subarray(0, len);
+      const data =
+        width < FEATURE_COUNT
+          ? firstColumns(features, count, width)
+          : features.length === len
+            ? features
+            : features.subarray(0, len);
       try {
-        const out = await session.run({ [inputName]: new Tensor('float32', data, [count, FEATURE_COUNT]) });
+        const out = await session.run({ [inputName]: new Tensor('float32', data, [count, width]) });
         return out[outputName].data as Float32Array;
       } catch (cause) {
         throw modelError(
@@ -116,13 +124,27 @@ function readMetadata(bytes: Uint8Array, where: string): Record<string, string> 
   }
 }
 
-function checkSchema(session: InferenceSession, metadata: Record<string, string>, where: string): void {
+/** The first `width` of each row's FEATURE_COUNT columns, packed: a model of an earlier (prefix) schema. */
+function firstColumns(features: Float32Array, count: number, width: number): Float32Array {
+  const out = new Float32Array(count * width);
+  for (let r = 0; r < count; r++) {
+    out.set(features.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + width), r * width);
+  }
+  return out;
+}
+
+function checkSchema(
+  session: InferenceSession,
+  metadata: Record<string, string>,
+  where: string,
+  width: number,
+): void {
   const problems: string[] = [];
   const version = metadata.schema_version;
-  if (version !== undefined && version !== FEATURE_SCHEMA.version) {
+  if (version !== undefined && PREFIX_SCHEMAS[version] === undefined) {
     problems.push(`schema_version: expected ${FEATURE_SCHEMA.version}, found ${version}`);
   }
-  checkValues('input', session.inputMetadata, FEATURE_SCHEMA.input, FEATURE_COUNT, problems);
+  checkValues('input', session.inputMetadata, FEATURE_SCHEMA.input, width, problems);
   checkValues('output', session.outputMetadata, FEATURE_SCHEMA.output, 1, problems);
   if (problems.length > 0) {
     throw modelError(

@@ -15,6 +15,8 @@ export interface Candidates {
   transition: number[];
   /** Session-kNN score per candidate (the neighbour sessions' vote, the best item scaled to 1), in [0, 1]. */
   sknn: number[];
+  /** STAN score per candidate (the best item scaled to 1), in [0, 1]; absent reads as 0. */
+  stan?: number[];
 }
 
 export const SOURCE_BIT: Record<Source, number> = {
@@ -23,6 +25,7 @@ export const SOURCE_BIT: Record<Source, number> = {
   explore: 4,
   intent: 8,
   session: 16,
+  artist: 32,
 };
 
 export interface RetrievalResources {
@@ -50,7 +53,7 @@ export function retrieve(
   const { catalog, vectors, transitions, sessions } = resources;
   const total = Math.min(config.candidates, catalog.size);
   const slot = new Map<number, number>();
-  const out: Candidates = { indexes: [], sources: [], transition: [], sknn: [] };
+  const out: Candidates = { indexes: [], sources: [], transition: [], sknn: [], stan: [] };
   const add = (index: number, source: Source, transition = 0): boolean => {
     if (excluded(index)) return false;
     const at = slot.get(index);
@@ -83,6 +86,13 @@ export function retrieve(
   }
   const sessionShortfall = sessionQuota - (out.indexes.length - before);
 
+  // Items of the session's last artists (listening services: people stay with an artist), when asked for.
+  const artistQuota = Math.round(total * (config.quotas.artist ?? 0));
+  const artistStart = out.indexes.length;
+  for (const index of recentArtistItems(catalog, query.artistGap, artistQuota, excluded))
+    add(index, 'artist');
+  const artistShortfall = artistQuota - (out.indexes.length - artistStart);
+
   // Items of what the listener asked for: a tag, an artist, an item's neighbourhood.
   const focusPools = query.focus
     .map((f) =>
@@ -105,7 +115,8 @@ export function retrieve(
   const annQuota =
     Math.round(total * config.quotas.ann) +
     (transitionQuota - Math.min(transitionQuota, taken)) +
-    sessionShortfall;
+    sessionShortfall +
+    artistShortfall;
   if (query.vector) {
     const want = out.indexes.length + annQuota;
     // Ask for a little more than the quota (some neighbours are already proposed). The index skips the
@@ -126,7 +137,11 @@ export function retrieve(
     add(pool[rng.int(pool.length)], 'explore');
   }
   // Every candidate gets its session-kNN score, whichever source proposed it.
-  for (let c = 0; c < out.indexes.length; c++) out.sknn[c] = knn.vote(out.indexes[c]);
+  const stan = out.stan as number[];
+  for (let c = 0; c < out.indexes.length; c++) {
+    out.sknn[c] = knn.vote(out.indexes[c]);
+    stan[c] = knn.stan(out.indexes[c]);
+  }
   return out;
 }
 
@@ -161,6 +176,33 @@ export function transitionNeighbours(
       out.strengths.push(strength);
     }
   });
+  return out;
+}
+
+/**
+ * The artist source: items of the session's last four artists (`artistGap`: artist number → plays since,
+ * newest first, as `buildQuery` fills it), taken in turn from each artist (the newest artist first), each
+ * artist's items most popular first (ties: the smaller index), skipping what `excluded` holds back; at most
+ * `quota`.
+ */
+export function recentArtistItems(
+  catalog: Catalog,
+  artistGap: ReadonlyMap<number, number>,
+  quota: number,
+  excluded: (index: number) => boolean,
+): number[] {
+  if (quota <= 0) return [];
+  const artists = [...artistGap].sort((x, y) => x[1] - y[1] || x[0] - y[0]).slice(0, 4);
+  const pools = artists.map(([artist]) =>
+    catalog
+      .byArtistNumber(artist)
+      .filter((i) => !excluded(i))
+      .sort((x, y) => catalog.popularityScore[y] - catalog.popularityScore[x] || x - y),
+  );
+  const out: number[] = [];
+  for (let k = 0; out.length < quota && pools.some((p) => k < p.length); k++) {
+    for (const pool of pools) if (k < pool.length && out.length < quota) out.push(pool[k]);
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@ import {
   trainRanker,
 } from '../../models/trainer.ts';
 import type { Catalog } from '../catalog.ts';
+import { DEFAULT_CONFIG } from '../config.ts';
 import { SessionKnnIndex } from '../retrieval/sessionKnnIndex.ts';
 import { TransitionIndex } from '../retrieval/transitionIndex.ts';
 import { createVectorIndex } from '../retrieval/vectorIndex.ts';
@@ -46,6 +47,8 @@ export interface TrainModelOptions {
   loss?: RankerLoss;
   /** Candidates retrieved per training step (default 1500; serving scores 500). */
   trainingCandidates?: number;
+  /** Share of the training candidates from the artist source (`EngineConfig.quotas.artist`); default 0. */
+  artistQuota?: number;
   /** Also build examples from the memory half against the other half's memory (twice the examples). */
   bothHalves?: boolean;
   /** Sampled retrieved candidates per step labelled 0 (see `TrainingSetOptions.negatives`). */
@@ -107,6 +110,9 @@ export async function trainModel(
           hardNegatives: options.hardNegatives,
           negatives: options.negatives,
           candidates: options.trainingCandidates,
+          ...(options.artistQuota
+            ? { config: { quotas: { ...DEFAULT_CONFIG.quotas, artist: options.artistQuota } } }
+            : {}),
           onProgress: (done, total) => options.onProgress?.('examples', done, total),
         },
       );
@@ -182,6 +188,7 @@ export async function trainModel(
           stepsPerSession,
           likedWeight: set.stats.likedWeight,
           ...(options.hardNegatives ? { hardNegatives: options.hardNegatives } : {}),
+          ...(options.artistQuota ? { artistQuota: options.artistQuota } : {}),
           ...(options.bothHalves ? { bothHalves: true } : {}),
           ...(options.loss && options.loss !== 'logistic' ? { loss: options.loss } : {}),
           ...(options.dropFeatures?.length ? { droppedFeatures: options.dropFeatures.join(',') } : {}),

@@ -153,7 +153,9 @@ export function buildTrainingSet(
           candidates.indexes.push(target);
           candidates.sources.push(SOURCE_BIT.explore);
           candidates.transition.push(transitionStrength(transitions, query.recentPositives, target));
-          candidates.sknn.push(neighbours.score(query.positives, 1).vote(target));
+          const knn = neighbours.score(query.positives, 1);
+          candidates.sknn.push(knn.vote(target));
+          candidates.stan?.push(knn.stan(target));
         } else if (at >= 0) {
           stepsWithTarget++;
         }
@@ -176,6 +178,7 @@ export function buildTrainingSet(
             sources: rows.map((c) => candidates.sources[c]),
             transition: rows.map((c) => candidates.transition[c]),
             sknn: rows.map((c) => candidates.sknn[c]),
+            stan: rows.map((c) => candidates.stan?.[c] ?? 0),
           };
           const features = assembleFeatures(catalog, query, picked, state.nextPos, sequences);
           for (let r = 0; r < rows.length; r++) {

@@ -93,5 +93,21 @@ describe('the sequence and order features in a row', () => {
     const bare = assembleFeatures(catalog, query, candidates, 4);
     expect(bare[FEATURE_INDEX.ctx2]).toBe(0);
     expect(bare[FEATURE_COUNT + FEATURE_INDEX.artist_recency]).toBe(1 / 2);
+    // The STAN vote is retrieval's (schema 4): read from the candidates, 0 where they carry none.
+    expect(at(0, 'stan')).toBe(0);
+    const voted = assembleFeatures(
+      catalog,
+      query,
+      { ...candidates, sources: [1, 32, 1], stan: [0.25, 1, 0] },
+      4,
+      seq,
+    );
+    expect(voted[FEATURE_INDEX.stan]).toBe(0.25);
+    expect(voted[FEATURE_COUNT + FEATURE_INDEX.stan]).toBe(1);
+    // Source bit 32, the artist source (quotas.artist), is its own column.
+    expect(at(1, 'src_artist')).toBe(0);
+    expect(voted[FEATURE_COUNT + FEATURE_INDEX.src_artist]).toBe(1);
+    expect(voted[FEATURE_COUNT + FEATURE_INDEX.src_ann]).toBe(0);
+    expect(voted[FEATURE_INDEX.ctx2]).toBe(rows[FEATURE_INDEX.ctx2]);
   });
 });

@@ -33,8 +33,13 @@ describe('ensembleToOnnx', () => {
     const p = initMlp(7);
     const single = mlpToOnnx(p, meta);
     expect(sha256Hex(ensembleToOnnx([p], meta))).toBe(sha256Hex(single));
-    // Pinned from the exporter as it was before ensembles existed (commit 4dc338e).
-    expect(sha256Hex(single)).toBe('8407e3a12dc39185617de92319b0761e71e844c1dcfd19ec04c4dd685ca0a241');
+    // Pinned from the exporter as it was before ensembles existed (commit 4dc338e), on schema 3's 29 columns
+    // (schema 4 added one; the exporter itself did not change).
+    const schema3 = { ...meta, schemaVersion: 'omakase-features/3' };
+    const p3 = initMlp(7, [29, 32, 16, 1]);
+    expect(sha256Hex(ensembleToOnnx([p3], schema3))).toBe(
+      '8407e3a12dc39185617de92319b0761e71e844c1dcfd19ec04c4dd685ca0a241',
+    );
   });
 
   it("scores the mean of its members' mlpForward in a real ONNX Runtime session, within 1e-5", async () => {

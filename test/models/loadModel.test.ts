@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURE_SCHEMA } from '../../models/featureSchema.ts';
+import { FEATURE_COUNT, FEATURE_SCHEMA } from '../../models/featureSchema.ts';
 import {
   CARD_FILE,
   loadModel,
@@ -101,6 +101,15 @@ describe('writeModel / loadModel', () => {
     expect(await codeOf(loadModel(dir))).toBe('MODEL_SCHEMA_MISMATCH');
     await writeFile(join(dir, CARD_FILE), JSON.stringify({ ...card, features: card.features.slice(1) }));
     expect(await codeOf(loadModel(dir))).toBe('MODEL_SCHEMA_MISMATCH');
+  });
+
+  it('loads the shipped demo model, a schema-3 model, beside the current schema', async () => {
+    const { scorer, card } = await loadModel('models/default');
+    expect(card.schemaVersion).toBe('omakase-features/3');
+    expect(card.features).toEqual(FEATURE_SCHEMA.features.slice(0, 29));
+    const scores = await scorer.score(new Float32Array(2 * FEATURE_COUNT), 2);
+    expect(scores.length).toBe(2);
+    await scorer.release();
   });
 
   it('refuses a broken card with MODEL_CARD_INVALID', async () => {

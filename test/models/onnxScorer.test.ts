@@ -98,6 +98,21 @@ describe('loadOnnxScorer', () => {
     expect(err.message).toContain(`expected [batch, ${FEATURE_COUNT}], found [batch, ${FEATURE_COUNT - 1}]`);
   });
 
+  it('serves a schema-3 model (29 columns, a prefix of the current schema) the first 29 columns of each row', async () => {
+    const p3 = randomMlpParams(16, [29, 8, 1]);
+    const scorer = await loadOnnxScorer(mlpToOnnx(p3, { ...meta, schemaVersion: 'omakase-features/3' }));
+    opened.push(scorer);
+    const X = randomRows(17, 40);
+    const prefix = new Float32Array(40 * 29);
+    for (let r = 0; r < 40; r++) prefix.set(X.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + 29), r * 29);
+    const expected = mlpForward(p3, prefix, 40);
+    const got = await scorer.score(X, 40);
+    for (let r = 0; r < 40; r++) expect(got[r]).toBeCloseTo(expected[r], 5);
+    // The same model labelled with the current schema is refused: its width is not the current one.
+    const err = await loadError(mlpToOnnx(p3, meta));
+    expect(err.code).toBe('MODEL_SCHEMA_MISMATCH');
+  });
+
   it('refuses a model with two outputs per row', async () => {
     const err = await loadError(mlpToOnnx(randomMlpParams(15, [FEATURE_COUNT, 8, 2]), meta));
     expect(err.code).toBe('MODEL_SCHEMA_MISMATCH');

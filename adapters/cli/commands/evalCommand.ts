@@ -263,14 +263,6 @@ export function evalCommand(): Command {
         const transitions = TransitionIndex.fromSessions(catalog, split.train);
         const sessions = SessionKnnIndex.fromSessions(catalog, split.train);
         const sequences = SequenceIndex.fromSessions(catalog, split.train);
-        const ranker = createEngine({
-          catalog,
-          scorer,
-          transitions,
-          sessions,
-          sequences,
-          config: RANKER_ONLY_CONFIG,
-        });
         if (!ENGINE_PRESET_NAMES.includes(opts.preset))
           throw new InvalidArgumentError(`--preset must be one of ${ENGINE_PRESET_NAMES.join(', ')}`);
         let oursConfig: Partial<EngineConfig> = { ...ENGINE_PRESETS[opts.preset as EnginePreset] };
@@ -287,12 +279,24 @@ export function evalCommand(): Command {
           );
         }
         const full = createEngine({ catalog, scorer, transitions, sessions, sequences, config: oursConfig });
+        // The ranker alone retrieves as "ours" does (its quotas, when set), without the slate policy.
+        const rankerConfig = oursConfig.quotas
+          ? { ...RANKER_ONLY_CONFIG, quotas: oursConfig.quotas }
+          : RANKER_ONLY_CONFIG;
+        const ranker = createEngine({
+          catalog,
+          scorer,
+          transitions,
+          sessions,
+          sequences,
+          config: rankerConfig,
+        });
         engines.push(
           { name: 'ours-ranker', engine: ranker, profile: 'default' },
           { name: 'ours', engine: full, profile },
         );
         notes.push(
-          `ours-ranker: the engine without the slate policy (${JSON.stringify(RANKER_ONLY_CONFIG)}); ours: full policy, profile ${profile}`,
+          `ours-ranker: the engine without the slate policy (${JSON.stringify(rankerConfig)}); ours: full policy, profile ${profile}`,
         );
       }
 

@@ -83,6 +83,12 @@ export function trainCommand(): Command {
       1500,
     )
     .option(
+      '--artist-quota <share>',
+      "share of the training candidates from the session's last artists (serve with quotas.artist alike)",
+      (v) => Number(v),
+      0,
+    )
+    .option(
       '--loss <kind>',
       "logistic (each row) | softmax (the logged item against its decision's candidates)",
       'logistic',
@@ -105,6 +111,8 @@ export function trainCommand(): Command {
       if (opts.loss !== 'logistic' && opts.loss !== 'softmax')
         throw new InvalidArgumentError('--loss must be logistic or softmax');
       if (opts.ensemble < 1) throw new InvalidArgumentError('--ensemble must be at least 1');
+      if (!(opts.artistQuota >= 0 && opts.artistQuota <= 1))
+        throw new InvalidArgumentError('--artist-quota must be a share between 0 and 1');
       const progress = createProgressReporter({ quiet: opts.quiet });
       await mkdir(opts.out, { recursive: true });
       const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -193,6 +201,7 @@ export function trainCommand(): Command {
         bothHalves: opts.bothHalves === true,
         loss: opts.loss,
         trainingCandidates: opts.trainingCandidates,
+        artistQuota: opts.artistQuota,
         ensemble: opts.ensemble,
         ensembleData: opts.ensembleData === true,
         onProgress: (stage, d, t) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SknnRecommender } from '../../../engine/baselines/sknnRecommender.ts';
+import { StanRecommender } from '../../../engine/baselines/stanRecommender.ts';
 import { SessionKnnIndex } from '../../../engine/retrieval/sessionKnnIndex.ts';
 import { createRng } from '../../../engine/rng.ts';
 import { smallCatalog } from '../fixtures.ts';
@@ -72,5 +73,57 @@ describe('SessionKnnIndex.vote', () => {
     expect(first.vote(9)).toBe(0);
     index.score([9], 1);
     expect(first.vote(4)).toBe(0);
+  });
+});
+
+describe('SessionKnnIndex.stan', () => {
+  const sessions = [{ items: ids([1, 2, 3, 4]) }, { items: ids([5, 1, 6]) }, { items: ids([7, 8]) }];
+
+  it('weighs recent plays, neighbours by weighted cosine and items by distance from the last shared play', () => {
+    const index = SessionKnnIndex.fromSessions(catalog, sessions, { lambdaSpw: 4, lambdaInh: 1 });
+    // Positives newest first: t2 (weight 1), then t1 (weight e^-1/4); ‖w‖ = √(1 + e^-1/2).
+    const knn = index.score([2, 1], 10);
+    const norm = Math.sqrt(1 + Math.exp(-0.5));
+    const sim0 = (1 + Math.exp(-0.25)) / (norm * Math.sqrt(4)); // [1,2,3,4] holds both
+    const sim1 = Math.exp(-0.25) / (norm * Math.sqrt(3)); // [5,1,6] holds t1
+    // In [1,2,3,4] the last shared play is t2 (position 2): t3 is 1 play away, t4 2, t1 1.
+    // In [5,1,6] it is t1 (position 2): t5 and t6 are 1 play away. The best vote is t2's, sim0.
+    expect(knn.stan(2)).toBeCloseTo(1, 6);
+    expect(knn.stan(3)).toBeCloseTo(Math.exp(-1), 6);
+    expect(knn.stan(4)).toBeCloseTo(Math.exp(-2), 6);
+    expect(knn.stan(1)).toBeCloseTo((sim0 * Math.exp(-1) + sim1) / sim0, 6);
+    expect(knn.stan(6)).toBeCloseTo((sim1 * Math.exp(-1)) / sim0, 6);
+    expect(knn.stan(7)).toBe(0);
+  });
+
+  it('lets only the stanK most similar neighbours vote, and stanK 0 switches the vote off', () => {
+    const one = SessionKnnIndex.fromSessions(catalog, sessions, { stanK: 1 }).score([2, 1], 10);
+    expect(one.stan(3)).toBeGreaterThan(0);
+    expect(one.stan(6)).toBe(0);
+    const off = SessionKnnIndex.fromSessions(catalog, sessions, { stanK: 0 }).score([2, 1], 10);
+    expect(off.stan(2)).toBe(0);
+    expect(off.vote(1)).toBe(1);
+  });
+
+  it('ranks like the STAN baseline (without neighbour recency) on the same sessions', () => {
+    const rng = createRng(5);
+    const logged = Array.from({ length: 300 }, (_, s) => ({
+      id: `s${s}`,
+      items: Array.from({ length: 5 + rng.int(20) }, () => ({ id: `t${rng.int(300)}` })),
+    }));
+    const settings = { k: 50, sampleSize: 200, lambdaSpw: 4, lambdaInh: 16, lambdaSnh: 0 };
+    const index = SessionKnnIndex.fromSessions(catalog, logged, {
+      stanK: 50,
+      stanSample: 200,
+      lambdaSpw: 4,
+      lambdaInh: 16,
+    });
+    const stan = new StanRecommender(settings);
+    stan.fit(logged);
+    const prefix = [3, 17, 42, 99, 150]; // oldest first, as the baseline reads it
+    const knn = index.score([...prefix].reverse(), 10);
+    const theirs = stan.itemScores(prefix.map((i) => `t${i}`));
+    const best = Math.max(...theirs.values());
+    for (const [id, score] of theirs) expect(knn.stan(Number(id.slice(1)))).toBeCloseTo(score / best, 5);
   });
 });
