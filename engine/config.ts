@@ -62,15 +62,20 @@ export const RADIO_RULES = {
  * Named engine settings for a kind of service, chosen per deployment (`--preset` of serve, stream and eval);
  * `served` is the defaults above. `listening` is for on-demand listening sessions, where people keep to an
  * artist or an album (on the 30Music validation days, a third to a half of the next items are by an artist
- * among the last four plays; on the Yes radio playlists 2 %): artist and album spacing off, everything else
- * as served (MMR diversity, exploration, freshness, dislike blocks). The radio profile's DMCA rules still
+ * among the last four plays; on the Yes radio playlists 2 %): artist and album spacing off, a tenth of the
+ * candidates from the last four artists' other items (`quotas.artist`), everything else as served (MMR
+ * diversity, exploration, freshness, dislike blocks). The radio profile's DMCA rules still
  * apply in the radio profile, whatever the preset. Chosen on validation sessions: docs/evaluation.md.
  *
  * @example createEngine({ catalog, scorer, config: ENGINE_PRESETS.listening })
  */
 export const ENGINE_PRESETS = {
   served: {},
-  listening: { artistGap: 0, albumGap: 0 },
+  listening: {
+    artistGap: 0,
+    albumGap: 0,
+    quotas: { ann: 0.3, transition: 0.2, intent: 0.1, session: 0.25, artist: 0.1 },
+  },
 } as const satisfies Record<string, Partial<EngineConfig>>;
 
 export type EnginePreset = keyof typeof ENGINE_PRESETS;
