@@ -126,9 +126,11 @@ function readMetadata(bytes: Uint8Array, where: string): Record<string, string> 
 
 /** The first `width` of each row's FEATURE_COUNT columns, packed: a model of an earlier (prefix) schema. */
 function firstColumns(features: Float32Array, count: number, width: number): Float32Array {
+  // A plain copy loop: a `subarray` view per row was an object per candidate per decision.
   const out = new Float32Array(count * width);
-  for (let r = 0; r < count; r++) {
-    out.set(features.subarray(r * FEATURE_COUNT, r * FEATURE_COUNT + width), r * width);
+  for (let r = 0, o = 0; r < count; r++) {
+    const from = r * FEATURE_COUNT;
+    for (let c = 0; c < width; c++) out[o++] = features[from + c];
   }
   return out;
 }
