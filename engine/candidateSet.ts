@@ -29,7 +29,7 @@ export function candidateSet(
   );
   const strength = new Map(near.indexes.map((index, k) => [index, near.strengths[k]]));
   // The votes do not depend on how many best items are asked for.
-  const knn = resources.sessions.score(query.positives, 1);
+  const knn = resources.sessions.score(query.positives, 1, resources.stanVotes !== false);
   return {
     indexes: indexes.slice(),
     sources: indexes.map((_, c) => sources[c] ?? 0),

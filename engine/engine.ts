@@ -1,4 +1,5 @@
 import { createFallbackScorer } from '../models/fallbackScorer.ts';
+import { FEATURE_COUNT, FEATURE_INDEX } from '../models/featureSchema.ts';
 import type { Scorer } from '../models/scorer.ts';
 import { candidateSet } from './candidateSet.ts';
 import type { Catalog } from './catalog.ts';
@@ -155,6 +156,7 @@ export function createEngine(resources: EngineResources): Engine {
     transitions: resources.transitions ?? TransitionIndex.empty(catalog),
     sessions: resources.sessions ?? SessionKnnIndex.empty(catalog),
     explorePool: buildExplorePool(catalog, Math.min(config.explorePool, catalog.size)),
+    stanVotes: (resources.scorer.columns ?? FEATURE_COUNT) > FEATURE_INDEX.stan,
   };
   const directions = createDirections(catalog);
   const sequences = resources.sequences ?? SequenceIndex.empty(catalog);
@@ -281,12 +283,12 @@ function widen(
   want: number,
 ): Candidates {
   const have = new Set(candidates.indexes);
-  const out: Candidates = {
+  const out: Required<Candidates> = {
     indexes: candidates.indexes.slice(),
     sources: candidates.sources.slice(),
     transition: candidates.transition.slice(),
     sknn: candidates.sknn.slice(),
-    stan: candidates.indexes.map((_, c) => candidates.stan?.[c] ?? 0),
+    stan: candidates.stan?.slice() ?? candidates.indexes.map(() => 0),
   };
   for (let i = 0; i < catalog.size && out.indexes.length < want; i++) {
     if (have.has(i) || excluded(i)) continue;
@@ -294,7 +296,7 @@ function widen(
     out.sources.push(SOURCE_BIT.explore);
     out.transition.push(0);
     out.sknn.push(0);
-    out.stan?.push(0);
+    out.stan.push(0);
   }
   return out;
 }

@@ -60,6 +60,7 @@ export async function loadOnnxScorer(
   return {
     id,
     degraded: false,
+    columns: width,
     metadata,
     release: () => session.release(),
     async score(features: Float32Array, count: number): Promise<Float32Array> {

@@ -7,5 +7,10 @@ export interface Scorer {
   readonly id: string;
   /** True for the simple scorer the engine falls back to when the model cannot run. */
   readonly degraded: boolean;
+  /**
+   * How many leading columns of each row the model reads: a model of an earlier (prefix) schema reads fewer
+   * (`PREFIX_SCHEMAS`). Absent: all of them. The engine skips computing a column no model of it reads.
+   */
+  readonly columns?: number;
   score(features: Float32Array, count: number): Promise<Float32Array>;
 }

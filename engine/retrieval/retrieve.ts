@@ -35,6 +35,8 @@ export interface RetrievalResources {
   sessions: SessionKnnIndex;
   /** Exploration pool: popular and recent items, most popular first. */
   explorePool: Int32Array;
+  /** False when the model does not read the `stan` column (a schema-3 model): the vote is not computed. */
+  stanVotes?: boolean;
 }
 
 /**
@@ -79,7 +81,11 @@ export function retrieve(
   // Items the sessions most like this one went on to play, best voted first.
   const sessionQuota = Math.round(total * config.quotas.session);
   // The session's own items score highest and are excluded: ask for that many more than the quota.
-  const knn = sessions.score(query.positives, sessionQuota + Math.min(query.positives.length, 200) + 50);
+  const knn = sessions.score(
+    query.positives,
+    sessionQuota + Math.min(query.positives.length, 200) + 50,
+    resources.stanVotes !== false,
+  );
   const before = out.indexes.length;
   for (let k = 0; k < knn.items.length && out.indexes.length - before < sessionQuota; k++) {
     add(knn.items[k], 'session');

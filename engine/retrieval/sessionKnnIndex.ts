@@ -155,9 +155,9 @@ export class SessionKnnIndex {
   /**
    * SKNN scores for a session given its positives (item indexes, newest first, duplicates allowed): the
    * best `limit` items (the session's own items among them: the caller excludes what was played) and a
-   * lookup for any item.
+   * lookup for any item; with `withStan`, STAN's vote too (otherwise it reads 0 and costs nothing).
    */
-  score(positives: readonly number[], limit: number): SessionKnnScores {
+  score(positives: readonly number[], limit: number, withStan = true): SessionKnnScores {
     for (const x of this.lastVoted) this.lastVotes[x] = 0;
     this.lastVoted = [];
     const { k, sampleSize, maxItems } = this.options;
@@ -180,18 +180,18 @@ export class SessionKnnIndex {
     const stanWeighted = stan.overlap;
     for (let j = 0; j < items.length; j++) {
       const i = items[j];
-      const w = Math.exp(-ranks[j] / this.options.lambdaSpw);
+      const w = withStan ? Math.exp(-ranks[j] / this.options.lambdaSpw) : 0;
       for (let p = itemOffsets[i]; p < itemOffsets[i + 1]; p++) {
         const s = itemSessions[p];
         if (overlap[s] === 0) touched.push(s);
         overlap[s]++;
-        stanWeighted[s] += w;
+        if (withStan) stanWeighted[s] += w;
       }
     }
     // session-rec's "recent" sampling: log order stands in for time. Session numbers are distinct, so a native
     // ascending sort read from the end gives the most recent first.
     const recent = Int32Array.from(touched).sort();
-    stanVote(this, this.options, items, ranks, recent, stan);
+    if (withStan) stanVote(this, this.options, items, ranks, recent, stan);
     const sampled = Math.min(sampleSize, recent.length);
     // The k most similar of the sample (ties: the more recent), best first.
     const near = new Int32Array(Math.max(0, k));
@@ -243,7 +243,7 @@ export class SessionKnnIndex {
       items: Int32Array.from(best),
       scores,
       vote: (x) => lastVotes[x],
-      stan: (x) => stan.last[x],
+      stan: withStan ? (x) => stan.last[x] : () => 0,
     };
   }
 }

@@ -105,6 +105,19 @@ describe('SessionKnnIndex.stan', () => {
     expect(off.vote(1)).toBe(1);
   });
 
+  it('is not computed when the caller does not want it (a model that does not read the column)', () => {
+    const index = SessionKnnIndex.fromSessions(catalog, sessions, { lambdaSpw: 4, lambdaInh: 1 });
+    const withStan = index.score([2, 1], 10);
+    const expected = [1, 2, 3, 4, 5, 6].map((x) => withStan.stan(x));
+    const votes = [1, 2, 3, 4, 5, 6].map((x) => withStan.vote(x));
+    const without = index.score([2, 1], 10, false);
+    expect([1, 2, 3, 4, 5, 6].map((x) => without.stan(x))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect([1, 2, 3, 4, 5, 6].map((x) => without.vote(x))).toEqual(votes);
+    // Nothing left behind: the next vote is the same as before.
+    const again = index.score([2, 1], 10);
+    expect([1, 2, 3, 4, 5, 6].map((x) => again.stan(x))).toEqual(expected);
+  });
+
   it('ranks like the STAN baseline (without neighbour recency) on the same sessions', () => {
     const rng = createRng(5);
     const logged = Array.from({ length: 300 }, (_, s) => ({
