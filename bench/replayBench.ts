@@ -64,6 +64,9 @@ if (mode === undefined) {
     );
     process.stdout.write(`${JSON.stringify({ perSecond, events: count })}\n`);
   };
+  // An adapter's replay is exact when no frame and no call diverged.
+  const exact = (r: { firstFrameDivergence: unknown; callMismatch: unknown }) =>
+    r.firstFrameDivergence === null && r.callMismatch === null;
   if (mode === 'session')
     await rate(
       'session layer (replaySession)',
@@ -73,19 +76,13 @@ if (mode === undefined) {
   else if (mode === 'wire')
     await rate(
       'session + ws adapter (replayWire)',
-      async () => {
-        const r = await replayWire(events, runtime.engine);
-        return r.firstFrameDivergence === null && r.callMismatch === null;
-      },
+      async () => exact(await replayWire(events, runtime.engine)),
       events.length,
     );
   else
     await rate(
       'voice golden, session + Alexa handler (replayVoice)',
-      async () => {
-        const r = await replayVoice(voiceEvents, runtime.engine);
-        return r.firstFrameDivergence === null && r.callMismatch === null;
-      },
+      async () => exact(await replayVoice(voiceEvents, runtime.engine)),
       voiceEvents.length,
     );
 }

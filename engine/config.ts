@@ -74,7 +74,7 @@ export const ENGINE_PRESETS = {
   listening: {
     artistGap: 0,
     albumGap: 0,
-    quotas: { ann: 0.3, transition: 0.2, intent: 0.1, session: 0.25, artist: 0.1 },
+    quotas: { ...DEFAULT_CONFIG.quotas, artist: 0.1 },
   },
 } as const satisfies Record<string, Partial<EngineConfig>>;
 

@@ -174,13 +174,19 @@ export async function replayWire(
       (after.payload as WireRefusal).close === undefined
     );
   };
+  /** Applies the refusal of the turned-away request at `next`, and moves past both records. */
+  const applyTurnedAway = () => {
+    const refusal = inputs[next + 1];
+    next += 2;
+    connections.get(refusal.c)?.applyRefusal(refusal.payload as WireRefusal);
+  };
+  /** Applies every turned-away request due now: its connection has sent the frames recorded before it. */
   const turnAway = () => {
-    while (turnedAway(next)) {
-      const refusal = inputs[next + 1];
-      if ((produced.get(refusal.c)?.length ?? 0) !== outsBefore.get(refusal)) return;
-      next += 2;
-      connections.get(refusal.c)?.applyRefusal(refusal.payload as WireRefusal);
-    }
+    while (
+      turnedAway(next) &&
+      (produced.get(inputs[next].c)?.length ?? 0) === outsBefore.get(inputs[next + 1])
+    )
+      applyTurnedAway();
   };
   const mismatch = await replay.walk({
     feed() {
@@ -188,8 +194,7 @@ export async function replayWire(
       if (!r) return false;
       const socket = sockets.get(r.c) ?? connect(r.c);
       if (turnedAway(next)) {
-        next += 2;
-        connections.get(r.c)?.applyRefusal(inputs[next - 1].payload as WireRefusal);
+        applyTurnedAway();
         return true;
       }
       next++;
